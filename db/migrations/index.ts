@@ -1,0 +1,24 @@
+// The migrations, listed here in order rather than found by scanning a
+// folder, so they load the same under tsx, in tests and in a bundle.
+// Add a new migration file, then its line below; never edit an applied one.
+import type { Knex } from 'knex';
+import * as lots001 from './20261128_001_lots.ts';
+
+interface MigrationModule {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: [name: string, module: MigrationModule][] = [['20261128_001_lots', lots001]];
+
+export const migrationSource: Knex.MigrationSource<[string, MigrationModule]> = {
+  async getMigrations() {
+    return migrations;
+  },
+  getMigrationName([name]) {
+    return name;
+  },
+  async getMigration([, module]) {
+    return module;
+  },
+};

@@ -1,0 +1,179 @@
+// The composition root: builds every part from the configuration, wires them
+// along the data path (DESIGN.md §1), starts them in order and stops them in
+// reverse. Tests use it exactly as server/main.ts does.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { seedLots } from '../db/seed.ts';
+import { Catalog } from './catalog/catalog.ts';
+import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
+import { redactUrl, type Config } from './config.ts';
+import { createHttpApp } from './http/app.ts';
+import { EmbeddedBroker, PortInUseError } from './ingest/embedded-broker.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { MqttClientTransport } from './ingest/mqtt-client.ts';
+import type { MqttTransport } from './ingest/transport.ts';
+import { MemoryLiveStore } from './live/memory-store.ts';
+import { RedisLiveStore } from './live/redis-store.ts';
+import type { DependencyHealth, LiveStore } from './live/store.ts';
+import type { Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { LotViews } from './query/lot-views.ts';
+import { Realtime } from './realtime/realtime.ts';
+
+export { PortInUseError };
+
+export interface KongweiOptions {
+  config: Config;
+  log: Logger;
+  clock?: () => number;
+  /** Collect Node.js process metrics (off in tests: one process, many services). */
+  processMetrics?: boolean;
+}
+
+export class Kongwei {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly db: Knex;
+  readonly catalog: Catalog;
+  readonly store: LiveStore;
+  readonly mqtt: MqttTransport;
+  readonly ingest: Ingest;
+  readonly views: LotViews;
+  private readonly httpServer: HttpServer;
+  private realtime: Realtime | undefined;
+  private started = false;
+
+  constructor(options: KongweiOptions) {
+    const { config, log } = options;
+    this.config = config;
+    this.log = log;
+    this.metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false });
+    this.db = createDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+    this.catalog = new Catalog(this.db);
+    this.store = config.REDIS_URL
+      ? new RedisLiveStore({
+          url: config.REDIS_URL,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          onConnectionChange: (up, detail) =>
+            up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost'),
+        })
+      : new MemoryLiveStore();
+    this.mqtt = config.MQTT_URL
+      ? new MqttClientTransport({
+          url: config.MQTT_URL,
+          clientId: config.MQTT_CLIENT_ID,
+          username: config.MQTT_USERNAME,
+          password: config.MQTT_PASSWORD,
+          log,
+        })
+      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, log });
+    this.ingest = new Ingest({
+      baseTopic: config.MQTT_BASE_TOPIC,
+      catalog: this.catalog,
+      store: this.store,
+      log,
+      metrics: this.metrics,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.views = new LotViews({
+      catalog: this.catalog,
+      store: this.store,
+      staleAfterS: config.STALE_AFTER_S,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.httpServer = createServer();
+  }
+
+  get httpPort(): number {
+    return (this.httpServer.address() as AddressInfo | null)?.port ?? this.config.PORT;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    try {
+      await migrate(this.db);
+      const seeded = await this.catalog.start(config.SEED_LOTS ? seedLots() : []);
+      log.info({ database: describeDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }), lots: this.catalog.size, seeded }, 'catalog ready');
+    } catch (err) {
+      throw new Error(
+        `could not open the SQL database ${config.DATABASE_URL ? `at DATABASE_URL=${redactUrl(config.DATABASE_URL)}` : `in DATA_DIR=${config.DATA_DIR}`}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    try {
+      await this.store.start();
+    } catch (err) {
+      throw new Error(`could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
+    }
+
+    const app = await createHttpApp({
+      views: this.views,
+      metrics: this.metrics,
+      log,
+      web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION },
+      health: () => this.health(),
+    });
+    this.httpServer.on('request', app);
+    this.realtime = new Realtime({
+      httpServer: this.httpServer,
+      catalog: this.catalog,
+      store: this.store,
+      views: this.views,
+      pushIntervalMs: config.PUSH_INTERVAL_MS,
+      log,
+      metrics: this.metrics,
+    });
+    this.realtime.start();
+
+    this.ingest.start();
+    await this.mqtt.start(this.ingest.topics, (topic, payload) => this.ingest.handle(topic, payload));
+
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new PortInUseError(`PORT ${config.PORT} is already in use; set PORT to a free port`)
+            : err,
+        ),
+      );
+      this.httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    this.started = true;
+    log.info(
+      { http: `http://localhost:${this.httpPort}`, mqtt: this.mqtt.kind === 'embedded' ? `embedded, port ${(this.mqtt as EmbeddedBroker).port}` : redactUrl(this.mqtt.url), live: this.store.kind },
+      `Kongwei is up: the map is at http://localhost:${this.httpPort}`,
+    );
+  }
+
+  /** Stops in reverse order: no new requests, no new events, then the stores. Safe to call twice. */
+  async stop(): Promise<void> {
+    const closing = new Promise<void>((resolve) => {
+      if (!this.httpServer.listening) return resolve();
+      this.httpServer.close(() => resolve());
+    });
+    this.ingest.stop();
+    await this.mqtt.stop().catch((err) => this.log.warn({ err: (err as Error).message }, 'MQTT stop failed'));
+    await this.realtime?.stop();
+    this.httpServer.closeAllConnections();
+    await closing;
+    await this.store.stop();
+    await this.db.destroy();
+    if (this.started) this.log.info('Kongwei stopped');
+    this.started = false;
+  }
+
+  async health(): Promise<Record<string, DependencyHealth>> {
+    const sql: Promise<DependencyHealth> = pingDatabase(this.db).then(
+      () => ({ ok: true, kind: this.config.DATABASE_URL ? 'postgresql' : 'sqlite' }),
+      (err: Error) => ({ ok: false, kind: this.config.DATABASE_URL ? 'postgresql' : 'sqlite', detail: err.message }),
+    );
+    const [database, live, mqtt] = await Promise.all([sql, this.store.health(), this.mqtt.health()]);
+    return { database, live, mqtt };
+  }
+}

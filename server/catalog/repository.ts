@@ -1,0 +1,86 @@
+// Lots in SQL. Rows are mapped to and from the domain's LotMeta here and only
+// here: SQLite and PostgreSQL disagree on types (PostgreSQL returns some
+// numbers as strings, SQLite returns dates as numbers or strings).
+import type { Knex } from 'knex';
+import type { LotMeta, LotStatus, LotType } from '../domain/lot.ts';
+
+interface LotRow {
+  id: string;
+  name: string;
+  name_en: string | null;
+  address: string | null;
+  lat: number | string;
+  lon: number | string;
+  type: string;
+  status: string;
+  capacity: number | string;
+  stale_after_s: number | string | null;
+  created_at: Date | string | number;
+  updated_at: Date | string | number;
+}
+
+const toNumber = (v: number | string) => (typeof v === 'number' ? v : Number(v));
+
+function fromRow(row: LotRow): LotMeta {
+  return {
+    id: row.id,
+    name: row.name,
+    nameEn: row.name_en,
+    address: row.address,
+    lat: toNumber(row.lat),
+    lon: toNumber(row.lon),
+    type: row.type as LotType,
+    status: row.status as LotStatus,
+    capacity: toNumber(row.capacity),
+    staleAfterS: row.stale_after_s === null ? null : toNumber(row.stale_after_s),
+  };
+}
+
+function toRow(lot: LotMeta): Omit<LotRow, 'created_at' | 'updated_at'> {
+  return {
+    id: lot.id,
+    name: lot.name,
+    name_en: lot.nameEn,
+    address: lot.address,
+    lat: lot.lat,
+    lon: lot.lon,
+    type: lot.type,
+    status: lot.status,
+    capacity: lot.capacity,
+    stale_after_s: lot.staleAfterS,
+  };
+}
+
+export class LotRepository {
+  constructor(private readonly db: Knex) {}
+
+  async list(): Promise<LotMeta[]> {
+    const rows = await this.db<LotRow>('lots').select('*').orderBy('id');
+    return rows.map(fromRow);
+  }
+
+  async get(id: string): Promise<LotMeta | undefined> {
+    const row = await this.db<LotRow>('lots').where({ id }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db('lots').count<{ n: number | string }[]>({ n: '*' });
+    return row ? toNumber(row.n) : 0;
+  }
+
+  /**
+   * Inserts lots that are not there yet (two instances seeding one database
+   * at once must not fail), in one transaction, in chunks small enough for
+   * SQLite's limit on bound variables.
+   */
+  async insertMissing(lots: readonly LotMeta[], now = new Date()): Promise<void> {
+    const stamp = now.toISOString();
+    const rows = lots.map((lot) => ({ ...toRow(lot), created_at: stamp, updated_at: stamp }));
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i += 50) {
+        await trx('lots').insert(rows.slice(i, i + 50)).onConflict('id').ignore();
+      }
+    });
+  }
+}

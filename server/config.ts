@@ -1,0 +1,99 @@
+// Configuration: one validated schema, read once at start from the
+// environment. A bad value stops the start with a message naming the variable.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .url()
+        .refine((v) => protocols.includes(new URL(v).protocol), {
+          message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+        })
+        .optional(),
+    )
+    .optional();
+
+const flag = z
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['on', 'true', '1', 'yes'].includes(v));
+
+export const configSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** SQL metadata; unset means a SQLite file in DATA_DIR. */
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Live state; unset means the in-process store (single instance only). */
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('kw:'),
+  /** MQTT broker; unset means the embedded broker on MQTT_PORT. */
+  MQTT_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
+  MQTT_PORT: port.default(1883),
+  MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  MQTT_BASE_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be topic levels of A-Z, a-z, 0-9, "_" and "-", without wildcards')
+    .default('parking'),
+  /** Stable client id for the persistent MQTT session (external broker). */
+  MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  STALE_AFTER_S: z.coerce.number().int().positive().default(900),
+  /** How often coalesced changes are pushed to sockets. */
+  PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seed the Shibei lots into an empty catalog at start. */
+  SEED_LOTS: flag.default(true),
+  TILE_URL: z.string().min(1).default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const isSecret = (name: string) => name === 'ADMIN_TOKEN' || name.endsWith('PASSWORD');
+
+/** Hides a password inside a URL, so error messages and logs never show it. */
+export function redactUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+/** Reads the configuration from an environment; empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(configSchema.shape);
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        const shown = isSecret(name) ? '(hidden)' : JSON.stringify(redactUrl(input[name]));
+        return `${name}=${shown}: ${issue.message}`;
+      }),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,48 @@
+// Geographic maths for search and subscriptions. Pure. Coordinates are WGS-84
+// degrees; a bbox is [minLon, minLat, maxLon, maxLat] as in GeoJSON.
+
+export type BBox = readonly [minLon: number, minLat: number, maxLon: number, maxLat: number];
+
+export interface Point {
+  lat: number;
+  lon: number;
+}
+
+const EARTH_RADIUS_M = 6_371_008.8;
+const toRad = (deg: number) => (deg * Math.PI) / 180;
+
+/** Great-circle distance in metres (haversine). */
+export function distanceM(a: Point, b: Point): number {
+  const dLat = toRad(b.lat - a.lat);
+  const dLon = toRad(b.lon - a.lon);
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(toRad(a.lat)) * Math.cos(toRad(b.lat)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * Whether a point lies in a bbox. A bbox whose minLon is greater than its
+ * maxLon crosses the antimeridian.
+ */
+export function inBBox(p: Point, [minLon, minLat, maxLon, maxLat]: BBox): boolean {
+  if (p.lat < minLat || p.lat > maxLat) return false;
+  return minLon <= maxLon ? p.lon >= minLon && p.lon <= maxLon : p.lon >= minLon || p.lon <= maxLon;
+}
+
+/** A bbox that holds every point within `radiusM` of `center`: a cheap prefilter for radius searches. */
+export function bboxAround(center: Point, radiusM: number): BBox {
+  const dLat = (radiusM / EARTH_RADIUS_M) * (180 / Math.PI);
+  const cosLat = Math.cos(toRad(center.lat));
+  const minLat = Math.max(-90, center.lat - dLat);
+  const maxLat = Math.min(90, center.lat + dLat);
+  // Near a pole, or when the circle is wider than the world, every longitude qualifies.
+  if (cosLat < 1e-9 || maxLat >= 90 || minLat <= -90) return [-180, minLat, 180, maxLat];
+  const dLon = dLat / cosLat;
+  if (dLon >= 180) return [-180, minLat, 180, maxLat];
+  const wrap = (lon: number) => ((((lon + 180) % 360) + 360) % 360) - 180;
+  return [wrap(center.lon - dLon), minLat, wrap(center.lon + dLon), maxLat];
+}
+
+export function isValidBBox([minLon, minLat, maxLon, maxLat]: readonly number[]): boolean {
+  const inRange = (v: number | undefined, limit: number) => v !== undefined && Number.isFinite(v) && Math.abs(v) <= limit;
+  return inRange(minLon, 180) && inRange(maxLon, 180) && inRange(minLat, 90) && inRange(maxLat, 90) && minLat! <= maxLat!;
+}

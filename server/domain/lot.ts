@@ -1,0 +1,117 @@
+// The lot as the contract (DESIGN.md §4) shows it, and the rules that turn
+// catalog metadata plus live state into that view. Pure: no I/O.
+import { z } from 'zod';
+import type { LiveState } from './live.ts';
+
+export const LOT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export const lotTypes = ['surface', 'multi_storey', 'underground', 'on_street'] as const;
+export const lotStatuses = ['planned', 'under_construction', 'open', 'closed'] as const;
+export const availabilities = ['available', 'almost_full', 'full', 'closed', 'unknown'] as const;
+
+export type LotType = (typeof lotTypes)[number];
+export type LotStatus = (typeof lotStatuses)[number];
+export type Availability = (typeof availabilities)[number];
+
+export const lotIdSchema = z
+  .string()
+  .regex(LOT_ID_PATTERN, 'must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit');
+
+/** Lot metadata as the catalog keeps it (what an operator edits). */
+export const lotMetaSchema = z.object({
+  id: lotIdSchema,
+  name: z.string().trim().min(1).max(200),
+  nameEn: z.string().trim().max(200).nullable().default(null),
+  address: z.string().trim().max(500).nullable().default(null),
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  type: z.enum(lotTypes),
+  status: z.enum(lotStatuses),
+  capacity: z.number().int().min(0).max(100_000),
+  /** Per-lot override of STALE_AFTER_S; null means the service default. */
+  staleAfterS: z.number().int().positive().nullable().default(null),
+});
+export type LotMeta = z.infer<typeof lotMetaSchema>;
+
+/** The lot as every API answer and socket message shows it. */
+export interface LotView {
+  id: string;
+  name: string;
+  nameEn: string | null;
+  address: string | null;
+  lat: number;
+  lon: number;
+  type: LotType;
+  status: LotStatus;
+  capacity: number;
+  free: number | null;
+  occupied: number | null;
+  availability: Availability;
+  stale: boolean;
+  /** Time of the data (the sensor's ts), ISO 8601; null before any data. */
+  updatedAt: string | null;
+  /** The last count reported was outside 0..capacity and was clamped to it. */
+  clamped: boolean;
+  /** Only in answers to `near` searches. */
+  distanceM?: number;
+}
+
+/**
+ * A lot is almost full when at most this share of its spaces is free
+ * (and at least one space is, or it would be full).
+ */
+export const ALMOST_FULL_SHARE = 0.1;
+
+export function classifyAvailability(
+  status: LotStatus,
+  capacity: number,
+  free: number | null,
+  stale: boolean,
+): Availability {
+  // Only an open lot can take cars: planned, under construction and closed
+  // lots are all "closed" to a driver, whatever a sensor says.
+  if (status !== 'open') return 'closed';
+  if (free === null || stale) return 'unknown';
+  if (free <= 0) return 'full';
+  if (free <= Math.max(1, Math.floor(capacity * ALMOST_FULL_SHARE))) return 'almost_full';
+  return 'available';
+}
+
+export function isStale(live: LiveState | null, staleAfterMs: number, nowMs: number): boolean {
+  if (!live || live.ts === null) return false;
+  return nowMs - live.ts > staleAfterMs;
+}
+
+export function staleAfterMsFor(meta: Pick<LotMeta, 'staleAfterS'>, defaultStaleAfterS: number): number {
+  return (meta.staleAfterS ?? defaultStaleAfterS) * 1000;
+}
+
+export function toLotView(
+  meta: LotMeta,
+  live: LiveState | null,
+  nowMs: number,
+  defaultStaleAfterS: number,
+): LotView {
+  const hasData = live !== null && live.ts !== null && live.occupied !== null;
+  const capacity = live?.capacity ?? meta.capacity;
+  const occupied = hasData ? live.occupied : null;
+  const free = occupied === null ? null : capacity - occupied;
+  const stale = hasData && isStale(live, staleAfterMsFor(meta, defaultStaleAfterS), nowMs);
+  return {
+    id: meta.id,
+    name: meta.name,
+    nameEn: meta.nameEn,
+    address: meta.address,
+    lat: meta.lat,
+    lon: meta.lon,
+    type: meta.type,
+    status: meta.status,
+    capacity,
+    free,
+    occupied,
+    availability: classifyAvailability(meta.status, capacity, free, stale || !hasData),
+    stale,
+    updatedAt: hasData && live.ts !== null ? new Date(live.ts).toISOString() : null,
+    clamped: hasData ? live.clamped : false,
+  };
+}

@@ -1,0 +1,48 @@
+// The search parameters of GET /api/lots (DESIGN.md §4), parsed from a query
+// string. A bad parameter is named in the error.
+import { z } from 'zod';
+import { isValidBBox, type BBox, type Point } from './geo.ts';
+
+export const MAX_SEARCH_LIMIT = 10_000;
+export const DEFAULT_SEARCH_LIMIT = 1_000;
+export const MAX_RADIUS_M = 100_000;
+
+export interface LotSearch {
+  near?: Point;
+  /** Only with near; without it every lot qualifies, sorted by distance. */
+  radiusM?: number;
+  bbox?: BBox;
+  minFree?: number;
+  limit: number;
+}
+
+const numberList = (count: number, what: string) =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))))
+    .refine((list) => list.length === count && list.every(Number.isFinite), { message: `must be ${what}`, abort: true });
+
+export const lotSearchQuerySchema = z
+  .object({
+    near: numberList(2, 'two numbers: lat,lon')
+      .refine(([lat, lon]) => Math.abs(lat!) <= 90 && Math.abs(lon!) <= 180, 'lat must be within ±90 and lon within ±180')
+      .optional(),
+    radius: z.coerce.number().positive().max(MAX_RADIUS_M).optional(),
+    bbox: numberList(4, 'four numbers: minLon,minLat,maxLon,maxLat')
+      .refine(isValidBBox, 'must be minLon,minLat,maxLon,maxLat in degrees, with minLat <= maxLat')
+      .optional(),
+    minFree: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
+  })
+  .refine((q) => q.radius === undefined || q.near !== undefined, {
+    message: 'radius needs near=lat,lon',
+    path: ['radius'],
+  })
+  .transform((q): LotSearch => {
+    const search: LotSearch = { limit: q.limit };
+    if (q.near) search.near = { lat: q.near[0]!, lon: q.near[1]! };
+    if (q.radius !== undefined) search.radiusM = q.radius;
+    if (q.bbox) search.bbox = q.bbox as unknown as BBox;
+    if (q.minFree !== undefined) search.minFree = q.minFree;
+    return search;
+  });

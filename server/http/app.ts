@@ -1,0 +1,43 @@
+// The Express application: the read API, health, metrics and the map.
+import express, { type Express } from 'express';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { LotViews } from '../query/lot-views.ts';
+import type { DependencyHealth } from '../live/store.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { lotsRouter } from './lots-routes.ts';
+import { webRouter, type WebOptions } from './web.ts';
+
+export interface HttpAppOptions {
+  views: LotViews;
+  metrics: Metrics;
+  log: Logger;
+  web: WebOptions;
+  /** Each dependency's state, for /healthz. */
+  health: () => Promise<Record<string, DependencyHealth>>;
+}
+
+export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '100kb' }));
+
+  app.use('/api', lotsRouter(options.views));
+  app.use('/api', notFoundHandler);
+
+  app.get('/healthz', async (_req, res) => {
+    const dependencies = await options.health();
+    const ok = Object.values(dependencies).every((d) => d.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', dependencies });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.use(await webRouter(options.web));
+  app.use(notFoundHandler);
+  app.use(errorHandler(options.log));
+  return app;
+}

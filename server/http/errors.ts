@@ -1,0 +1,47 @@
+// Every error leaves as {"error":{"code","message","details"}}; never a stack trace.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+
+/** Field errors of a zod failure, keyed by the field's path ("" for the whole input). */
+export function fieldErrors(error: z.ZodError): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join('.');
+    (fields[key] ??= []).push(issue.message);
+  }
+  return fields;
+}
+
+/** Parses input with a schema, or throws a 400 naming every bad field. */
+export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const fields = fieldErrors(parsed.error);
+  const summary = Object.entries(fields)
+    .map(([field, messages]) => `${field || what}: ${messages.join(', ')}`)
+    .join('; ');
+  throw new AppError('validation_failed', `invalid ${what}: ${summary}`, { fields });
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let error: AppError;
+    if (err instanceof AppError) error = err;
+    else if (err?.type === 'entity.parse.failed') error = new AppError('malformed_json', 'the request body is not valid JSON');
+    else if (err?.type === 'entity.too.large') error = new AppError('payload_too_large', 'the request body is too large');
+    else {
+      log.error({ err, method: req.method, path: req.path }, 'unhandled error in HTTP handler');
+      error = new AppError('internal', 'internal error');
+    }
+    if (res.headersSent) return;
+    res.status(error.status).json({
+      error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+    });
+  };
+}

@@ -1,0 +1,64 @@
+// The map page and its assets, all served by the service itself (no CDN):
+// the page works with no internet; only map tiles come from TILE_URL.
+// The browser code (web/src, TypeScript) is bundled with esbuild at start.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import express, { Router } from 'express';
+
+const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
+const leafletDist = join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
+
+export interface WebOptions {
+  tileUrl: string;
+  tileAttribution: string;
+}
+
+interface Bundle {
+  js: string;
+}
+
+let bundle: Promise<Bundle> | undefined;
+
+/** Bundles web/src once per process (tests start many services). */
+export function buildWebBundle(): Promise<Bundle> {
+  bundle ??= esbuild
+    .build({
+      entryPoints: [join(webDir, 'src/main.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      target: ['es2020'],
+      minify: true,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+    })
+    .then((result) => ({ js: result.outputFiles[0]!.text }));
+  return bundle;
+}
+
+const escapeAttr = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export async function webRouter(options: WebOptions): Promise<Router> {
+  const { js } = await buildWebBundle();
+  const page = (file: string) =>
+    readFileSync(join(webDir, file), 'utf8')
+      .replace('{{TILE_URL}}', escapeAttr(options.tileUrl))
+      .replace('{{TILE_ATTRIBUTION}}', escapeAttr(options.tileAttribution));
+  const indexHtml = page('index.html');
+
+  const router = Router();
+  router.get('/', (_req, res) => {
+    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml);
+  });
+  router.get('/app.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);
+  });
+  router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
+  router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
+  return router;
+}

@@ -1,0 +1,125 @@
+// The embedded MQTT broker (aedes), used when MQTT_URL is unset.
+//
+// Events are ingested inside aedes' authorizePublish hook, which runs before
+// aedes sends the PUBACK: a gateway's QoS 1 message is acknowledged only once
+// it is committed to the live store (or rejected for a reason redelivery would
+// not cure). If the service dies first, the gateway still holds the message
+// and sends it again when it reconnects — nothing is lost, even though the
+// embedded broker keeps its own state in memory.
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { topicMatches } from '../domain/events.ts';
+import type { Logger } from '../log.ts';
+import type { DependencyHealth } from '../live/store.ts';
+import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
+
+export class PortInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortInUseError';
+  }
+}
+
+export interface EmbeddedBrokerOptions {
+  port: number;
+  host: string;
+  log: Logger;
+}
+
+export class EmbeddedBroker implements MqttTransport {
+  readonly kind = 'embedded' as const;
+  private broker: Aedes | undefined;
+  private server: Server | undefined;
+  private handler: MessageHandler | undefined;
+  private topics: string[] = [];
+
+  constructor(private readonly options: EmbeddedBrokerOptions) {}
+
+  /** The port the broker listens on (useful with MQTT_PORT=0). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(topics: string[], handler: MessageHandler): Promise<void> {
+    this.topics = topics;
+    this.handler = handler;
+    const { log } = this.options;
+    const broker = await Aedes.createBroker({
+      maxClientsIdLength: 128,
+      drainTimeout: 30_000,
+      authorizePublish: (client, packet, callback) => this.onPublish(client, packet, callback),
+    });
+    broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error'));
+    broker.on('connectionError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
+    this.broker = broker;
+
+    const server = createServer(broker.handle);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new PortInUseError(
+              `MQTT_PORT ${this.options.port} is already in use (another MQTT broker, such as Mosquitto, may be running there). ` +
+                `Set MQTT_PORT to a free port for the embedded broker, or set MQTT_URL=mqtt://localhost:${this.options.port} to use that broker instead.`,
+            ),
+          );
+        } else reject(err);
+      });
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+  }
+
+  private onPublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+    if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
+    // Last Wills (client null) and topics the service does not ingest pass through untouched.
+    if (!client || !this.topics.some((filter) => topicMatches(filter, packet.topic))) return callback(null);
+    const handler = this.handler;
+    if (!handler) return callback(new Error('the service is stopping'));
+    handler(packet.topic, packet.payload as Buffer).then(
+      () => callback(null),
+      // Not committed (the service is stopping): drop the connection without
+      // a PUBACK, so the gateway sends the message again later.
+      (err: Error) => callback(err),
+    );
+  }
+
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const broker = this.broker;
+    if (!broker) throw new Error('embedded broker not started');
+    await new Promise<void>((resolve, reject) =>
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: options.qos ?? 1,
+          retain: options.retain ?? false,
+          dup: false,
+        },
+        (err?: Error | null) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const { broker, server } = this;
+    this.handler = undefined;
+    // Stop accepting first; the server's close completes once aedes has
+    // disconnected the clients it still has.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await closed;
+  }
+
+  async health(): Promise<DependencyHealth> {
+    const listening = this.server?.listening ?? false;
+    return listening
+      ? { ok: true, kind: 'embedded', detail: `listening on port ${this.port}` }
+      : { ok: false, kind: 'embedded', detail: 'not listening' };
+  }
+}

@@ -1,0 +1,50 @@
+// Prometheus metrics (GET /metrics). One registry per service instance, so
+// several instances in one process (tests) do not share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly eventsAccepted = new Counter({
+    name: 'kongwei_events_total',
+    help: 'MQTT events that passed validation, by kind and outcome (applied, duplicate, out_of_order)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsRejected = new Counter({
+    name: 'kongwei_events_rejected_total',
+    help: 'MQTT messages rejected, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clamped = new Counter({
+    name: 'kongwei_counts_clamped_total',
+    help: 'Applied counts outside 0..capacity, clamped',
+    registers: [this.registry],
+  });
+
+  readonly ingestLag = new Histogram({
+    name: 'kongwei_ingest_lag_seconds',
+    help: "From the sensor's ts to the commit in the live store",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly storeRetries = new Counter({
+    name: 'kongwei_live_store_retries_total',
+    help: 'Live store commits retried because the store was unavailable (ingest paused)',
+    registers: [this.registry],
+  });
+
+  readonly socketClients = new Gauge({
+    name: 'kongwei_socket_clients',
+    help: 'Connected Socket.IO clients on this instance',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'kongwei_' });
+  }
+}

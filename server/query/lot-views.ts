@@ -1,0 +1,69 @@
+// Lots as drivers see them: catalog metadata joined with live state, for the
+// HTTP API and the socket snapshots.
+import type { Catalog } from '../catalog/catalog.ts';
+import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
+import type { LiveState } from '../domain/live.ts';
+import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
+import type { LotSearch } from '../domain/search.ts';
+import type { LiveStore } from '../live/store.ts';
+
+export interface LotViewsOptions {
+  catalog: Catalog;
+  store: LiveStore;
+  staleAfterS: number;
+  clock?: () => number;
+}
+
+export class LotViews {
+  private readonly clock: () => number;
+
+  constructor(private readonly options: LotViewsOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  view(meta: LotMeta, live: LiveState | null): LotView {
+    return toLotView(meta, live, this.clock(), this.options.staleAfterS);
+  }
+
+  async get(id: string): Promise<LotView | undefined> {
+    const meta = this.options.catalog.get(id);
+    if (!meta) return undefined;
+    const live = await this.options.store.getMany([id]);
+    return this.view(meta, live.get(id) ?? null);
+  }
+
+  async viewsOf(metas: readonly LotMeta[]): Promise<LotView[]> {
+    const live = await this.options.store.getMany(metas.map((m) => m.id));
+    return metas.map((meta) => this.view(meta, live.get(meta.id) ?? null));
+  }
+
+  /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
+  async search(search: LotSearch): Promise<LotView[]> {
+    const { near, radiusM, bbox, minFree, limit } = search;
+    const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
+    let candidates: { meta: LotMeta; distance?: number }[] = [];
+    for (const meta of this.options.catalog.all()) {
+      if (bbox && !inBBox(meta, bbox)) continue;
+      if (circleBox && !inBBox(meta, circleBox)) continue;
+      if (near) {
+        const distance = distanceM(near, meta);
+        if (radiusM !== undefined && distance > radiusM) continue;
+        candidates.push({ meta, distance });
+      } else candidates.push({ meta });
+    }
+    if (near) candidates.sort((a, b) => a.distance! - b.distance!);
+    // Without a free-space filter, the limit applies before the live lookup.
+    if (minFree === undefined) candidates = candidates.slice(0, limit);
+
+    const live = await this.options.store.getMany(candidates.map((c) => c.meta.id));
+    const views: LotView[] = [];
+    for (const { meta, distance } of candidates) {
+      const view = this.view(meta, live.get(meta.id) ?? null);
+      if (minFree !== undefined && !(view.free !== null && view.free >= minFree && view.availability !== 'closed' && !view.stale)) continue;
+      if (distance !== undefined) view.distanceM = Math.round(distance);
+      views.push(view);
+      if (views.length === limit) break;
+    }
+    return views;
+  }
+}

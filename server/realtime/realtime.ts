@@ -1,0 +1,157 @@
+// Live counts over Socket.IO (DESIGN.md §4). A client subscribes to a bbox or
+// a list of ids and gets a snapshot in the acknowledgement; after that,
+// changes from the live store's feed are coalesced and pushed at most every
+// PUSH_INTERVAL_MS, to that subscription only.
+//
+// Sockets with the same subscription share a room, so each flush filters and
+// encodes the changed lots once per distinct subscription, not once per socket.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { Catalog } from '../catalog/catalog.ts';
+import { subscriptionSchema, type ClientToServerEvents, type ServerToClientEvents, type Subscription } from '../domain/contract.ts';
+import { inBBox } from '../domain/geo.ts';
+import type { LiveChange } from '../domain/live.ts';
+import type { LotMeta, LotView } from '../domain/lot.ts';
+import type { LiveStore } from '../live/store.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { LotViews } from '../query/lot-views.ts';
+
+interface SocketData {
+  room?: string;
+}
+
+type KongweiServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type KongweiSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+interface SubscriptionEntry {
+  room: string;
+  matches: (lot: LotMeta) => boolean;
+}
+
+export interface RealtimeOptions {
+  httpServer: HttpServer;
+  catalog: Catalog;
+  store: LiveStore;
+  views: LotViews;
+  pushIntervalMs: number;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** A stable key per distinct subscription: sockets that share it share a room. */
+export function subscriptionKey(subscription: Subscription): string {
+  return 'bbox' in subscription ? `bbox:${subscription.bbox.join(',')}` : `ids:${[...new Set(subscription.ids)].sort().join(',')}`;
+}
+
+function matcherOf(subscription: Subscription): (lot: LotMeta) => boolean {
+  if ('bbox' in subscription) {
+    const { bbox } = subscription;
+    return (lot) => inBBox(lot, bbox);
+  }
+  const ids = new Set(subscription.ids);
+  return (lot) => ids.has(lot.id);
+}
+
+export class Realtime {
+  private io: KongweiServer | undefined;
+  private readonly subscriptions = new Map<string, SubscriptionEntry>();
+  /** Changes since the last flush, newest per lot. */
+  private pending = new Map<string, LiveChange>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly onChange = (changes: LiveChange[]) => {
+    for (const change of changes) this.pending.set(change.id, change);
+  };
+  private readonly onResync = () => void this.pushEverything();
+
+  constructor(private readonly options: RealtimeOptions) {}
+
+  start(): void {
+    const io: KongweiServer = new Server(this.options.httpServer, { serveClient: false });
+    this.io = io;
+    io.of('/').adapter.on('delete-room', (room: string) => this.subscriptions.delete(room));
+    io.on('connection', (socket) => this.onConnection(socket));
+    this.options.store.on('change', this.onChange);
+    this.options.store.on('resync', this.onResync);
+    this.flushTimer = setInterval(() => void this.flush(), this.options.pushIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  /** Disconnects every socket. Leaves the HTTP server to its owner. */
+  async stop(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.options.store.off('change', this.onChange);
+    this.options.store.off('resync', this.onResync);
+    const io = this.io;
+    if (!io) return;
+    io.disconnectSockets(true);
+    // Not io.close(): that would also close the HTTP server, which the composition root owns.
+    io.engine.close();
+  }
+
+  private onConnection(socket: KongweiSocket): void {
+    const { metrics, log } = this.options;
+    metrics.socketClients.inc();
+    socket.on('disconnect', () => metrics.socketClients.dec());
+    socket.on('subscribe', async (raw, ack) => {
+      if (typeof ack !== 'function') return;
+      const parsed = subscriptionSchema.safeParse(raw);
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'subscription'}: ${i.message}`).join('; ');
+        return ack({ error: { code: 'validation_failed', message: `invalid subscription: ${message}` } });
+      }
+      const subscription = parsed.data as Subscription;
+      try {
+        const room = this.join(socket, subscription);
+        const lots = [...this.options.catalog.all()].filter(this.subscriptions.get(room)!.matches);
+        ack({ lots: await this.options.views.viewsOf(lots) });
+      } catch (err) {
+        log.error({ err }, 'subscribe failed');
+        ack({ error: { code: 'unavailable', message: 'live data is unavailable, try again' } });
+      }
+    });
+  }
+
+  private join(socket: KongweiSocket, subscription: Subscription): string {
+    const room = `sub:${subscriptionKey(subscription)}`;
+    if (!this.subscriptions.has(room)) this.subscriptions.set(room, { room, matches: matcherOf(subscription) });
+    if (socket.data.room && socket.data.room !== room) void socket.leave(socket.data.room);
+    socket.data.room = room;
+    void socket.join(room);
+    return room;
+  }
+
+  /** Pushes the coalesced changes: once per distinct subscription that has a changed lot. */
+  private flush(): void {
+    const io = this.io;
+    if (!io || this.pending.size === 0) return;
+    const changes = this.pending;
+    this.pending = new Map();
+    const changed: { meta: LotMeta; view: LotView }[] = [];
+    for (const change of changes.values()) {
+      const meta = this.options.catalog.get(change.id);
+      if (meta) changed.push({ meta, view: this.options.views.view(meta, change) });
+    }
+    if (changed.length === 0) return;
+    for (const { room, matches } of this.subscriptions.values()) {
+      const lots = changed.filter(({ meta }) => matches(meta)).map(({ view }) => view);
+      if (lots.length > 0) io.local.to(room).emit('lots:update', lots);
+    }
+  }
+
+  /** After the feed may have missed changes: send every subscription its lots afresh. */
+  private async pushEverything(): Promise<void> {
+    const io = this.io;
+    if (!io) return;
+    try {
+      const views = await this.options.views.viewsOf([...this.options.catalog.all()]);
+      const byId = new Map(views.map((v) => [v.id, v]));
+      for (const { room, matches } of this.subscriptions.values()) {
+        const lots = [...this.options.catalog.all()].filter(matches).map((meta) => byId.get(meta.id)!);
+        if (lots.length > 0) io.local.to(room).emit('lots:update', lots);
+      }
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'could not push a fresh state after the feed reconnected');
+    }
+  }
+}
