@@ -97,8 +97,16 @@ function listItem(lot: LotView): HTMLLIElement {
   return item;
 }
 
+/** Lots a driver can use come first, then the rest; most free spaces first within each. */
+const AVAILABILITY_ORDER: Record<LotView['availability'], number> = { available: 0, almost_full: 1, full: 2, unknown: 3, closed: 4 };
+
 function renderList(): void {
-  const sorted = [...lots.values()].sort((a, b) => (b.free ?? -1) - (a.free ?? -1) || lotName(a, lang).localeCompare(lotName(b, lang)));
+  const sorted = [...lots.values()].sort(
+    (a, b) =>
+      AVAILABILITY_ORDER[a.availability] - AVAILABILITY_ORDER[b.availability] ||
+      (b.free ?? -1) - (a.free ?? -1) ||
+      lotName(a, lang).localeCompare(lotName(b, lang)),
+  );
   list.replaceChildren(...(sorted.length ? sorted.map(listItem) : [el('li', 'lot-empty', t(lang).empty)]));
 }
 
