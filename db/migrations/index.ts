@@ -3,13 +3,17 @@
 // Add a new migration file, then its line below; never edit an applied one.
 import type { Knex } from 'knex';
 import * as lots001 from './20261128_001_lots.ts';
+import * as lotDetails002 from './20261128_002_lot_details.ts';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: [name: string, module: MigrationModule][] = [['20261128_001_lots', lots001]];
+const migrations: [name: string, module: MigrationModule][] = [
+  ['20261128_001_lots', lots001],
+  ['20261128_002_lot_details', lotDetails002],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, MigrationModule]> = {
   async getMigrations() {

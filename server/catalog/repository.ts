@@ -15,11 +15,23 @@ interface LotRow {
   status: string;
   capacity: number | string;
   stale_after_s: number | string | null;
+  opening_hours: string | null;
+  capacity_disabled: number | string | null;
+  capacity_charging: number | string | null;
+  capacity_family: number | string | null;
+  capacity_women: number | string | null;
+  fee: boolean | number | null;
+  price_info: string | null;
+  price_info_en: string | null;
+  max_height_cm: number | string | null;
   created_at: Date | string | number;
   updated_at: Date | string | number;
 }
 
 const toNumber = (v: number | string) => (typeof v === 'number' ? v : Number(v));
+const toNumberOrNull = (v: number | string | null) => (v === null ? null : toNumber(v));
+/** SQLite stores booleans as 0/1. */
+const toBooleanOrNull = (v: boolean | number | null) => (v === null ? null : Boolean(v));
 
 function fromRow(row: LotRow): LotMeta {
   return {
@@ -32,7 +44,16 @@ function fromRow(row: LotRow): LotMeta {
     type: row.type as LotType,
     status: row.status as LotStatus,
     capacity: toNumber(row.capacity),
-    staleAfterS: row.stale_after_s === null ? null : toNumber(row.stale_after_s),
+    staleAfterS: toNumberOrNull(row.stale_after_s),
+    openingHours: row.opening_hours,
+    capacityDisabled: toNumberOrNull(row.capacity_disabled),
+    capacityCharging: toNumberOrNull(row.capacity_charging),
+    capacityFamily: toNumberOrNull(row.capacity_family),
+    capacityWomen: toNumberOrNull(row.capacity_women),
+    fee: toBooleanOrNull(row.fee),
+    priceInfo: row.price_info,
+    priceInfoEn: row.price_info_en,
+    maxHeightCm: toNumberOrNull(row.max_height_cm),
   };
 }
 
@@ -48,6 +69,15 @@ function toRow(lot: LotMeta): Omit<LotRow, 'created_at' | 'updated_at'> {
     status: lot.status,
     capacity: lot.capacity,
     stale_after_s: lot.staleAfterS,
+    opening_hours: lot.openingHours,
+    capacity_disabled: lot.capacityDisabled,
+    capacity_charging: lot.capacityCharging,
+    capacity_family: lot.capacityFamily,
+    capacity_women: lot.capacityWomen,
+    fee: lot.fee,
+    price_info: lot.priceInfo,
+    price_info_en: lot.priceInfoEn,
+    max_height_cm: lot.maxHeightCm,
   };
 }
 

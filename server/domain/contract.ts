@@ -23,6 +23,8 @@ export interface ClientToServerEvents {
 }
 
 export interface ServerToClientEvents {
-  /** Changed lots of the socket's subscription, coalesced. */
+  /** Changed lots of the socket's subscription, coalesced; a lot new to the subscription arrives here too. */
   'lots:update': (lots: LotView[]) => void;
+  /** Lots that left the subscription: deleted from the catalog (or moved out of its bbox). */
+  'lots:remove': (ids: string[]) => void;
 }

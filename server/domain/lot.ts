@@ -30,6 +30,20 @@ export const lotMetaSchema = z.object({
   capacity: z.number().int().min(0).max(100_000),
   /** Per-lot override of STALE_AFTER_S; null means the service default. */
   staleAfterS: z.number().int().positive().nullable().default(null),
+  /** OpenStreetMap `opening_hours` syntax, e.g. "Mo-Fr 07:00-22:00"; null: not known (treated as always open). */
+  openingHours: z.string().trim().min(1).max(500).nullable().default(null),
+  /** Spaces among `capacity` reserved for disabled drivers, with EV charging, for families, for women. */
+  capacityDisabled: z.number().int().min(0).max(100_000).nullable().default(null),
+  capacityCharging: z.number().int().min(0).max(100_000).nullable().default(null),
+  capacityFamily: z.number().int().min(0).max(100_000).nullable().default(null),
+  capacityWomen: z.number().int().min(0).max(100_000).nullable().default(null),
+  /** Whether parking costs money; null: not known. */
+  fee: z.boolean().nullable().default(null),
+  /** Prices in words, as the operator writes them (Chinese, English). */
+  priceInfo: z.string().trim().max(500).nullable().default(null),
+  priceInfoEn: z.string().trim().max(500).nullable().default(null),
+  /** Height limit at the entrance, in centimetres; null: none known. */
+  maxHeightCm: z.number().int().min(100).max(1000).nullable().default(null),
 });
 export type LotMeta = z.infer<typeof lotMetaSchema>;
 
@@ -43,6 +57,15 @@ export interface LotView {
   lon: number;
   type: LotType;
   status: LotStatus;
+  openingHours: string | null;
+  capacityDisabled: number | null;
+  capacityCharging: number | null;
+  capacityFamily: number | null;
+  capacityWomen: number | null;
+  fee: boolean | null;
+  priceInfo: string | null;
+  priceInfoEn: string | null;
+  maxHeightCm: number | null;
   capacity: number;
   free: number | null;
   occupied: number | null;
@@ -106,6 +129,15 @@ export function toLotView(
     lon: meta.lon,
     type: meta.type,
     status: meta.status,
+    openingHours: meta.openingHours,
+    capacityDisabled: meta.capacityDisabled,
+    capacityCharging: meta.capacityCharging,
+    capacityFamily: meta.capacityFamily,
+    capacityWomen: meta.capacityWomen,
+    fee: meta.fee,
+    priceInfo: meta.priceInfo,
+    priceInfoEn: meta.priceInfoEn,
+    maxHeightCm: meta.maxHeightCm,
     capacity,
     free,
     occupied,

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { seedLots } from '../../db/seed.ts';
 import { Catalog } from '../../server/catalog/catalog.ts';
 import { createDatabase, migrate } from '../../server/catalog/db.ts';
+import { lotMetaSchema } from '../../server/domain/lot.ts';
 import { createTestDatabase, requireService } from '../helpers/services.ts';
 
 interface Engine {
@@ -57,11 +58,27 @@ for (const engine of engines) {
       assert.equal(await catalog.start(seedLots()), 9);
       assert.equal(catalog.size, 9);
       const lot = catalog.get('hangzhou-rd-7')!;
-      assert.deepEqual(lot, {
+      assert.deepEqual(lot, lotMetaSchema.parse({
         id: 'hangzhou-rd-7', name: '杭州路7号停车场', nameEn: 'Hangzhou Rd No. 7 Car Park', address: '市北区杭州路7号',
-        lat: 36.0935, lon: 120.37, type: 'surface', status: 'under_construction', capacity: 32, staleAfterS: null,
-      });
+        lat: 36.0935, lon: 120.37, type: 'surface', status: 'under_construction', capacity: 32,
+      }));
+      assert.equal(lot.openingHours, null);
       assert.equal(typeof catalog.get('cruise-port')!.capacity, 'number');
+    });
+
+    it('maps every detail field both ways (booleans, nullable numbers)', async () => {
+      const db = await connect();
+      await db('lots').where({ id: 'nanfeng-rd' }).update({
+        opening_hours: 'Mo-Fr 07:00-22:00', capacity_disabled: 4, capacity_charging: 10, fee: true,
+        price_info: '首小时5元', price_info_en: 'CNY 5 the first hour', max_height_cm: 210, stale_after_s: 600,
+      });
+      const catalog = new Catalog(db);
+      await catalog.start();
+      const lot = catalog.get('nanfeng-rd')!;
+      assert.deepEqual(
+        [lot.openingHours, lot.capacityDisabled, lot.capacityCharging, lot.capacityFamily, lot.fee, lot.priceInfo, lot.priceInfoEn, lot.maxHeightCm, lot.staleAfterS],
+        ['Mo-Fr 07:00-22:00', 4, 10, null, true, '首小时5元', 'CNY 5 the first hour', 210, 600],
+      );
     });
 
     it('does not seed again on the next start, and migrating twice changes nothing', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { classifyAvailability, toLotView, type LotMeta } from '../../server/domain/lot.ts';
+import { classifyAvailability, lotMetaSchema, toLotView, type LotMeta } from '../../server/domain/lot.ts';
 import type { LiveState } from '../../server/domain/live.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
-const meta: LotMeta = {
+const meta: LotMeta = lotMetaSchema.parse({
   id: 'hangzhou-rd-7', name: '杭州路7号停车场', nameEn: 'Hangzhou Rd No. 7 Car Park', address: '市北区杭州路7号',
-  lat: 36.0935, lon: 120.37, type: 'surface', status: 'open', capacity: 32, staleAfterS: null,
-};
+  lat: 36.0935, lon: 120.37, type: 'surface', status: 'open', capacity: 32,
+});
 const live = (occupied: number, ageMs: number, extra: Partial<LiveState> = {}): LiveState => ({
   capacity: 32, occupied, ts: NOW - ageMs, seq: null, clamped: false, receivedAt: NOW - ageMs, ...extra,
 });
