@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import * as lots001 from './20261128_001_lots.ts';
 import * as lotDetails002 from './20261128_002_lot_details.ts';
+import * as gateways003 from './20261128_003_gateways.ts';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ interface MigrationModule {
 const migrations: [name: string, module: MigrationModule][] = [
   ['20261128_001_lots', lots001],
   ['20261128_002_lot_details', lotDetails002],
+  ['20261128_003_gateways', gateways003],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, MigrationModule]> = {

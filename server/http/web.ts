@@ -1,7 +1,7 @@
 // The map page and its assets, all served by the service itself (no CDN):
 // the page works with no internet; only map tiles come from TILE_URL.
 // The browser code (web/src, TypeScript) is bundled with esbuild at start.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,35 +16,47 @@ export interface WebOptions {
   tileAttribution: string;
 }
 
-interface Bundle {
-  js: string;
-}
+/**
+ * The browser bundles: served path → entry point under web/src. An entry
+ * whose file does not exist (yet) is left out.
+ */
+export const WEB_ENTRIES: Record<string, string> = {
+  '/app.js': 'src/main.ts',
+  '/operator.js': 'src/operator/main.ts',
+};
 
-let bundle: Promise<Bundle> | undefined;
+let bundles: Promise<Map<string, string>> | undefined;
 
-/** Bundles web/src once per process (tests start many services). */
-export function buildWebBundle(): Promise<Bundle> {
-  bundle ??= esbuild
-    .build({
-      entryPoints: [join(webDir, 'src/main.ts')],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      target: ['es2020'],
-      minify: true,
-      sourcemap: false,
-      legalComments: 'none',
-      logLevel: 'silent',
-    })
-    .then((result) => ({ js: result.outputFiles[0]!.text }));
-  return bundle;
+/** Bundles web/src once per process (tests start many services): served path → JavaScript. */
+export function buildWebBundles(): Promise<Map<string, string>> {
+  bundles ??= (async () => {
+    const entries = Object.entries(WEB_ENTRIES).filter(([, file]) => existsSync(join(webDir, file)));
+    const built = await Promise.all(
+      entries.map(async ([path, file]) => {
+        const result = await esbuild.build({
+          entryPoints: [join(webDir, file)],
+          bundle: true,
+          write: false,
+          format: 'iife',
+          target: ['es2020'],
+          minify: true,
+          sourcemap: false,
+          legalComments: 'none',
+          logLevel: 'silent',
+        });
+        return [path, result.outputFiles[0]!.text] as const;
+      }),
+    );
+    return new Map(built);
+  })();
+  return bundles;
 }
 
 const escapeAttr = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export async function webRouter(options: WebOptions): Promise<Router> {
-  const { js } = await buildWebBundle();
+  const scripts = await buildWebBundles();
   const page = (file: string) =>
     readFileSync(join(webDir, file), 'utf8')
       .replace('{{TILE_URL}}', escapeAttr(options.tileUrl))
@@ -55,9 +67,11 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   router.get('/', (_req, res) => {
     res.type('html').set('Cache-Control', 'no-cache').send(indexHtml);
   });
-  router.get('/app.js', (_req, res) => {
-    res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);
-  });
+  for (const [path, js] of scripts) {
+    router.get(path, (_req, res) => {
+      res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);
+    });
+  }
   router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
   router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
   return router;

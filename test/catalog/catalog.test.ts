@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { seedLots } from '../../db/seed.ts';
 import { Catalog } from '../../server/catalog/catalog.ts';
+import { GatewayRepository } from '../../server/catalog/gateways.ts';
 import { createDatabase, migrate } from '../../server/catalog/db.ts';
 import { lotMetaSchema } from '../../server/domain/lot.ts';
 import { createTestDatabase, requireService } from '../helpers/services.ts';
@@ -85,6 +86,19 @@ for (const engine of engines) {
       const catalog = new Catalog(await connect());
       assert.equal(await catalog.start(seedLots()), 0);
       assert.equal(catalog.size, 9);
+    });
+
+    it('links gateways to lots, and forgets the link when a lot is deleted (foreign keys on)', async () => {
+      const db = await connect();
+      const stamp = new Date().toISOString();
+      await db('lots').insert({ ...(await db('lots').where({ id: 'nanfeng-rd' }).first()), id: 'doomed-lot' });
+      await db('gateways').insert({ id: 'gw-1', name: 'North gate', created_at: stamp, updated_at: stamp });
+      await db('gateway_lots').insert([{ gateway_id: 'gw-1', lot_id: 'nanfeng-rd' }, { gateway_id: 'gw-1', lot_id: 'doomed-lot' }]);
+      const gateways = new GatewayRepository(db);
+      assert.deepEqual(await gateways.list(), [{ id: 'gw-1', name: 'North gate', lotIds: ['doomed-lot', 'nanfeng-rd'] }]);
+      await db('lots').where({ id: 'doomed-lot' }).delete();
+      assert.deepEqual((await gateways.list())[0]!.lotIds, ['nanfeng-rd']);
+      await db('gateways').delete();
     });
 
     it('lets two instances seed one database at once without failing or duplicating', async () => {
