@@ -44,8 +44,8 @@ export const configSchema = z.object({
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   STALE_AFTER_S: z.coerce.number().int().positive().default(900),
-  /** How often coalesced changes are pushed to sockets. */
-  PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  /** The shortest time between two pushes to a subscription (changes in between are coalesced). */
+  PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(50),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seed the Shibei lots into an empty catalog at start. */

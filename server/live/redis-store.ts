@@ -57,6 +57,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   private subscriber: Redis | undefined;
   private readonly channel: string;
   private lastError: string | undefined;
+  private stopping = false;
 
   constructor(private readonly options: RedisLiveStoreOptions) {
     super();
@@ -83,7 +84,9 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       this.lastError = undefined;
       this.options.onConnectionChange?.(true);
     });
-    redis.on('close', () => this.options.onConnectionChange?.(false, this.lastError));
+    redis.on('close', () => {
+      if (!this.stopping) this.options.onConnectionChange?.(false, this.lastError);
+    });
     this.redis = redis;
 
     // The subscriber needs its offline queue: ioredis re-sends SUBSCRIBE
@@ -105,6 +108,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.removeAllListeners();
     await Promise.allSettled([this.subscriber?.quit(), this.redis?.quit()]);
     this.subscriber?.disconnect();

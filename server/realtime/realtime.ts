@@ -1,7 +1,9 @@
 // Live counts over Socket.IO (DESIGN.md §4). A client subscribes to a bbox or
 // a list of ids and gets a snapshot in the acknowledgement; after that,
 // changes from the live store's feed are coalesced and pushed at most every
-// PUSH_INTERVAL_MS, to that subscription only.
+// PUSH_INTERVAL_MS, to that subscription only. The first change after a quiet
+// spell goes out at once; changes that follow within the interval wait for
+// the next push — low latency when quiet, bounded work when busy.
 //
 // Sockets with the same subscription share a room, so each flush filters and
 // encodes the changed lots once per distinct subscription, not once per socket.
@@ -59,8 +61,11 @@ export class Realtime {
   /** Changes since the last flush, newest per lot. */
   private pending = new Map<string, LiveChange>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlushAt = 0;
+  private stopped = false;
   private readonly onChange = (changes: LiveChange[]) => {
     for (const change of changes) this.pending.set(change.id, change);
+    this.scheduleFlush();
   };
   private readonly onResync = () => void this.pushEverything();
 
@@ -73,13 +78,22 @@ export class Realtime {
     io.on('connection', (socket) => this.onConnection(socket));
     this.options.store.on('change', this.onChange);
     this.options.store.on('resync', this.onResync);
-    this.flushTimer = setInterval(() => void this.flush(), this.options.pushIntervalMs);
-    this.flushTimer.unref();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    const wait = Math.max(0, this.lastFlushAt + this.options.pushIntervalMs - Date.now());
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.lastFlushAt = Date.now();
+      this.flush();
+    }, wait);
   }
 
   /** Disconnects every socket. Leaves the HTTP server to its owner. */
   async stop(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.stopped = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.options.store.off('change', this.onChange);
     this.options.store.off('resync', this.onResync);
     const io = this.io;

@@ -1,0 +1,81 @@
+// Many Socket.IO clients in one process (run as a child of the benchmark),
+// subscribed to one bbox. A few of them — every `traceEvery`-th, spread over
+// the connection order — record every push as (received at, lot, updatedAt),
+// from which the benchmark computes each event's publish→socket latency.
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../server/domain/contract.ts';
+
+export interface SocketsJob {
+  url: string;
+  clients: number;
+  bbox: [number, number, number, number];
+  /** Trace every n-th client (0: none). */
+  traceEvery?: number;
+}
+
+/** [receivedAt, lotId, updatedAt] */
+export type PushTrace = [number, string, number];
+
+export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'close' };
+export type SocketsMessage =
+  | { type: 'ready'; connected: number; failed: number }
+  | { type: 'report'; pushes: number; traces: PushTrace[][] };
+
+async function main(job: SocketsJob): Promise<void> {
+  const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+  let traces: PushTrace[][] = [];
+  let pushes = 0;
+  let recording = false;
+  let failed = 0;
+
+  const connectOne = (index: number) =>
+    new Promise<void>((resolve) => {
+      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(job.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+      const traced = job.traceEvery ? index % job.traceEvery === 0 : false;
+      const slot = traced ? traces.push([]) - 1 : -1;
+      socket.on('lots:update', (lots) => {
+        if (!recording) return;
+        pushes++;
+        if (!traced) return;
+        const now = Date.now();
+        const trace = traces[slot]!;
+        for (const lot of lots) if (lot.updatedAt) trace.push([now, lot.id, Date.parse(lot.updatedAt)]);
+      });
+      socket.once('connect', () => {
+        socket.emit('subscribe', { bbox: job.bbox }, () => resolve());
+      });
+      socket.once('connect_error', () => {
+        failed++;
+        resolve();
+      });
+      sockets.push(socket);
+    });
+
+  // Connect in batches: thousands of simultaneous handshakes would only measure the backlog.
+  for (let i = 0; i < job.clients; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, job.clients - i) }, (_, k) => connectOne(i + k)));
+  }
+  const send = (message: SocketsMessage) => process.send!(message);
+  send({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
+
+  process.on('message', (command: SocketsCommand) => {
+    if (command.cmd === 'record') {
+      traces = traces.map(() => []);
+      pushes = 0;
+      recording = true;
+    } else if (command.cmd === 'report') {
+      recording = false;
+      send({ type: 'report', pushes, traces });
+    } else if (command.cmd === 'close') {
+      for (const s of sockets) s.disconnect();
+      setTimeout(() => process.exit(0), 200);
+    }
+  });
+}
+
+if (process.send && process.argv[2]) {
+  main(JSON.parse(process.argv[2]) as SocketsJob).catch((err) => {
+    console.error(`sockets: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
