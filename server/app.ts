@@ -53,7 +53,8 @@ export class Kongwei {
   readonly gatewayAuth: GatewayAuth | undefined;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
-  private openingHoursWatch: OpeningHoursWatch | undefined;
+  /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
+  openingHoursWatch: OpeningHoursWatch | undefined;
   private readonly clock: (() => number) | undefined;
   private started = false;
 

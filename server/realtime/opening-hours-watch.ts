@@ -1,7 +1,7 @@
 // Lots open and close by their opening hours with no event to say so: this
 // looks every minute and tells realtime which lots flipped, so maps show a
 // lot "closed" at closing time, not at its next sensor message.
-import type { Catalog } from '../catalog/catalog.ts';
+import type { Catalog, CatalogChange } from '../catalog/catalog.ts';
 import { isOpenAt } from '../domain/opening-hours.ts';
 
 export interface OpeningHoursWatchOptions {
@@ -16,28 +16,38 @@ export interface OpeningHoursWatchOptions {
 export class OpeningHoursWatch {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastOpen = new Map<string, boolean>();
+  /** A lot added or edited was pushed as it is now: that is the state to compare with next. */
+  private readonly onCatalogChange = (change: CatalogChange) => {
+    if (change.kind === 'removed' || change.lot.openingHours === null) this.lastOpen.delete(change.lot.id);
+    else this.lastOpen.set(change.lot.id, this.isOpen(change.lot.openingHours));
+  };
 
   constructor(private readonly options: OpeningHoursWatchOptions) {}
 
   start(): void {
+    this.options.catalog.on('change', this.onCatalogChange);
     this.check();
     this.timer = setInterval(() => this.check(), this.options.intervalMs ?? 60_000);
     this.timer.unref();
   }
 
   stop(): void {
+    this.options.catalog.off('change', this.onCatalogChange);
     if (this.timer) clearInterval(this.timer);
+  }
+
+  private isOpen(openingHours: string): boolean {
+    return isOpenAt(openingHours, (this.options.clock ?? Date.now)(), this.options.timeZone);
   }
 
   /** Compares each lot's open state with the last look; returns (and reports) the lots that flipped. */
   check(): string[] {
-    const now = (this.options.clock ?? Date.now)();
     const flipped: string[] = [];
     const seen = new Set<string>();
     for (const lot of this.options.catalog.all()) {
       if (lot.openingHours === null) continue;
       seen.add(lot.id);
-      const open = isOpenAt(lot.openingHours, now, this.options.timeZone);
+      const open = this.isOpen(lot.openingHours);
       const before = this.lastOpen.get(lot.id);
       this.lastOpen.set(lot.id, open);
       if (before !== undefined && before !== open) flipped.push(lot.id);
