@@ -2,21 +2,12 @@
 // what. Rows are written in the same transaction as the change itself, so a
 // change without its record (or the reverse) cannot happen.
 import type { Knex } from 'knex';
-import { changesBetween, type FieldChange } from '../domain/lot-input.ts';
 import type { Principal } from '../auth/operators.ts';
+import { changesBetween } from '../domain/lot-input.ts';
+import type { AuditEntry } from '../domain/operator-api.ts';
 
-export const auditActions = ['lot.create', 'lot.update', 'lot.delete', 'gateway.create', 'gateway.assign', 'gateway.delete'] as const;
-export type AuditAction = (typeof auditActions)[number];
-
-export interface AuditEntry {
-  id: number;
-  lotId: string;
-  action: AuditAction;
-  at: string;
-  actor: { id: string; name: string };
-  /** Each changed field, from what to what (all fields for a creation or a deletion). */
-  changes: Record<string, FieldChange>;
-}
+export type { AuditEntry };
+export type AuditAction = AuditEntry['action'];
 
 interface AuditRow {
   id: number | string;

@@ -9,15 +9,11 @@ import { hashGatewaySecret, newSecret } from '../auth/secrets.ts';
 import { notFound } from '../domain/errors.ts';
 import { fieldErrorsOf } from '../domain/lot-input.ts';
 import { lotIdSchema } from '../domain/lot.ts';
+import type { GatewayInfo } from '../domain/operator-api.ts';
 import type { AuditRepository } from './audit.ts';
 import { forbidden, invalid, type LotAdmin } from './lot-admin.ts';
 
-export interface GatewayInfo {
-  id: string;
-  name: string | null;
-  lotIds: string[];
-  createdAt: string;
-}
+export type { GatewayInfo };
 
 /** What the broker needs to check a gateway: its id, secret hash and lots. */
 export interface GatewayCredential {
