@@ -122,15 +122,9 @@ export class GatewayAdmin {
     return row ? this.info(row) : undefined;
   }
 
-  /** Every gateway with a secret, for the broker's credential cache and the Mosquitto files. */
-  async credentials(): Promise<GatewayCredential[]> {
-    const rows = await this.db<GatewayRow>('gateways').whereNotNull('secret_hash').orderBy('id');
-    const links = await this.db('gateway_lots').select('gateway_id', 'lot_id').orderBy(['gateway_id', 'lot_id']);
-    const lotsOf = new Map<string, string[]>();
-    for (const { gateway_id, lot_id } of links as { gateway_id: string; lot_id: string }[]) {
-      lotsOf.set(gateway_id, [...(lotsOf.get(gateway_id) ?? []), lot_id]);
-    }
-    return rows.map((row) => ({ id: row.id, secretHash: row.secret_hash!, lotIds: lotsOf.get(row.id) ?? [] }));
+  /** Every gateway with a secret, for the broker's credential cache. */
+  credentials(): Promise<GatewayCredential[]> {
+    return loadGatewayCredentials(this.db);
   }
 
   private async info(row: GatewayRow): Promise<GatewayInfo> {
@@ -150,3 +144,12 @@ export class GatewayAdmin {
   }
 }
 
+
+/** Every gateway with a secret: for the broker's credential cache and the Mosquitto files. */
+export async function loadGatewayCredentials(db: Knex): Promise<GatewayCredential[]> {
+  const rows = await db<GatewayRow>('gateways').whereNotNull('secret_hash').orderBy('id');
+  const links = (await db('gateway_lots').select('gateway_id', 'lot_id').orderBy(['gateway_id', 'lot_id'])) as { gateway_id: string; lot_id: string }[];
+  const lotsOf = new Map<string, string[]>();
+  for (const { gateway_id, lot_id } of links) lotsOf.set(gateway_id, [...(lotsOf.get(gateway_id) ?? []), lot_id]);
+  return rows.map((row) => ({ id: row.id, secretHash: row.secret_hash!, lotIds: lotsOf.get(row.id) ?? [] }));
+}
