@@ -70,6 +70,12 @@ export class OperatorRepository {
     return rows.map(fromRow);
   }
 
+  /** Disables an operator: its token stops working at once; its lots stay (an admin manages them). False if unknown. */
+  async disable(id: string, now = new Date()): Promise<boolean> {
+    const changed = await this.db('operators').where({ id }).whereNull('disabled_at').update({ disabled_at: now.toISOString(), updated_at: now.toISOString() });
+    return changed > 0;
+  }
+
   /** The principal a bearer token stands for, or undefined. */
   async authenticate(token: string): Promise<Principal | undefined> {
     if (this.adminToken && constantTimeEqual(token, this.adminToken)) return ADMIN_TOKEN_PRINCIPAL;

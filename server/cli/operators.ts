@@ -1,4 +1,4 @@
-// npm run operators -- add "<name>" [--admin] | list
+// npm run operators -- add "<name>" [--admin] | list | disable <id>
 // Operator accounts from the command line, on the configured database
 // (DATABASE_URL, or the SQLite file in DATA_DIR): the same as POST /api/operators.
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { withDatabase } from './db.ts';
 const usage = `Usage: npm run operators -- <command>
   add "<name>" [--admin]   create an operator (or an admin) and print its token, shown this once
   list                     list operators (never their tokens)
+  disable <id>             revoke an operator's token at once (its lots stay, for an admin)
 Uses DATABASE_URL (PostgreSQL) or DATA_DIR (SQLite), as the service does.`;
 
 async function main(): Promise<void> {
@@ -28,6 +29,12 @@ async function main(): Promise<void> {
   if (command === 'list') {
     const operators = await withDatabase((db) => new OperatorRepository(db).list());
     for (const o of operators) console.log(`${o.id}\t${o.role}\t${o.createdAt}\t${o.name}`);
+    return;
+  }
+  if (command === 'disable' && rest[0]) {
+    const id = rest[0];
+    if (!(await withDatabase((db) => new OperatorRepository(db).disable(id)))) throw new Error(`no active operator "${id}"`);
+    console.error(`disabled ${id}: its token no longer works`);
     return;
   }
   throw new Error(`unknown command "${command}"\n${usage}`);

@@ -10,8 +10,6 @@ import { LOT_ID_PATTERN, lotIdSchema, lotMetaSchema, type LotMeta } from './lot.
 /** The special capacities, each a share of `capacity`. */
 export const specialCapacityFields = ['capacityDisabled', 'capacityCharging', 'capacityFamily', 'capacityWomen'] as const;
 
-/** The editable fields: everything but the id, which names the lot's MQTT topics and never changes. */
-export const editableLotFields = Object.keys(lotMetaSchema.shape).filter((f) => f !== 'id') as (keyof Omit<LotMeta, 'id'>)[];
 
 /** `openingHours` as the catalog keeps it, and checked by a library that knows the syntax. */
 const openingHoursField = lotMetaSchema.shape.openingHours.superRefine((value, ctx) => {

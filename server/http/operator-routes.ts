@@ -75,6 +75,12 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     res.json({ operators: await options.operators.list() });
   });
 
+  router.delete('/operators/:id', ...auth, requireAdmin(), async (req, res) => {
+    const id = String(req.params.id);
+    if (!(await options.operators.disable(id))) throw notFound(`operator "${id.slice(0, 80)}"`);
+    res.status(204).end();
+  });
+
   router.post('/lots', ...auth, async (req, res) => {
     const lot = await lots.create(principalOf(req), req.body);
     res.status(201).location(`/api/lots/${lot.id}`).json(await views.get(lot.id));

@@ -118,6 +118,17 @@ describe('gateway credentials with MQTT_AUTH=on (embedded broker)', function () 
     assert.equal((await lot('gw-lot-b')).occupied, 4);
   });
 
+  it("forgets a deleted lot: a lot re-created under its id by someone else is not the old gateway's", async () => {
+    const second = (await api<NewGateway>(base, 'POST', '/api/lots/gw-lot-b/gateways', { token: owner.token, body: {} })).body;
+    assert.equal((await api(base, 'DELETE', '/api/lots/gw-lot-b', { token: owner.token })).status, 204);
+    assert.equal((await api(base, 'POST', '/api/lots', { token: other.token, body: newLot({ id: 'gw-lot-b' }) })).status, 201);
+    await eventually(async () => {
+      const client = await connect(second.mqtt.username, second.mqtt.password);
+      return (await publishOutcome(client, 'parking/lots/gw-lot-b/count', { occupied: 9 })) === 'refused';
+    }, 5000, 'the old gateway refused');
+    assert.equal((await lot('gw-lot-b')).occupied, null);
+  });
+
   it('cuts a revoked gateway off at once → 204, and refuses it afterwards', async () => {
     const client = await connect(gateway.mqtt.username, gateway.mqtt.password);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));

@@ -83,6 +83,14 @@ for (const engine of engines) {
         assert.deepEqual(await snapshot(), before);
       });
 
+      it('disables an operator (admin) → 204: its token stops working at once; unknown → 404', async () => {
+        const carol = await createOperator(base, 'Short-lived');
+        assert.equal((await api(base, 'DELETE', `/api/operators/${carol.id}`, { token: alice.token })).status, 403);
+        assert.equal((await api(base, 'DELETE', `/api/operators/${carol.id}`, { token: ADMIN_TOKEN })).status, 204);
+        assert.equal((await api(base, 'GET', '/api/me', { token: carol.token })).status, 401);
+        assert.equal((await api(base, 'DELETE', `/api/operators/${carol.id}`, { token: ADMIN_TOKEN })).status, 404);
+      });
+
       it('answers a bad operator body → 400 naming the fields, malformed JSON → 400', async () => {
         const bad = await api(base, 'POST', '/api/operators', { token: ADMIN_TOKEN, body: { name: '', role: 'king' } });
         assert.equal(bad.status, 400);
