@@ -139,6 +139,9 @@ export class Kongwei {
     }
 
     await this.gatewayAuth?.start();
+    if (config.MQTT_AUTH && config.MQTT_URL) {
+      log.info('MQTT_AUTH=on applies to the embedded broker; with MQTT_URL, your broker checks gateways (npm run gateways -- mosquitto-passwd / mosquitto-acl)');
+    }
     const app = await createHttpApp({
       views: this.views,
       metrics: this.metrics,

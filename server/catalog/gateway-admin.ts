@@ -117,6 +117,31 @@ export class GatewayAdmin {
     return Promise.all(rows.map((row) => this.info(row)));
   }
 
+  /** The gateways serving any of these lots (the caller has checked it manages them), in a few queries whatever their number. */
+  async forLots(lotIds: readonly string[]): Promise<GatewayInfo[]> {
+    const ids = new Set<string>();
+    for (let i = 0; i < lotIds.length; i += 500) {
+      const rows = await this.db('gateway_lots').whereIn('lot_id', lotIds.slice(i, i + 500)).distinct('gateway_id');
+      for (const { gateway_id } of rows as { gateway_id: string }[]) ids.add(gateway_id);
+    }
+    const gatewayIds = [...ids];
+    const rows: GatewayRow[] = [];
+    const links: { gateway_id: string; lot_id: string }[] = [];
+    for (let i = 0; i < gatewayIds.length; i += 500) {
+      const chunk = gatewayIds.slice(i, i + 500);
+      rows.push(...(await this.db<GatewayRow>('gateways').whereIn('id', chunk)));
+      links.push(...(await this.db('gateway_lots').whereIn('gateway_id', chunk).select('gateway_id', 'lot_id')));
+    }
+    return rows
+      .map((row) => ({
+        id: row.id,
+        name: row.name,
+        lotIds: links.filter((l) => l.gateway_id === row.id).map((l) => l.lot_id).sort(),
+        createdAt: new Date(row.created_at).toISOString(),
+      }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
   async get(gatewayId: string): Promise<GatewayInfo | undefined> {
     const row = await this.db<GatewayRow>('gateways').where({ id: gatewayId }).first();
     return row ? this.info(row) : undefined;

@@ -7,6 +7,7 @@ import type { GatewayAdmin, GatewayInfo } from '../catalog/gateway-admin.ts';
 import type { LotAdmin } from '../catalog/lot-admin.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
+import type { MyLotsAnswer } from '../domain/operator-api.ts';
 import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
@@ -59,10 +60,8 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     const principal = principalOf(req);
     const ids = await lots.managedIds(principal);
     const metas = ids.map((id) => options.catalog.get(id)).filter((m) => m !== undefined);
-    const lotViews = await views.viewsOf(metas);
-    const gatewaysOf = await Promise.all(lotViews.map((l) => gateways.ofLot(principal, l.id)));
-    const byId = new Map(gatewaysOf.flat().map((g) => [g.id, withOnline(g)]));
-    res.json({ lots: lotViews, gateways: [...byId.values()] });
+    const answer: MyLotsAnswer = { lots: await views.viewsOf(metas), gateways: (await gateways.forLots(ids)).map(withOnline) };
+    res.json(answer);
   });
 
   router.post('/operators', ...auth, requireAdmin(), async (req, res) => {

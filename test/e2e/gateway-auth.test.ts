@@ -85,6 +85,9 @@ describe('gateway credentials with MQTT_AUTH=on (embedded broker)', function () 
     assert.deepEqual([(await lot('gw-lot-a')).occupied], [7]);
     const listed = await api(base, 'GET', '/api/lots/gw-lot-a/gateways', { token: owner.token });
     assert.equal(listed.body.gateways[0].online, true);
+    const mine = await api(base, 'GET', '/api/me/lots', { token: owner.token });
+    assert.deepEqual(mine.body.gateways.map((g: { id: string; lotIds: string[]; online: boolean }) => [g.id, g.lotIds, g.online]), [[gateway.id, ['gw-lot-a'], true]]);
+    assert.deepEqual((await api(base, 'GET', '/api/me/lots', { token: other.token })).body.gateways, []);
     await client.endAsync();
     await eventually(async () => (await api(base, 'GET', '/api/lots/gw-lot-a/gateways', { token: owner.token })).body.gateways[0].online === false, 5000, 'offline');
   });
