@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { mayManage, type Principal } from '../auth/operators.ts';
 import { AppError, notFound } from '../domain/errors.ts';
-import { checkLotCreate, checkLotPatch, idCandidates, slugFromName, type FieldErrors } from '../domain/lot-input.ts';
+import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName, type FieldErrors } from '../domain/lot-input.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
@@ -74,11 +74,13 @@ export class LotAdmin {
       const checked = checkLotPatch(current.lot, patch);
       if (!checked.ok) throw invalid('lot', checked.fields);
       const lot = checked.value;
+      if (Object.keys(changesBetween(current.lot, lot)).length === 0) return { lot, previous: lot, unchanged: true };
       await this.lots.update(lot, trx);
       await this.audit.append({ lotId: id, ownerId: current.ownerId, actor: principal, action: 'lot.update', before: current.lot, after: lot }, trx);
       return { lot, previous: current.lot };
     });
     const { lot, previous } = result;
+    if ('unchanged' in result) return lot; // nothing to write, record or push
     if (lot.capacity !== previous.capacity) {
       // The live count is clamped into the new capacity, and the change announced on the store's feed.
       await this.options.store.setCapacity(id, lot.capacity).catch((err: Error) =>

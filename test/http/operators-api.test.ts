@@ -166,6 +166,8 @@ for (const engine of engines) {
         assert.equal(status, 200, JSON.stringify(body));
         assert.deepEqual([body.capacity, body.priceInfoEn, body.address, body.name], [50, 'CNY 5 an hour', null, '测试停车场']);
         assert.equal(t.app.catalog.get('test-car-park')!.capacity, 50);
+        const same = await api<LotView>(base, 'PATCH', '/api/lots/test-car-park', { token: alice.token, body: { capacity: 50 } });
+        assert.deepEqual([same.status, same.body.capacity], [200, 50], 'a change to the same value is fine, and recorded nowhere');
       });
 
       it("refuses another operator's lot → 403, an unknown lot → 404, a bad change → 400 naming the field; changes nothing", async () => {
