@@ -5,6 +5,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
+import { GatewayAuth } from './auth/gateway-auth.ts';
+import { OperatorRepository } from './auth/operators.ts';
+import { GatewayAdmin } from './catalog/gateway-admin.ts';
+import { LotAdmin } from './catalog/lot-admin.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
 import { redactUrl, type Config } from './config.ts';
@@ -19,6 +23,7 @@ import type { DependencyHealth, LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { LotViews } from './query/lot-views.ts';
+import { OpeningHoursWatch } from './realtime/opening-hours-watch.ts';
 import { Realtime } from './realtime/realtime.ts';
 
 export { PortInUseError };
@@ -41,14 +46,23 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   readonly ingest: Ingest;
   readonly views: LotViews;
+  readonly operators: OperatorRepository;
+  readonly lotAdmin: LotAdmin;
+  readonly gatewayAdmin: GatewayAdmin;
+  /** Checks gateway credentials on the embedded broker (MQTT_AUTH=on). */
+  readonly gatewayAuth: GatewayAuth | undefined;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
+  /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
+  openingHoursWatch: OpeningHoursWatch | undefined;
+  private readonly clock: (() => number) | undefined;
   private started = false;
 
   constructor(options: KongweiOptions) {
     const { config, log } = options;
     this.config = config;
     this.log = log;
+    this.clock = options.clock;
     this.metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false });
     this.db = createDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
     this.catalog = new Catalog(this.db);
@@ -60,6 +74,17 @@ export class Kongwei {
             up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost'),
         })
       : new MemoryLiveStore();
+    this.operators = new OperatorRepository(this.db, config.ADMIN_TOKEN);
+    this.lotAdmin = new LotAdmin({ db: this.db, catalog: this.catalog, store: this.store, log });
+    const reloadGateways = () =>
+      void this.gatewayAuth?.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
+    this.gatewayAdmin = new GatewayAdmin({ db: this.db, lots: this.lotAdmin, audit: this.lotAdmin.audit, onChange: reloadGateways });
+    this.gatewayAuth =
+      config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, source: this.gatewayAdmin, log }) : undefined;
+    // A deleted lot takes its gateway links with it (ON DELETE CASCADE): the broker must forget them too.
+    this.catalog.on('change', (change) => {
+      if (change.kind === 'removed') reloadGateways();
+    });
     this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
@@ -68,7 +93,7 @@ export class Kongwei {
           password: config.MQTT_PASSWORD,
           log,
         })
-      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, log });
+      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, log, ...(this.gatewayAuth ? { auth: this.gatewayAuth } : {}) });
     this.ingest = new Ingest({
       baseTopic: config.MQTT_BASE_TOPIC,
       catalog: this.catalog,
@@ -81,6 +106,7 @@ export class Kongwei {
       catalog: this.catalog,
       store: this.store,
       staleAfterS: config.STALE_AFTER_S,
+      timeZone: config.TIME_ZONE,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.httpServer = createServer();
@@ -112,12 +138,30 @@ export class Kongwei {
       throw new Error(`could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
     }
 
+    await this.gatewayAuth?.start();
+    if (config.MQTT_AUTH && config.MQTT_URL) {
+      log.info('MQTT_AUTH=on applies to the embedded broker; with MQTT_URL, your broker checks gateways (npm run gateways -- mosquitto-passwd / mosquitto-acl)');
+    }
     const app = await createHttpApp({
       views: this.views,
       metrics: this.metrics,
       log,
       web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION },
       health: () => this.health(),
+      trustProxy: config.TRUST_PROXY,
+      operators: {
+        operators: this.operators,
+        lots: this.lotAdmin,
+        gateways: this.gatewayAdmin,
+        views: this.views,
+        catalog: this.catalog,
+        baseTopic: config.MQTT_BASE_TOPIC,
+        brokerUrl: (req) => this.brokerUrlFor(req.hostname),
+        mqttAuth: config.MQTT_AUTH,
+        gatewayOnline: (id) => this.gatewayAuth?.isOnline(id) ?? null,
+        writesPerMinute: config.WRITE_RATE_LIMIT,
+        authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
+      },
     });
     this.httpServer.on('request', app);
     this.realtime = new Realtime({
@@ -130,6 +174,14 @@ export class Kongwei {
       metrics: this.metrics,
     });
     this.realtime.start();
+    const realtime = this.realtime;
+    this.openingHoursWatch = new OpeningHoursWatch({
+      catalog: this.catalog,
+      timeZone: config.TIME_ZONE,
+      onFlip: (ids) => void realtime.refresh(ids),
+      ...(this.clock ? { clock: this.clock } : {}),
+    });
+    this.openingHoursWatch.start();
 
     this.ingest.start();
     await this.mqtt.start(this.ingest.topics, (topic, payload) => this.ingest.handle(topic, payload));
@@ -157,6 +209,7 @@ export class Kongwei {
       if (!this.httpServer.listening) return resolve();
       this.httpServer.close(() => resolve());
     });
+    this.openingHoursWatch?.stop();
     this.ingest.stop();
     await this.mqtt.stop().catch((err) => this.log.warn({ err: (err as Error).message }, 'MQTT stop failed'));
     await this.realtime?.stop();
@@ -166,6 +219,19 @@ export class Kongwei {
     await this.db.destroy();
     if (this.started) this.log.info('Kongwei stopped');
     this.started = false;
+  }
+
+  /**
+   * The broker URL operators give their gateways: MQTT_PUBLIC_URL, else the
+   * embedded broker's port on the host the operator reached us by, else MQTT_URL.
+   */
+  brokerUrlFor(hostname: string): string {
+    if (this.config.MQTT_PUBLIC_URL) return this.config.MQTT_PUBLIC_URL;
+    if (this.mqtt instanceof EmbeddedBroker) return `mqtt://${hostname.includes(':') ? `[${hostname}]` : hostname}:${this.mqtt.port}`;
+    const url = new URL(this.mqtt.url);
+    url.username = '';
+    url.password = ''; // the service's own credentials; a gateway uses its id and secret
+    return url.toString().replace(/\/$/, '');
   }
 
   async health(): Promise<Record<string, DependencyHealth>> {

@@ -47,6 +47,31 @@ export const configSchema = z.object({
   /** The shortest time between two pushes to a subscription (changes in between are coalesced). */
   PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(50),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Gateway authentication on the embedded broker: username = gateway id, password = its secret. */
+  MQTT_AUTH: flag.default(false),
+  /** The broker URL operators give their gateways (default: the embedded broker's port on the page's host, or MQTT_URL). */
+  MQTT_PUBLIC_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  /** Time zone of the lots' opening hours (IANA name). */
+  TIME_ZONE: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
+  /** Write requests (POST, PATCH, DELETE) per minute and client IP. */
+  WRITE_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
+  /** Failed authentications per 15 minutes and client IP before requests are refused with 429. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
+  /** Express "trust proxy": off, a hop count, or addresses/subnets (e.g. loopback) of the proxies in front. */
+  TRUST_PROXY: z
+    .string()
+    .transform((v): boolean | number | string => (v === 'off' || v === 'false' ? false : v === 'on' || v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
+    .default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seed the Shibei lots into an empty catalog at start. */
   SEED_LOTS: flag.default(true),

@@ -1,15 +1,28 @@
 // The catalog: lot metadata from SQL, held in memory for the hot paths
 // (ingest checks every event's lot; searches scan every lot). SQL stays the
-// source of truth; the cache is loaded at start.
+// source of truth; the cache is loaded at start and then changed only through
+// apply(), which also tells the rest of the service (realtime, gateway auth).
+import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import type { LotMeta } from '../domain/lot.ts';
 import { LotRepository } from './repository.ts';
 
-export class Catalog {
+/** A change to the catalog, once it is committed to SQL. */
+export type CatalogChange =
+  | { kind: 'added'; lot: LotMeta }
+  | { kind: 'changed'; lot: LotMeta; previous: LotMeta }
+  | { kind: 'removed'; lot: LotMeta };
+
+export interface CatalogEvents {
+  change: [change: CatalogChange];
+}
+
+export class Catalog extends EventEmitter<CatalogEvents> {
   private readonly repository: LotRepository;
   private lots = new Map<string, LotMeta>();
 
   constructor(db: Knex) {
+    super();
     this.repository = new LotRepository(db);
   }
 
@@ -27,6 +40,18 @@ export class Catalog {
   async reload(): Promise<void> {
     const lots = await this.repository.list();
     this.lots = new Map(lots.map((lot) => [lot.id, lot]));
+  }
+
+  /**
+   * The one way the cache changes after start: a write committed to SQL is
+   * applied here, and listeners react (sockets, the broker's credentials).
+   * With several instances on one database (DESIGN.md §2), this is the call
+   * to fan out to every instance (e.g. over Redis pub/sub).
+   */
+  apply(change: CatalogChange): void {
+    if (change.kind === 'removed') this.lots.delete(change.lot.id);
+    else this.lots.set(change.lot.id, change.lot);
+    this.emit('change', change);
   }
 
   get(id: string): LotMeta | undefined {

@@ -99,6 +99,31 @@ export class LotRepository {
     return row ? toNumber(row.n) : 0;
   }
 
+  /** Inserts a new lot owned by `ownerId`; a taken id fails with a unique violation (see isUniqueViolation). */
+  async insert(lot: LotMeta, ownerId: string | null, trx: Knex = this.db, now = new Date()): Promise<void> {
+    const stamp = now.toISOString();
+    await trx('lots').insert({ ...toRow(lot), owner_id: ownerId, created_at: stamp, updated_at: stamp });
+  }
+
+  async update(lot: LotMeta, trx: Knex = this.db, now = new Date()): Promise<void> {
+    await trx('lots').where({ id: lot.id }).update({ ...toRow(lot), updated_at: now.toISOString() });
+  }
+
+  async delete(id: string, trx: Knex = this.db): Promise<void> {
+    await trx('lots').where({ id }).delete();
+  }
+
+  /** A lot with its owner, read inside a transaction before it is changed. */
+  async getOwned(id: string, trx: Knex = this.db): Promise<{ lot: LotMeta; ownerId: string | null } | undefined> {
+    const row = await trx<LotRow & { owner_id: string | null }>('lots').where({ id }).first();
+    return row ? { lot: fromRow(row), ownerId: row.owner_id } : undefined;
+  }
+
+  async idsOwnedBy(ownerId: string): Promise<string[]> {
+    const rows = await this.db('lots').where({ owner_id: ownerId }).select('id').orderBy('id');
+    return rows.map((r: { id: string }) => r.id);
+  }
+
   /**
    * Inserts lots that are not there yet (two instances seeding one database
    * at once must not fail), in one transaction, in chunks small enough for
@@ -113,4 +138,10 @@ export class LotRepository {
       }
     });
   }
+}
+
+/** Whether a write failed on a unique constraint (a taken id), on SQLite or PostgreSQL. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  return e?.code === '23505' || (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(e.message ?? ''));
 }

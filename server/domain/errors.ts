@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'conflict'
   | 'payload_too_large'
+  | 'rate_limited'
   | 'unavailable'
   | 'internal';
 
@@ -20,6 +21,7 @@ const statusOf: Record<ErrorCode, number> = {
   forbidden: 403,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };

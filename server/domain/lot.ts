@@ -109,11 +109,17 @@ export function staleAfterMsFor(meta: Pick<LotMeta, 'staleAfterS'>, defaultStale
   return (meta.staleAfterS ?? defaultStaleAfterS) * 1000;
 }
 
+/**
+ * `openNow` is whether the lot's opening hours say it is open (see
+ * domain/opening-hours.ts, kept out of this module so the browser bundles
+ * that import it stay small): an open lot outside its hours is `closed`.
+ */
 export function toLotView(
   meta: LotMeta,
   live: LiveState | null,
   nowMs: number,
   defaultStaleAfterS: number,
+  openNow = true,
 ): LotView {
   const hasData = live !== null && live.ts !== null && live.occupied !== null;
   const capacity = live?.capacity ?? meta.capacity;
@@ -141,7 +147,7 @@ export function toLotView(
     capacity,
     free,
     occupied,
-    availability: classifyAvailability(meta.status, capacity, free, stale || !hasData),
+    availability: openNow ? classifyAvailability(meta.status, capacity, free, stale || !hasData) : 'closed',
     stale,
     updatedAt: hasData && live.ts !== null ? new Date(live.ts).toISOString() : null,
     clamped: hasData ? live.clamped : false,

@@ -6,6 +6,8 @@ import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { lotsRouter } from './lots-routes.ts';
+import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
+import { securityHeaders } from './security.ts';
 import { webRouter, type WebOptions } from './web.ts';
 
 export interface HttpAppOptions {
@@ -15,14 +17,21 @@ export interface HttpAppOptions {
   web: WebOptions;
   /** Each dependency's state, for /healthz. */
   health: () => Promise<Record<string, DependencyHealth>>;
+  /** The operators' API (accounts, lot writes, gateways); left out, the API is read-only. */
+  operators?: OperatorApiOptions;
+  /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
+  trustProxy?: boolean | number | string;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
   app.use(express.json({ limit: '100kb' }));
 
+  if (options.operators) app.use('/api', operatorRouter(options.operators));
   app.use('/api', lotsRouter(options.views));
   app.use('/api', notFoundHandler);
 

@@ -67,6 +67,12 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   router.get('/', (_req, res) => {
     res.type('html').set('Cache-Control', 'no-cache').send(indexHtml);
   });
+  if (existsSync(join(webDir, 'operator.html'))) {
+    const operatorHtml = page('operator.html');
+    router.get('/operator', (_req, res) => {
+      res.type('html').set('Cache-Control', 'no-cache').send(operatorHtml);
+    });
+  }
   for (const [path, js] of scripts) {
     router.get(path, (_req, res) => {
       res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);

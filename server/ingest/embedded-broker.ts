@@ -9,6 +9,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { topicMatches } from '../domain/events.ts';
+import type { BrokerAuth } from '../auth/gateway-auth.ts';
 import type { Logger } from '../log.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
@@ -24,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   port: number;
   host: string;
   log: Logger;
+  /** Gateway authentication (MQTT_AUTH=on); without it the broker accepts anyone. */
+  auth?: BrokerAuth;
 }
 
 export class EmbeddedBroker implements MqttTransport {
@@ -47,12 +50,17 @@ export class EmbeddedBroker implements MqttTransport {
   async start(topics: string[], handler: MessageHandler): Promise<void> {
     this.topics = topics;
     this.handler = handler;
-    const { log } = this.options;
+    const { log, auth } = this.options;
     const broker = await Aedes.createBroker({
       maxClientsIdLength: 128,
       drainTimeout: 30_000,
       authorizePublish: (client, packet, callback) => this.onPublish(client, packet, callback),
+      ...(auth ? { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe } : {}),
     });
+    if (auth) {
+      broker.on('clientReady', (client: Client) => auth.clientReady(client));
+      broker.on('clientDisconnect', (client: Client) => auth.clientGone(client));
+    }
     broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error'));
     broker.on('connectionError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
     this.broker = broker;
@@ -76,6 +84,8 @@ export class EmbeddedBroker implements MqttTransport {
 
   private onPublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
+    const refused = this.options.auth?.refusePublish(client, packet.topic);
+    if (refused) return callback(refused);
     // Last Wills (client null) and topics the service does not ingest pass through untouched.
     if (!client || !this.topics.some((filter) => topicMatches(filter, packet.topic))) return callback(null);
     const handler = this.handler;

@@ -3,6 +3,7 @@
 // apply is atomic, as the Lua script is in Redis.
 import { EventEmitter } from 'node:events';
 import { applyCount, type ApplyResult, type CountEvent, type LiveState } from '../domain/live.ts';
+import { withCapacity } from '../domain/live-capacity.ts';
 import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
 
 export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
@@ -35,6 +36,16 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
 
   async deleteLot(id: string): Promise<void> {
     this.states.delete(id);
+  }
+
+  async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
+    const state = this.states.get(id);
+    if (!state) return null;
+    const next = withCapacity(state, capacity);
+    if (next.capacity === state.capacity && next.occupied === state.occupied) return state;
+    this.states.set(id, next);
+    this.emit('change', [{ id, ...next }]);
+    return next;
   }
 
   async health(): Promise<DependencyHealth> {

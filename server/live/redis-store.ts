@@ -12,6 +12,7 @@ import type { ApplyOutcome, ApplyResult, CountEvent, LiveChange, LiveState } fro
 import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
 
 const APPLY_COUNT_LUA = readFileSync(new URL('./lua/apply-count.lua', import.meta.url), 'utf8');
+const SET_CAPACITY_LUA = readFileSync(new URL('./lua/set-capacity.lua', import.meta.url), 'utf8');
 
 /** The hash fields, in the order scripts return them and the feed carries them. */
 const FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv'] as const;
@@ -77,6 +78,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     };
     const redis = new Redis(this.options.url, { ...common, enableAutoPipelining: true });
     redis.defineCommand('kwApplyCount', { numberOfKeys: 1, lua: APPLY_COUNT_LUA });
+    redis.defineCommand('kwSetCapacity', { numberOfKeys: 1, lua: SET_CAPACITY_LUA });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });
@@ -165,6 +167,12 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async deleteLot(id: string): Promise<void> {
     await this.client.del(this.keyOf(id));
+  }
+
+  async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
+    const command = (this.client as unknown as { kwSetCapacity: (key: string, id: string, capacity: string, channel: string) => Promise<string[]> }).kwSetCapacity;
+    const reply = await command.call(this.client, this.keyOf(id), id, String(capacity), this.channel);
+    return reply.length === 0 ? null : decodeState(reply);
   }
 
   async health(): Promise<DependencyHealth> {

@@ -27,5 +27,11 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   getMany(ids: readonly string[]): Promise<Map<string, LiveState>>;
   /** Forgets a lot (it was deleted from the catalog). */
   deleteLot(id: string): Promise<void>;
+  /**
+   * Sets a lot's live capacity (an operator changed it in the catalog) and
+   * clamps its count (domain/live-capacity.ts), announcing a change on the
+   * feed; null, and nothing changes, when the lot has no live state yet.
+   */
+  setCapacity(id: string, capacity: number): Promise<LiveState | null>;
   health(): Promise<DependencyHealth>;
 }

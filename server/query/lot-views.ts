@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
+import { isOpenAt } from '../domain/opening-hours.ts';
 import type { LotSearch } from '../domain/search.ts';
 import type { LiveStore } from '../live/store.ts';
 
@@ -11,6 +12,8 @@ export interface LotViewsOptions {
   catalog: Catalog;
   store: LiveStore;
   staleAfterS: number;
+  /** Time zone of the lots' opening hours; unset: the process's. */
+  timeZone?: string;
   clock?: () => number;
 }
 
@@ -22,7 +25,8 @@ export class LotViews {
   }
 
   view(meta: LotMeta, live: LiveState | null): LotView {
-    return toLotView(meta, live, this.clock(), this.options.staleAfterS);
+    const now = this.clock();
+    return toLotView(meta, live, now, this.options.staleAfterS, isOpenAt(meta.openingHours, now, this.options.timeZone));
   }
 
   async get(id: string): Promise<LotView | undefined> {

@@ -9,10 +9,10 @@
 // encodes the changed lots once per distinct subscription, not once per socket.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { Catalog } from '../catalog/catalog.ts';
+import type { Catalog, CatalogChange } from '../catalog/catalog.ts';
 import { subscriptionSchema, type ClientToServerEvents, type ServerToClientEvents, type Subscription } from '../domain/contract.ts';
 import { inBBox } from '../domain/geo.ts';
-import type { LiveChange } from '../domain/live.ts';
+import { emptyLiveState, type LiveChange } from '../domain/live.ts';
 import type { LotMeta, LotView } from '../domain/lot.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
@@ -68,6 +68,9 @@ export class Realtime {
     this.scheduleFlush();
   };
   private readonly onResync = () => void this.pushEverything();
+  /** Lots deleted since the last flush, with their last metadata (to know whose subscription they left). */
+  private removed = new Map<string, LotMeta>();
+  private readonly onCatalogChange = (change: CatalogChange) => void this.onCatalog(change);
 
   constructor(private readonly options: RealtimeOptions) {}
 
@@ -78,6 +81,7 @@ export class Realtime {
     io.on('connection', (socket) => this.onConnection(socket));
     this.options.store.on('change', this.onChange);
     this.options.store.on('resync', this.onResync);
+    this.options.catalog.on('change', this.onCatalogChange);
   }
 
   private scheduleFlush(): void {
@@ -96,6 +100,7 @@ export class Realtime {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.options.store.off('change', this.onChange);
     this.options.store.off('resync', this.onResync);
+    this.options.catalog.off('change', this.onCatalogChange);
     const io = this.io;
     if (!io) return;
     io.disconnectSockets(true);
@@ -135,10 +140,60 @@ export class Realtime {
     return room;
   }
 
+  /**
+   * A lot added, changed or deleted in the catalog (DESIGN.md §4): a new or
+   * changed lot goes to every subscription it matches as `lots:update`; a
+   * deleted one, or one that moved out of a subscription's area, as `lots:remove`.
+   */
+  private async onCatalog(change: CatalogChange): Promise<void> {
+    if (change.kind === 'removed') {
+      this.pending.delete(change.lot.id);
+      this.removed.set(change.lot.id, change.lot);
+      this.scheduleFlush();
+      return;
+    }
+    if (change.kind === 'changed') {
+      const io = this.io;
+      for (const { room, matches } of this.subscriptions.values()) {
+        if (matches(change.previous) && !matches(change.lot)) io?.local.to(room).emit('lots:remove', [change.lot.id]);
+      }
+    }
+    await this.refresh([change.lot.id]);
+  }
+
+  /**
+   * Queues these lots for the next push with their current live state, for
+   * changes that do not come through the live store's feed (catalog edits,
+   * opening hours that opened or closed a lot).
+   */
+  async refresh(ids: readonly string[]): Promise<void> {
+    try {
+      const live = await this.options.store.getMany(ids);
+      for (const id of ids) {
+        const meta = this.options.catalog.get(id);
+        // A change from the feed already queued is as new as this read, or newer.
+        if (!meta || this.pending.has(id)) continue;
+        this.pending.set(id, { id, ...(live.get(id) ?? emptyLiveState(meta.capacity)) });
+      }
+      this.scheduleFlush();
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, ids: ids.slice(0, 10) }, 'could not read live state to push changed lots');
+    }
+  }
+
   /** Pushes the coalesced changes: once per distinct subscription that has a changed lot. */
   private flush(): void {
     const io = this.io;
-    if (!io || this.pending.size === 0) return;
+    if (!io) return;
+    if (this.removed.size > 0) {
+      const removed = [...this.removed.values()];
+      this.removed = new Map();
+      for (const { room, matches } of this.subscriptions.values()) {
+        const ids = removed.filter(matches).map((lot) => lot.id);
+        if (ids.length > 0) io.local.to(room).emit('lots:remove', ids);
+      }
+    }
+    if (this.pending.size === 0) return;
     const changes = this.pending;
     this.pending = new Map();
     const changed: { meta: LotMeta; view: LotView }[] = [];

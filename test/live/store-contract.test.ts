@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { CountEvent, LiveChange } from '../../server/domain/live.ts';
 import type { LiveStore } from '../../server/live/store.ts';
+import { eventually } from '../helpers/app.ts';
 import { storesUnderTest } from './stores.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
@@ -83,6 +84,29 @@ for (const target of storesUnderTest) {
       await store.applyCount(count('gone', { occupied: 1 }), 32);
       await store.deleteLot('gone');
       assert.equal((await store.getMany(['gone'])).size, 0);
+    });
+
+    it('sets a lower capacity: re-clamps the count, flags it, and announces it on the feed', async () => {
+      const seen: LiveChange[] = [];
+      store.on('change', (changes) => seen.push(...changes));
+      await store.applyCount(count('shrunk', { occupied: 30, seq: 3 }), 32);
+      const expected = { capacity: 20, occupied: 20, ts: T0, seq: 3, clamped: true, receivedAt: T0 };
+      assert.deepEqual(await store.setCapacity('shrunk', 20), expected);
+      assert.deepEqual((await store.getMany(['shrunk'])).get('shrunk'), expected);
+      const change = await eventually(() => seen.find((c) => c.capacity === 20), 5000, 'the change on the feed');
+      assert.deepEqual(change, { id: 'shrunk', ...expected });
+    });
+
+    it('sets a higher capacity: keeps the count, and later counts clamp against it', async () => {
+      await store.applyCount(count('grown', { occupied: 10, seq: 3 }), 32);
+      assert.deepEqual(await store.setCapacity('grown', 100), { capacity: 100, occupied: 10, ts: T0, seq: 3, clamped: false, receivedAt: T0 });
+      const next = await store.applyCount(count('grown', { free: 5, ts: T0 + 1 }), 32);
+      assert.deepEqual([next.state.capacity, next.state.occupied], [100, 95]);
+    });
+
+    it('sets no capacity for a lot with no live state → null', async () => {
+      assert.equal(await store.setCapacity('nothing-yet', 10), null);
+      assert.equal((await store.getMany(['nothing-yet'])).size, 0);
     });
 
     it('reports itself healthy', async () => {

@@ -1,0 +1,131 @@
+// Gateway authentication for the embedded broker (MQTT_AUTH=on): a gateway
+// connects with username = its id and password = its secret, and may publish
+// only for the lots assigned to it (domain/gateway-topics.ts).
+//
+// Credentials are held in memory and reloaded when they change, so a publish
+// costs no SQL query; a connection from a gateway the cache does not know
+// (created on another instance) reloads it, at most once per few seconds.
+import type { Client, Subscription } from 'aedes';
+import { gatewayTopics, mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
+import type { Logger } from '../log.ts';
+import { verifyGatewaySecret } from './secrets.ts';
+
+/** What the embedded broker asks of an authenticator (aedes' hooks, narrowed). */
+export interface BrokerAuth {
+  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void): void;
+  /** Why this client may not publish on this topic, or null when it may. */
+  refusePublish(client: Client | null, topic: string): Error | null;
+  authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void;
+  clientReady(client: Client): void;
+  clientGone(client: Client): void;
+}
+
+export interface GatewayCredentialSource {
+  credentials(): Promise<{ id: string; secretHash: string; lotIds: string[] }[]>;
+}
+
+interface Entry {
+  secretHash: string;
+  topics: GatewayTopics;
+}
+
+const RELOAD_ON_MISS_EVERY_MS = 5000;
+/** MQTT CONNACK return code 4 (v3.1.1): bad user name or password. */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+export class GatewayAuth implements BrokerAuth {
+  private entries = new Map<string, Entry>();
+  /** Which gateway each authenticated connection is. */
+  private readonly gatewayOf = new WeakMap<Client, string>();
+  /** Live connections per gateway: whether a gateway is online, and whom to drop when revoked. */
+  private readonly connections = new Map<string, Set<Client>>();
+  private lastMissReload = 0;
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: { baseTopic: string; source: GatewayCredentialSource; log: Logger; clock?: () => number },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.reload();
+  }
+
+  /**
+   * Reads every credential afresh; connections of a revoked gateway are
+   * dropped. Reloads run one after another, so the last one sees the last change.
+   */
+  reload(): Promise<void> {
+    const load = async () => {
+      const list = await this.options.source.credentials();
+      this.entries = new Map(list.map((c) => [c.id, { secretHash: c.secretHash, topics: gatewayTopics(this.options.baseTopic, c.id, c.lotIds) }]));
+      for (const [id, clients] of this.connections) {
+        if (this.entries.has(id)) continue;
+        for (const client of clients) client.close();
+      }
+    };
+    const next = this.reloading.then(load, load);
+    this.reloading = next.catch(() => {});
+    return next;
+  }
+
+  /** Whether a gateway has a live connection to this broker. */
+  isOnline(gatewayId: string): boolean {
+    return (this.connections.get(gatewayId)?.size ?? 0) > 0;
+  }
+
+  authenticate: BrokerAuth['authenticate'] = (client, username, password, done) => {
+    const refuse = () => {
+      this.options.log.info({ clientId: client.id, username: username?.slice(0, 64) }, 'MQTT connection refused: unknown gateway or wrong secret');
+      done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }), false);
+    };
+    if (!username || !password) return refuse();
+    void (async () => {
+      let entry = this.entries.get(username);
+      const now = (this.options.clock ?? Date.now)();
+      if (!entry && now - this.lastMissReload > RELOAD_ON_MISS_EVERY_MS) {
+        this.lastMissReload = now;
+        await this.reload().catch((err: Error) => this.options.log.warn({ err: err.message }, 'could not reload gateway credentials'));
+        entry = this.entries.get(username);
+      }
+      if (!entry || !(await verifyGatewaySecret(password, entry.secretHash))) return refuse();
+      this.gatewayOf.set(client, username);
+      done(null, true);
+    })();
+  };
+
+  refusePublish(client: Client | null, topic: string): Error | null {
+    // The service's own messages (Last Wills are checked with their client) need no permission.
+    if (!client) return null;
+    const topics = this.topicsOf(client);
+    if (topics && mayPublish(topics, topic)) return null;
+    this.options.log.info({ clientId: client.id, gateway: this.gatewayOf.get(client), topic: topic.slice(0, 200) }, 'MQTT publish refused: not a topic of this gateway');
+    return new Error(`not allowed to publish on ${topic}`);
+  }
+
+  authorizeSubscribe: BrokerAuth['authorizeSubscribe'] = (client, subscription, done) => {
+    const topics = this.topicsOf(client);
+    // A refused filter is answered with a failure code for it alone (aedes: a null subscription).
+    done(null, topics && maySubscribe(topics, subscription.topic) ? subscription : null);
+  };
+
+  clientReady(client: Client): void {
+    const id = this.gatewayOf.get(client);
+    if (!id) return;
+    let clients = this.connections.get(id);
+    if (!clients) this.connections.set(id, (clients = new Set()));
+    clients.add(client);
+  }
+
+  clientGone(client: Client): void {
+    const id = this.gatewayOf.get(client);
+    const clients = id === undefined ? undefined : this.connections.get(id);
+    if (!clients) return;
+    clients.delete(client);
+    if (clients.size === 0) this.connections.delete(id!);
+  }
+
+  private topicsOf(client: Client): GatewayTopics | undefined {
+    const id = this.gatewayOf.get(client);
+    return id === undefined ? undefined : this.entries.get(id)?.topics;
+  }
+}

@@ -1,0 +1,129 @@
+// Operators' changes to lots: checked, owned, audited, committed to SQL, then
+// applied to the catalog's cache and the live store. Handlers call these and
+// map the result to HTTP; the rules live here.
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { mayManage, type Principal } from '../auth/operators.ts';
+import { AppError, notFound } from '../domain/errors.ts';
+import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName, type FieldErrors } from '../domain/lot-input.ts';
+import type { LotMeta } from '../domain/lot.ts';
+import type { LiveStore } from '../live/store.ts';
+import type { Logger } from '../log.ts';
+import { AuditRepository, type AuditEntry } from './audit.ts';
+import type { Catalog } from './catalog.ts';
+import { isUniqueViolation, LotRepository } from './repository.ts';
+
+export interface LotAdminOptions {
+  db: Knex;
+  catalog: Catalog;
+  store: LiveStore;
+  log: Logger;
+}
+
+export function invalid(what: string, fields: FieldErrors): AppError {
+  const summary = Object.entries(fields)
+    .map(([field, messages]) => `${field || what}: ${messages.join(', ')}`)
+    .join('; ');
+  return new AppError('validation_failed', `invalid ${what}: ${summary}`, { fields });
+}
+
+export const forbidden = (what: string) => new AppError('forbidden', `${what} belongs to another operator`);
+
+const randomSuffix = () => randomBytes(3).toString('hex');
+
+export class LotAdmin {
+  private readonly lots: LotRepository;
+  readonly audit: AuditRepository;
+
+  constructor(private readonly options: LotAdminOptions) {
+    this.lots = new LotRepository(options.db);
+    this.audit = new AuditRepository(options.db);
+  }
+
+  /** Creates a lot owned by `principal`. An id that is taken is a 409; a derived one gets a suffix instead. */
+  async create(principal: Principal, input: unknown): Promise<LotMeta> {
+    const checked = checkLotCreate(input);
+    if (!checked.ok) throw invalid('lot', checked.fields);
+    const { id: requestedId, ...fields } = checked.value;
+    const candidates = requestedId ? [requestedId] : idCandidates(slugFromName(fields), randomSuffix);
+    for (const id of candidates) {
+      if (!requestedId && this.options.catalog.get(id)) continue;
+      const lot: LotMeta = { id, ...fields };
+      try {
+        await this.options.db.transaction(async (trx) => {
+          await this.lots.insert(lot, principal.id, trx);
+          await this.audit.append({ lotId: id, ownerId: principal.id, actor: principal, action: 'lot.create', before: null, after: lot }, trx);
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (requestedId) throw new AppError('conflict', `lot id "${id}" is taken`, { fields: { id: ['is taken'] } });
+        continue;
+      }
+      // A lot of this id deleted while the live store was unreachable may have left its state behind.
+      await this.options.store.deleteLot(id).catch((err: Error) => this.options.log.warn({ lotId: id, err: err.message }, 'could not clear old live state'));
+      this.options.catalog.apply({ kind: 'added', lot });
+      this.options.log.info({ lotId: id, actor: principal.id }, 'lot created');
+      return lot;
+    }
+    throw new AppError('conflict', 'no free id could be derived from the name; send an id', { fields: { id: ['is taken'] } });
+  }
+
+  async update(principal: Principal, id: string, patch: unknown): Promise<LotMeta> {
+    const result = await this.options.db.transaction(async (trx) => {
+      const current = await this.owned(principal, id, trx);
+      const checked = checkLotPatch(current.lot, patch);
+      if (!checked.ok) throw invalid('lot', checked.fields);
+      const lot = checked.value;
+      if (Object.keys(changesBetween(current.lot, lot)).length === 0) return { lot, previous: lot, unchanged: true };
+      await this.lots.update(lot, trx);
+      await this.audit.append({ lotId: id, ownerId: current.ownerId, actor: principal, action: 'lot.update', before: current.lot, after: lot }, trx);
+      return { lot, previous: current.lot };
+    });
+    const { lot, previous } = result;
+    if ('unchanged' in result) return lot; // nothing to write, record or push
+    if (lot.capacity !== previous.capacity) {
+      // The live count is clamped into the new capacity, and the change announced on the store's feed.
+      await this.options.store.setCapacity(id, lot.capacity).catch((err: Error) =>
+        this.options.log.error({ lotId: id, err: err.message }, 'capacity changed in the catalog but not in the live store'),
+      );
+    }
+    this.options.catalog.apply({ kind: 'changed', lot, previous });
+    this.options.log.info({ lotId: id, actor: principal.id }, 'lot changed');
+    return lot;
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    const lot = await this.options.db.transaction(async (trx) => {
+      const current = await this.owned(principal, id, trx);
+      await this.lots.delete(id, trx); // its gateway links go with it (ON DELETE CASCADE)
+      await this.audit.append({ lotId: id, ownerId: current.ownerId, actor: principal, action: 'lot.delete', before: current.lot, after: null }, trx);
+      return current.lot;
+    });
+    await this.options.store.deleteLot(id).catch((err: Error) => this.options.log.error({ lotId: id, err: err.message }, 'could not delete live state'));
+    this.options.catalog.apply({ kind: 'removed', lot });
+    this.options.log.info({ lotId: id, actor: principal.id }, 'lot deleted');
+  }
+
+  /** A lot's audit trail: for its owner or an admin; a deleted lot's for whoever owned it last. */
+  async auditOf(principal: Principal, id: string): Promise<AuditEntry[]> {
+    const current = await this.lots.getOwned(id);
+    const ownerId = current ? current.ownerId : await this.audit.lastOwner(id);
+    if (ownerId === undefined) throw notFound(`lot "${id}"`);
+    if (!mayManage(principal, ownerId)) throw forbidden(`lot "${id}"`);
+    return this.audit.list(id);
+  }
+
+  /** Ids of the lots a principal manages: its own, or every lot for an admin. */
+  async managedIds(principal: Principal): Promise<string[]> {
+    if (principal.role === 'admin') return [...this.options.catalog.all()].map((l) => l.id).sort();
+    return this.lots.idsOwnedBy(principal.id);
+  }
+
+  /** The lot, if it exists and `principal` may manage it: else 404 or 403. */
+  async owned(principal: Principal, id: string, trx?: Knex): Promise<{ lot: LotMeta; ownerId: string | null }> {
+    const current = await this.lots.getOwned(id, trx);
+    if (!current) throw notFound(`lot "${id}"`);
+    if (!mayManage(principal, current.ownerId)) throw forbidden(`lot "${id}"`);
+    return current;
+  }
+}

@@ -1,0 +1,127 @@
+// What an operator may send to create or change a lot, checked by one schema
+// (the catalog's own, lotMetaSchema) plus the rules that span fields. Every
+// problem is named by its field, so a form can show each one beside its input.
+// Pure: no I/O.
+import { transliterate } from 'transliteration';
+import { z } from 'zod';
+import { openingHoursProblem } from './opening-hours.ts';
+import { LOT_ID_PATTERN, lotIdSchema, lotMetaSchema, type LotMeta } from './lot.ts';
+
+/** The special capacities, each a share of `capacity`. */
+export const specialCapacityFields = ['capacityDisabled', 'capacityCharging', 'capacityFamily', 'capacityWomen'] as const;
+
+
+/** `openingHours` as the catalog keeps it, and checked by a library that knows the syntax. */
+const openingHoursField = lotMetaSchema.shape.openingHours.superRefine((value, ctx) => {
+  const problem = value === null ? undefined : openingHoursProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A whole lot as stored, unknown fields refused. */
+const fullLotSchema = lotMetaSchema.extend({ openingHours: openingHoursField }).strict();
+
+/** A new lot: the same schema, the id optional (derived from the name when absent). */
+export const lotCreateSchema = fullLotSchema.extend({ id: lotIdSchema.optional() });
+export type LotCreateInput = z.output<typeof lotCreateSchema>;
+
+export type FieldErrors = Record<string, string[]>;
+
+/**
+ * The rules across fields, on the raw input, so they are reported along with
+ * every other bad field (a schema's object-level refinements would only run
+ * once every field is valid).
+ */
+function crossFieldErrors(lot: Record<string, unknown>): FieldErrors {
+  const fields: FieldErrors = {};
+  const capacity = lot.capacity;
+  if (typeof capacity !== 'number') return fields;
+  for (const field of specialCapacityFields) {
+    const value = lot[field];
+    if (typeof value === 'number' && value > capacity) fields[field] = [`must not exceed capacity (${capacity})`];
+  }
+  return fields;
+}
+
+function withCrossFieldErrors<T>(parsed: z.ZodSafeParseResult<T>, raw: Record<string, unknown>): Checked<T> {
+  const fields = parsed.success ? {} : fieldErrorsOf(parsed.error);
+  for (const [field, messages] of Object.entries(crossFieldErrors(raw))) (fields[field] ??= []).push(...messages);
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, fields };
+}
+export type Checked<T> = { ok: true; value: T } | { ok: false; fields: FieldErrors };
+
+/** Field errors keyed by field name; each unknown field is named on its own. */
+export function fieldErrorsOf(error: z.ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  const add = (key: string, message: string) => (fields[key] ??= []).push(message);
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add(key, 'is not a field of a lot');
+    else add(issue.path.join('.'), issue.message);
+  }
+  return fields;
+}
+
+const notAnObject = { ok: false as const, fields: { '': ['the body must be a JSON object'] } };
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function checkLotCreate(input: unknown): Checked<LotCreateInput> {
+  if (!isObject(input)) return notAnObject;
+  return withCrossFieldErrors(lotCreateSchema.safeParse(input), input);
+}
+
+/**
+ * A change to an existing lot: the fields sent replace the current ones
+ * (null clears an optional one) and the result must be a valid lot, so a
+ * rule across fields (a special capacity above a lowered capacity) is
+ * caught whichever side changed.
+ */
+export function checkLotPatch(current: LotMeta, patch: unknown): Checked<LotMeta> {
+  if (!isObject(patch)) return notAnObject;
+  if ('id' in patch && patch.id !== current.id) {
+    return { ok: false, fields: { id: ['cannot be changed (it names the lot\'s MQTT topics); create a new lot instead'] } };
+  }
+  const merged = { ...current, ...patch };
+  return withCrossFieldErrors(fullLotSchema.safeParse(merged), merged);
+}
+
+const MAX_SLUG_LENGTH = 56; // room for a "-NN" suffix within the 64 characters of an id
+
+/**
+ * A lot id from its name: the English name when there is one, else the
+ * Chinese name in pinyin (transliterated character by character:
+ * 杭州路停车场 → hang-zhou-lu-ting-che-chang). Empty when nothing usable
+ * remains (a name of symbols only); the caller then picks a random id.
+ */
+export function slugFromName(lot: Pick<LotMeta, 'name' | 'nameEn'>): string {
+  const source = lot.nameEn?.trim() || lot.name;
+  return transliterate(source)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, MAX_SLUG_LENGTH)
+    .replace(/^-+|-+$/g, '');
+}
+
+/** Candidate ids for a lot without one: the slug, then slug-2, slug-3, … */
+export function* idCandidates(slug: string, randomSuffix: () => string): Generator<string> {
+  const base = slug || `lot-${randomSuffix()}`;
+  if (LOT_ID_PATTERN.test(base)) yield base;
+  for (let n = 2; n < 100; n++) yield `${base}-${n}`;
+  yield `${base.slice(0, 48)}-${randomSuffix()}`;
+}
+
+export interface FieldChange {
+  from: unknown;
+  to: unknown;
+}
+
+/** Which fields differ between two versions of a record, from what to what. */
+export function changesBetween(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Record<string, FieldChange> {
+  const changes: Record<string, FieldChange> = {};
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  for (const key of keys) {
+    const from = before?.[key] ?? null;
+    const to = after?.[key] ?? null;
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes[key] = { from, to };
+  }
+  return changes;
+}

@@ -1,0 +1,38 @@
+// Bearer-token authentication for the operators' API. The token never reaches
+// a log: only the principal it stands for is kept on the request.
+import type { Request, RequestHandler } from 'express';
+import type { OperatorRepository, Principal } from '../auth/operators.ts';
+import { AppError } from '../domain/errors.ts';
+
+const principals = new WeakMap<Request, Principal>();
+
+/** The principal of an authenticated request (after requireAuth). */
+export function principalOf(req: Request): Principal {
+  const principal = principals.get(req);
+  if (!principal) throw new Error('principalOf() used on a route without requireAuth');
+  return principal;
+}
+
+function unauthorized(message: string): AppError {
+  return new AppError('unauthorized', message);
+}
+
+export function requireAuth(operators: OperatorRepository): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    res.set('WWW-Authenticate', 'Bearer realm="kongwei"');
+    if (!match) return next(unauthorized('this call needs an operator\'s token: Authorization: Bearer <token>'));
+    const principal = await operators.authenticate(match[1]!);
+    if (!principal) return next(unauthorized('the token is not valid (revoked, mistyped, or from another installation)'));
+    res.removeHeader('WWW-Authenticate');
+    principals.set(req, principal);
+    next();
+  };
+}
+
+export function requireAdmin(): RequestHandler {
+  return (req, _res, next) => {
+    next(principalOf(req).role === 'admin' ? undefined : new AppError('forbidden', 'only an administrator may do this'));
+  };
+}
