@@ -1,4 +1,5 @@
 // The Express application: the read API, health, metrics and the map.
+import compression from 'compression';
 import express, { type Express } from 'express';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -21,6 +22,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
+  app.use(compression());
   app.use(express.json({ limit: '100kb' }));
 
   app.use('/api', lotsRouter(options.views));
