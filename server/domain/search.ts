@@ -1,28 +1,13 @@
 // The search parameters of GET /api/lots (DESIGN.md §4), parsed from a query
 // string. A bad parameter is named in the error.
 import { z } from 'zod';
+import { hasFeature, lotFeatures, type LotFeature } from './features.ts';
 import { isValidBBox, type BBox, type Point } from './geo.ts';
 import { lotTypes, type LotMeta, type LotType } from './lot.ts';
 
 export const MAX_SEARCH_LIMIT = 10_000;
 export const DEFAULT_SEARCH_LIMIT = 1_000;
 export const MAX_RADIUS_M = 100_000;
-
-/** Kinds of special spaces a driver can ask for: a lot qualifies when it has at least one. */
-export const lotFeatures = ['ev', 'disabled', 'family', 'women'] as const;
-export type LotFeature = (typeof lotFeatures)[number];
-
-const featureCapacity: Record<LotFeature, (lot: LotMeta) => number | null> = {
-  ev: (lot) => lot.capacityCharging,
-  disabled: (lot) => lot.capacityDisabled,
-  family: (lot) => lot.capacityFamily,
-  women: (lot) => lot.capacityWomen,
-};
-
-/** Whether a lot has spaces of a kind (an unknown count, null, does not qualify). */
-export function hasFeature(lot: LotMeta, feature: LotFeature): boolean {
-  return (featureCapacity[feature](lot) ?? 0) > 0;
-}
 
 export interface LotSearch {
   near?: Point;

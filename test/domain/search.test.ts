@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LotMeta } from '../../server/domain/lot.ts';
-import { hasFeature, lotSearchQuerySchema, matchesMeta } from '../../server/domain/search.ts';
+import { hasFeature } from '../../server/domain/features.ts';
+import { lotSearchQuerySchema, matchesMeta } from '../../server/domain/search.ts';
 
 describe('domain: search parameters', () => {
   it('parses near, radius, bbox, minFree and limit', () => {

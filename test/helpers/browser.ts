@@ -1,6 +1,6 @@
 // Headless Chromium (Debian's package) driven by playwright-core.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -18,4 +18,25 @@ export async function launchBrowser(ctx: Mocha.Context): Promise<Browser> {
     ctx.skip();
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Where browser tests keep what a person would look at (screenshots). */
+export const ARTIFACTS_DIR = 'test-artifacts';
+
+/**
+ * A page with no internet, as a phone in a car park may be: every request
+ * that does not go to this machine fails at once. `external` collects those
+ * that were not map tiles, which the page must never need.
+ */
+export async function offlinePage(browser: Browser, options: BrowserContextOptions = {}): Promise<{ page: Page; external: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', ...options });
+  const page = await context.newPage();
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
+  const external: string[] = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !url.hostname.endsWith('tile.openstreetmap.org')) external.push(req.url());
+  });
+  page.on('close', () => void context.close());
+  return { page, external };
 }
