@@ -83,6 +83,8 @@ const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   statusText,
   onOpen: (id, item) => {
     returnFocusTo = item;
+    // On a phone, the opened sheet would hide the lot: lower it first.
+    setSheet(false);
     markers.open(id, () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true }));
   },
 });
@@ -283,13 +285,14 @@ locateButton.addEventListener('click', () => {
 // ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
 const panel = byId('panel');
 const sheetToggle = byId<HTMLButtonElement>('sheet-toggle');
-sheetToggle.addEventListener('click', () => {
-  const expanded = !panel.classList.contains('expanded');
+function setSheet(expanded: boolean): void {
+  if (panel.classList.contains('expanded') === expanded) return;
   panel.classList.toggle('expanded', expanded);
   sheetToggle.setAttribute('aria-expanded', String(expanded));
   applySheetLabel();
   map.invalidateSize();
-});
+}
+sheetToggle.addEventListener('click', () => setSheet(!panel.classList.contains('expanded')));
 function applySheetLabel(): void {
   const s = t(lang);
   sheetToggle.querySelector('.sheet-toggle-text')!.textContent = panel.classList.contains('expanded') ? s.sheetCollapse : s.sheetExpand;

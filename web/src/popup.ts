@@ -34,6 +34,7 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang): HTMLElemen
   const live = el('p', `popup-live av-${shown.availability}`);
   if (lot.status !== 'open') live.textContent = `${s.availability.closed} · ${s.status[lot.status]}`;
   else if (shown.free === null) live.textContent = s.noRecentData;
+  else if (shown.availability === 'available') live.textContent = s.freeOf(shown.free, lot.capacity);
   else live.textContent = `${s.freeOf(shown.free, lot.capacity)} · ${s.availability[shown.availability]}`;
   box.append(live);
   if (lot.updatedAt) {
