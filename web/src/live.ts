@@ -22,8 +22,12 @@ const RESUBSCRIBE_DELAY_MS = 250;
 const RETRY_DELAY_MS = 2000;
 /** How much larger than the view the subscribed area is, on each side. */
 const PAD = 0.5;
-/** Subscribe anew when the view has shrunk (zoomed in) this far inside the subscribed area. */
-const SHRINK_FACTOR = 4;
+/**
+ * Subscribe anew when the view has shrunk (zoomed in) to this share of the
+ * subscribed area's: after zooming in three levels, when the pushes for lots
+ * far out of view start to outweigh a new snapshot.
+ */
+const SHRUNK_SHARE = 1 / 100;
 
 function bboxOf(bounds: L.LatLngBounds): BBox {
   const clampLat = (v: number) => Math.max(-90, Math.min(90, v));
@@ -77,7 +81,7 @@ export class LiveLots {
     const view = bboxOf(this.map.getBounds());
     if (!bboxContains(this.subscribed, view)) return true;
     const [w, s, e, n] = this.subscribed;
-    return (e - w) * (n - s) > SHRINK_FACTOR * SHRINK_FACTOR * (view[2] - view[0]) * (view[3] - view[1]);
+    return (view[2] - view[0]) * (view[3] - view[1]) < SHRUNK_SHARE * (e - w) * (n - s);
   }
 
   private subscribe(): void {

@@ -15,15 +15,19 @@ export interface Shown {
   free: number | null;
 }
 
-/** Whether a lot's data is fresh at `nowMs`: the server did not call it stale and it has not aged past the lot's threshold since. */
-export function isLive(lot: LotView, nowMs: number, defaultStaleAfterS: number): boolean {
-  if (lot.free === null || lot.updatedAt === null || lot.stale) return false;
-  const staleAfterMs = (lot.staleAfterS ?? defaultStaleAfterS) * 1000;
-  return nowMs - Date.parse(lot.updatedAt) <= staleAfterMs;
+/**
+ * Until when (epoch ms) a lot's data is fresh: its time plus the lot's stale
+ * threshold; -Infinity when it never is (no data, or the server already
+ * called it stale).
+ */
+export function freshUntil(lot: LotView, defaultStaleAfterS: number): number {
+  if (lot.free === null || lot.updatedAt === null || lot.stale) return -Infinity;
+  return Date.parse(lot.updatedAt) + (lot.staleAfterS ?? defaultStaleAfterS) * 1000;
 }
 
-export function shownState(lot: LotView, nowMs: number, defaultStaleAfterS: number): Shown {
-  const live = isLive(lot, nowMs, defaultStaleAfterS);
+/** What a lot looks like at `nowMs`, given when its data stops being fresh (freshUntil). */
+export function shownState(lot: LotView, nowMs: number, freshUntilMs: number): Shown {
+  const live = nowMs <= freshUntilMs;
   const availability: Availability = lot.status !== 'open' ? 'closed' : live ? lot.availability : 'unknown';
   return { availability, free: live && lot.status === 'open' ? lot.free : null };
 }

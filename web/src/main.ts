@@ -9,13 +9,16 @@ import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
 import { chooseLang, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
-import { nearestLots, shownState, type Nearby } from './lot-display.ts';
+import { freshUntil, nearestLots, shownState, type Nearby } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { popupContent } from './popup.ts';
 
 const SHIBEI_CENTER: L.LatLngTuple = [36.0915, 120.361];
 const LIST_LIMIT = 50;
+/** Lots applied per slice, and the time a frame may spend on slices. */
+const SLICE_SIZE = 500;
+const FRAME_BUDGET_MS = 12;
 const TICK_MS = 1000;
 const LANG_KEY = 'kongwei.lang';
 
@@ -52,7 +55,10 @@ let frame = 0;
 const filters = new Set<LotFeature>();
 let driverPosition: Point | undefined;
 
-const entryOf = (lot: LotView): LotEntry => ({ lot, shown: shownState(lot, now(), defaultStaleAfterS) });
+function entryOf(lot: LotView): LotEntry {
+  const until = freshUntil(lot, defaultStaleAfterS);
+  return { lot, shown: shownState(lot, now(), until), freshUntil: until };
+}
 const passesFilters = (entry: LotEntry) => [...filters].every((feature) => hasFeature(entry.lot, feature));
 
 function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }): string {
@@ -107,17 +113,18 @@ function schedule(): void {
 
 function flush(): void {
   frame = 0;
-  const touched = new Set<string>();
   if (pendingSnapshot) {
     const { lots, fresh } = pendingSnapshot;
     pendingSnapshot = undefined;
     const keep = new Set(lots.map((lot) => lot.id));
     for (const id of entries.keys()) if (!keep.has(id)) pendingRemovals.add(id);
     for (const lot of lots) {
-      // A snapshot answering a re-subscribe can be older than a push that overtook it;
-      // after a reconnect it replaces everything (the server may have restarted).
+      // After a reconnect the snapshot replaces everything (the service may have
+      // restarted). Answering a re-subscribe on the same connection, it brings
+      // nothing new for lots already held (their changes came as pushes, and a
+      // push may even have overtaken it), so only new lots are taken from it.
       const held = pendingUpserts.get(lot.id) ?? entries.get(lot.id)?.lot;
-      if (!fresh && held && newer(held, lot)) continue;
+      if (!fresh && held && updatedMs(lot) <= updatedMs(held)) continue;
       pendingUpserts.set(lot.id, lot);
     }
   }
@@ -130,15 +137,21 @@ function flush(): void {
     pendingRemovals.clear();
     listDirty = true;
   }
-  for (const [id, lot] of pendingUpserts) {
-    entries.set(id, entryOf(lot));
-    touched.add(id);
-  }
-  pendingUpserts.clear();
-  if (touched.size) {
-    markers.upsert(touched);
+  // Big changes (a snapshot of 10,000 lots) go in slices, a frame's budget at a
+  // time, so the page keeps answering; a usual push fits in one slice.
+  const deadline = performance.now() + FRAME_BUDGET_MS;
+  while (pendingUpserts.size && performance.now() < deadline) {
+    const slice: string[] = [];
+    for (const [id, lot] of pendingUpserts) {
+      pendingUpserts.delete(id);
+      entries.set(id, entryOf(lot));
+      slice.push(id);
+      if (slice.length === SLICE_SIZE) break;
+    }
+    markers.upsert(slice);
     listDirty = true;
   }
+  if (pendingUpserts.size) return schedule();
   if (listDirty) {
     listDirty = false;
     renderList();
@@ -146,7 +159,6 @@ function flush(): void {
 }
 
 const updatedMs = (lot: LotView) => (lot.updatedAt === null ? -Infinity : Date.parse(lot.updatedAt));
-const newer = (a: LotView, b: LotView) => updatedMs(a) > updatedMs(b);
 
 // ---- the clock: ages tick and lots turn grey when their data gets old, with no traffic at all
 function tickAges(root: ParentNode = document): void {
@@ -161,9 +173,9 @@ setInterval(() => {
   const at = now();
   const aged: string[] = [];
   for (const [id, entry] of entries) {
-    const shown = shownState(entry.lot, at, defaultStaleAfterS);
-    if (shown.availability !== entry.shown.availability || shown.free !== entry.shown.free) {
-      entries.set(id, { lot: entry.lot, shown });
+    // Only a lot shown with a live count can go stale while the page looks on.
+    if (entry.shown.free !== null && at > entry.freshUntil) {
+      entry.shown = shownState(entry.lot, at, entry.freshUntil);
       aged.push(id);
     }
   }
