@@ -14,7 +14,8 @@ import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { popupContent } from './popup.ts';
 
-const SHIBEI_CENTER: L.LatLngTuple = [36.0915, 120.361];
+// The middle of the district's car parks (db/seeds/shibei-lots.json).
+const SHIBEI_CENTER: L.LatLngTuple = [36.094, 120.355];
 const LIST_LIMIT = 50;
 /** Lots applied per slice, and the time a frame may spend on slices. */
 const SLICE_SIZE = 500;
@@ -310,6 +311,12 @@ function applySheetLabel(): void {
   sheetToggle.querySelector('.sheet-toggle-text')!.textContent = panel.classList.contains('expanded') ? s.sheetCollapse : s.sheetExpand;
 }
 
+// Leaflet's popup close button says "Close popup" in English only.
+function labelPopupClose(): void {
+  document.querySelector('.leaflet-popup-close-button')?.setAttribute('aria-label', t(lang).closePopup);
+}
+map.on('popupopen', labelPopupClose);
+
 // ---- the keyboard: Escape closes the popup and returns to where the driver was
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape' || !document.querySelector('.leaflet-popup')) return;
@@ -343,6 +350,7 @@ function applyLanguage(): void {
     button?.setAttribute('aria-label', title);
   }
   applySheetLabel();
+  labelPopupClose();
   markers.redraw();
   tickAges();
   listDirty = true;
