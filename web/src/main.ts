@@ -9,7 +9,8 @@ import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
 import { chooseLang, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
-import { freshUntil, nearestLots, shownState, type Nearby } from './lot-display.ts';
+import { Locate } from './locate.ts';
+import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { popupContent } from './popup.ts';
@@ -103,7 +104,7 @@ function renderList(): void {
   const visible = [...entries.values()].filter(passesFilters);
   const { shown, total } = nearestLots(visible, from, LIST_LIMIT);
   const s = t(lang);
-  list.render(shown as Nearby[], total, lang, filters.size ? s.emptyFiltered : s.empty);
+  list.render(shown, total, lang, filters.size ? s.emptyFiltered : s.empty);
   byId('list-sort').textContent = driverPosition ? s.sortedFromYou : s.sortedFromCentre;
 }
 
@@ -244,55 +245,13 @@ function showNotice(text: string): void {
   noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
 }
 
-let positionWatch: number | undefined;
-let positionMarker: L.CircleMarker | undefined;
-const locateButton = L.DomUtil.create('button', 'locate-button');
-locateButton.type = 'button';
-locateButton.setAttribute('aria-pressed', 'false');
-locateButton.textContent = '◎';
-const LocateControl = L.Control.extend({
-  onAdd: () => {
-    const bar = L.DomUtil.create('div', 'leaflet-bar locate-control');
-    bar.append(locateButton);
-    L.DomEvent.disableClickPropagation(bar);
-    return bar;
+const locate = new Locate(map, {
+  position: (point) => {
+    driverPosition = point;
+    listDirty = true;
+    schedule();
   },
-});
-new LocateControl({ position: 'topleft' }).addTo(map);
-
-function stopLocating(): void {
-  if (positionWatch !== undefined) navigator.geolocation.clearWatch(positionWatch);
-  positionWatch = undefined;
-  driverPosition = undefined;
-  positionMarker?.remove();
-  positionMarker = undefined;
-  locateButton.setAttribute('aria-pressed', 'false');
-  listDirty = true;
-  schedule();
-}
-
-locateButton.addEventListener('click', () => {
-  if (positionWatch !== undefined) return stopLocating();
-  if (!('geolocation' in navigator)) return showNotice(t(lang).locateFailed);
-  locateButton.setAttribute('aria-pressed', 'true');
-  let first = true;
-  positionWatch = navigator.geolocation.watchPosition(
-    ({ coords }) => {
-      driverPosition = { lat: coords.latitude, lon: coords.longitude };
-      const at: L.LatLngTuple = [coords.latitude, coords.longitude];
-      positionMarker ??= L.circleMarker(at, { radius: 9, color: '#fff', weight: 3, fillColor: '#1a73e8', fillOpacity: 1, interactive: false }).addTo(map);
-      positionMarker.setLatLng(at);
-      if (first) map.setView(at, Math.max(map.getZoom(), 15));
-      first = false;
-      listDirty = true;
-      schedule();
-    },
-    () => {
-      stopLocating();
-      showNotice(t(lang).locateFailed);
-    },
-    { enableHighAccuracy: true, maximumAge: 10_000, timeout: 20_000 },
-  );
+  failed: () => showNotice(t(lang).locateFailed),
 });
 
 // ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
@@ -341,8 +300,7 @@ function applyLanguage(): void {
   byId('map').setAttribute('aria-label', s.mapLabel);
   byId('filters').setAttribute('aria-label', s.filtersLabel);
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
-  locateButton.title = s.locate;
-  locateButton.setAttribute('aria-label', s.locate);
+  locate.label(s.locate);
   const zoom = zoomControl.getContainer();
   for (const [selector, title] of [['.leaflet-control-zoom-in', s.zoomIn], ['.leaflet-control-zoom-out', s.zoomOut]] as const) {
     const button = zoom?.querySelector<HTMLElement>(selector);

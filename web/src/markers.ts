@@ -143,12 +143,6 @@ export class LotMarkers {
     });
   }
 
-  /** The lots whose popup is open (at most one). */
-  openPopupId(): string | undefined {
-    for (const [id, marker] of this.markers) if (marker.isPopupOpen()) return id;
-    return undefined;
-  }
-
   private create(id: string, entry: LotEntry): L.Marker {
     const icon = new DrawnIcon('lot-marker-icon', (container) => {
       const current = this.options.entry(id);
