@@ -40,3 +40,13 @@ export async function offlinePage(browser: Browser, options: BrowserContextOptio
   page.on('close', () => void context.close());
   return { page, external };
 }
+
+/** Zooms the drivers' map in (levels > 0) or out with its buttons, one level at a time, each once the last has ended. */
+export async function zoomMap(page: Page, levels: number): Promise<void> {
+  const button = levels > 0 ? '.leaflet-control-zoom-in' : '.leaflet-control-zoom-out';
+  for (let i = 0; i < Math.abs(levels); i++) {
+    const before = Number(await page.getAttribute('#map', 'data-zoom'));
+    await page.click(button);
+    await page.waitForFunction((zoom) => document.getElementById('map')?.dataset.zoom === String(zoom), before + Math.sign(levels), { timeout: 30_000 });
+  }
+}

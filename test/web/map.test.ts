@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import type { LotView } from '../../server/domain/lot.ts';
 import { connectMqtt, getJson, publish, startApp, type TestApp } from '../helpers/app.ts';
-import { ARTIFACTS_DIR, launchBrowser, offlinePage } from '../helpers/browser.ts';
+import { ARTIFACTS_DIR, launchBrowser, offlinePage, zoomMap } from '../helpers/browser.ts';
 import { addLots, testLot } from '../helpers/lots.ts';
 
 const marker = (id: string) => `.lot-marker[data-lot-id="${id}"]`;
@@ -193,10 +193,7 @@ describe('web: the live map in headless Chromium', function () {
     await publish(mqtt, 'parking/lots/siji-dormitory/count', { occupied: 150 });
     await publish(mqtt, 'parking/lots/cruise-port/count', { free: 120 });
     await open();
-    for (let i = 0; i < 3; i++) {
-      await page.click('.leaflet-control-zoom-out');
-      await page.waitForTimeout(400);
-    }
+    await zoomMap(page, -3);
     await page.waitForFunction(() => document.querySelectorAll('.lot-cluster').length > 0 && document.querySelectorAll('.lot-marker').length === 0);
     const { lots } = (await getJson<{ lots: LotView[] }>(t.app.httpUrl, '/api/lots')).body;
     const expected = lots.filter((l) => l.status === 'open' && !l.stale && l.free !== null).reduce((sum, l) => sum + l.free!, 0);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { LotMeta } from '../../server/domain/lot.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
-import { launchBrowser, offlinePage } from '../helpers/browser.ts';
+import { launchBrowser, offlinePage, zoomMap } from '../helpers/browser.ts';
 import { addLots, generatedLots } from '../helpers/lots.ts';
 
 const LOTS = 10_000;
@@ -106,10 +106,7 @@ describe('web: the map with 10,000 lots', function () {
     const updatedAt = await waitForTotals(secondFree);
 
     // The page still answers: zooming in (from the district's 13 to 18) shows single lots with their counts.
-    for (let i = 0; i < 5; i++) {
-      await page.click('.leaflet-control-zoom-in');
-      await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'), undefined, { timeout: 60_000 });
-    }
+    await zoomMap(page, 5);
     await page.waitForFunction(() => document.querySelectorAll('.lot-marker[data-lot-id]').length > 0 && !document.querySelector('.lot-cluster'),
       undefined, { timeout: 60_000 });
 

@@ -73,6 +73,10 @@ function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }):
 const map = L.map('map', { zoomControl: false, attributionControl: true }).setView(SHIBEI_CENTER, 13);
 L.tileLayer(body.dataset.tileUrl ?? '', { attribution: body.dataset.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
 const zoomControl = L.control.zoom({ position: 'topleft' }).addTo(map);
+// The zoom level, readable from outside (tests, styles).
+const showZoom = () => map.getContainer().setAttribute('data-zoom', String(map.getZoom()));
+map.on('zoomend', showZoom);
+showZoom();
 
 const markers = new LotMarkers(map, {
   entry: (id) => entries.get(id),
