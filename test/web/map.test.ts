@@ -267,4 +267,17 @@ describe('web: the live map in headless Chromium', function () {
     assert.equal(await page.textContent('#list-sort'), '按与您的距离排序');
     assert.match((await textOf(page, `${item('cruise-port')} .sub`)) ?? '', / 10 米$/);
   });
+
+  // Last: it adds a lot far from Shibei, which the tests above do not expect.
+  it('subscribes to the new area when the map moves far: lots there arrive, lots left behind go', async () => {
+    await addLots(t.app, [testLot({ id: 'beijing-lot', name: '北京停车场', nameEn: 'Beijing Car Park', lat: 39.9087, lon: 116.3975 })]);
+    await publish(mqtt, 'parking/lots/beijing-lot/count', { occupied: 8 });
+    await open('/', { geolocation: { latitude: 39.9086, longitude: 116.3974 }, permissions: ['geolocation'] });
+    assert.equal(await page.locator(item('beijing-lot')).count(), 0, 'not in the area around Shibei');
+    await page.click('.locate-button'); // the map jumps to the driver, in Beijing
+    await page.locator(marker('beijing-lot')).waitFor();
+    assert.equal(await textOf(page, marker('beijing-lot')), '42');
+    await page.locator(item('nanfeng-rd')).waitFor({ state: 'detached' });
+    assert.deepEqual(await page.$$eval('#lot-list [data-lot-id]', (els) => els.map((e) => (e as HTMLElement).dataset.lotId)), ['beijing-lot']);
+  });
 });
