@@ -146,7 +146,7 @@ export class Kongwei {
       views: this.views,
       metrics: this.metrics,
       log,
-      web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION },
+      web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S },
       health: () => this.health(),
       trustProxy: config.TRUST_PROXY,
       operators: {

@@ -46,3 +46,8 @@ export function isValidBBox([minLon, minLat, maxLon, maxLat]: readonly number[])
   const inRange = (v: number | undefined, limit: number) => v !== undefined && Number.isFinite(v) && Math.abs(v) <= limit;
   return inRange(minLon, 180) && inRange(maxLon, 180) && inRange(minLat, 90) && inRange(maxLat, 90) && minLat! <= maxLat!;
 }
+
+/** Whether `inner` lies wholly inside `outer` (neither crossing the antimeridian). */
+export function bboxContains(outer: BBox, inner: BBox): boolean {
+  return inner[0] >= outer[0] && inner[1] >= outer[1] && inner[2] <= outer[2] && inner[3] <= outer[3];
+}

@@ -66,6 +66,8 @@ export interface LotView {
   priceInfo: string | null;
   priceInfoEn: string | null;
   maxHeightCm: number | null;
+  /** The lot's own stale threshold; null: the service's STALE_AFTER_S (the map greys a lot by itself once it passes). */
+  staleAfterS: number | null;
   capacity: number;
   free: number | null;
   occupied: number | null;
@@ -144,6 +146,7 @@ export function toLotView(
     priceInfo: meta.priceInfo,
     priceInfoEn: meta.priceInfoEn,
     maxHeightCm: meta.maxHeightCm,
+    staleAfterS: meta.staleAfterS,
     capacity,
     free,
     occupied,

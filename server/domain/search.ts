@@ -1,7 +1,9 @@
 // The search parameters of GET /api/lots (DESIGN.md §4), parsed from a query
 // string. A bad parameter is named in the error.
 import { z } from 'zod';
+import { hasFeature, lotFeatures, type LotFeature } from './features.ts';
 import { isValidBBox, type BBox, type Point } from './geo.ts';
+import { lotTypes, type LotMeta, type LotType } from './lot.ts';
 
 export const MAX_SEARCH_LIMIT = 10_000;
 export const DEFAULT_SEARCH_LIMIT = 1_000;
@@ -13,6 +15,10 @@ export interface LotSearch {
   radiusM?: number;
   bbox?: BBox;
   minFree?: number;
+  /** Any of these types. */
+  types?: LotType[];
+  /** Every one of these features. */
+  features?: LotFeature[];
   limit: number;
 }
 
@@ -21,6 +27,15 @@ const numberList = (count: number, what: string) =>
     .string()
     .transform((v) => v.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))))
     .refine((list) => list.length === count && list.every(Number.isFinite), { message: `must be ${what}`, abort: true });
+
+/** A comma-separated list of names from `names`, e.g. `type=surface,underground`. */
+const nameList = <T extends string>(names: readonly T[]) =>
+  z
+    .string()
+    .transform((v) => [...new Set(v.split(',').map((part) => part.trim()))])
+    .refine((list) => list.every((name) => (names as readonly string[]).includes(name)), {
+      message: `must be one or more of ${names.join(', ')}, separated by commas`,
+    });
 
 export const lotSearchQuerySchema = z
   .object({
@@ -32,6 +47,8 @@ export const lotSearchQuerySchema = z
       .refine(isValidBBox, 'must be minLon,minLat,maxLon,maxLat in degrees, with minLat <= maxLat')
       .optional(),
     minFree: z.coerce.number().int().min(0).optional(),
+    type: nameList(lotTypes).optional(),
+    features: nameList(lotFeatures).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
   })
   .refine((q) => q.radius === undefined || q.near !== undefined, {
@@ -44,5 +61,13 @@ export const lotSearchQuerySchema = z
     if (q.radius !== undefined) search.radiusM = q.radius;
     if (q.bbox) search.bbox = q.bbox as unknown as BBox;
     if (q.minFree !== undefined) search.minFree = q.minFree;
+    if (q.type) search.types = q.type as LotType[];
+    if (q.features) search.features = q.features as LotFeature[];
     return search;
   });
+
+/** Whether a lot's metadata passes the search's type and feature filters. */
+export function matchesMeta(lot: LotMeta, search: Pick<LotSearch, 'types' | 'features'>): boolean {
+  if (search.types && !search.types.includes(lot.type)) return false;
+  return (search.features ?? []).every((feature) => hasFeature(lot, feature));
+}

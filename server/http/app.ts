@@ -1,4 +1,5 @@
 // The Express application: the read API, health, metrics and the map.
+import compression from 'compression';
 import express, { type Express } from 'express';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -29,6 +30,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
+  // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
+  app.use(compression());
   app.use(express.json({ limit: '100kb' }));
 
   if (options.operators) app.use('/api', operatorRouter(options.operators));

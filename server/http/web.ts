@@ -9,11 +9,15 @@ import * as esbuild from 'esbuild';
 import express, { Router } from 'express';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
-const leafletDist = join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
+const require = createRequire(import.meta.url);
+const leafletDist = join(dirname(require.resolve('leaflet/package.json')), 'dist');
+const markerClusterDist = join(dirname(require.resolve('leaflet.markercluster/package.json')), 'dist');
 
 export interface WebOptions {
   tileUrl: string;
   tileAttribution: string;
+  /** The service's STALE_AFTER_S: the map greys a lot whose data gets older by itself, even with no connection. */
+  staleAfterS: number;
 }
 
 /**
@@ -60,12 +64,14 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   const page = (file: string) =>
     readFileSync(join(webDir, file), 'utf8')
       .replace('{{TILE_URL}}', escapeAttr(options.tileUrl))
-      .replace('{{TILE_ATTRIBUTION}}', escapeAttr(options.tileAttribution));
+      .replace('{{TILE_ATTRIBUTION}}', escapeAttr(options.tileAttribution))
+      .replace('{{STALE_AFTER_S}}', String(options.staleAfterS));
   const indexHtml = page('index.html');
 
   const router = Router();
   router.get('/', (_req, res) => {
-    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml);
+    // The server's clock, so the page can tell data ages right on a phone whose clock is off.
+    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml.replace('{{SERVER_TIME}}', String(Date.now())));
   });
   if (existsSync(join(webDir, 'operator.html'))) {
     const operatorHtml = page('operator.html');
@@ -80,5 +86,6 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   }
   router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
   router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
+  router.use('/vendor/leaflet.markercluster', express.static(markerClusterDist, { maxAge: '7d', immutable: true }));
   return router;
 }

@@ -5,7 +5,7 @@ import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
 import { isOpenAt } from '../domain/opening-hours.ts';
-import type { LotSearch } from '../domain/search.ts';
+import { matchesMeta, type LotSearch } from '../domain/search.ts';
 import type { LiveStore } from '../live/store.ts';
 
 export interface LotViewsOptions {
@@ -47,6 +47,7 @@ export class LotViews {
     const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
     let candidates: { meta: LotMeta; distance?: number }[] = [];
     for (const meta of this.options.catalog.all()) {
+      if (!matchesMeta(meta, search)) continue;
       if (bbox && !inBBox(meta, bbox)) continue;
       if (circleBox && !inBBox(meta, circleBox)) continue;
       if (near) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { bboxAround, distanceM, inBBox, isValidBBox } from '../../server/domain/geo.ts';
+import { bboxAround, bboxContains, distanceM, inBBox, isValidBBox } from '../../server/domain/geo.ts';
 
 describe('domain: geo maths', () => {
   it('measures one degree of latitude as about 111.2 km', () => {
@@ -40,5 +40,32 @@ describe('domain: geo maths', () => {
     assert.ok(!isValidBBox([120, 37, 121, 36]));
     assert.ok(!isValidBBox([120, 36, 121, 95]));
     assert.ok(!isValidBBox([120, 36, Number.NaN, 37]));
+  });
+
+  it('measures a distance the same both ways, and zero to itself', () => {
+    const a = { lat: 36.0935, lon: 120.37 };
+    const b = { lat: 36.08, lon: 120.319 };
+    assert.equal(distanceM(a, b), distanceM(b, a));
+    assert.equal(distanceM(a, a), 0);
+  });
+
+  it('measures across the antimeridian the short way round', () => {
+    const d = distanceM({ lat: 0, lon: 179.9 }, { lat: 0, lon: -179.9 });
+    assert.ok(Math.abs(d - 22_239) < 10, String(d));
+  });
+
+  it('widens the circle’s bbox to every longitude near a pole, and wraps it at the antimeridian', () => {
+    assert.deepEqual(bboxAround({ lat: 89.99, lon: 0 }, 5000).filter((_, i) => i % 2 === 0), [-180, 180]);
+    const wrapped = bboxAround({ lat: 0, lon: 179.99 }, 5000);
+    assert.ok(wrapped[0] > wrapped[2], `crosses the antimeridian: ${wrapped.join(',')}`);
+    assert.ok(inBBox({ lat: 0, lon: -179.99 }, wrapped));
+  });
+
+  it('tells whether one bbox lies wholly inside another (the map’s view inside its subscribed area)', () => {
+    const area = [120.3, 36.0, 120.5, 36.2] as const;
+    assert.ok(bboxContains(area, [120.35, 36.05, 120.45, 36.15]));
+    assert.ok(bboxContains(area, area), 'edges included');
+    assert.ok(!bboxContains(area, [120.35, 36.05, 120.55, 36.15]), 'sticks out east');
+    assert.ok(!bboxContains(area, [120.2, 35.9, 120.6, 36.3]), 'larger');
   });
 });

@@ -1,47 +1,180 @@
-// Every string of the page in Chinese and English. The language comes from
-// ?lang=zh|en, else the last choice on this device, else the browser.
-import type { Availability, LotType, LotView } from '../../server/domain/lot.ts';
+// Every string of the page in Chinese and English, and the ways numbers,
+// ages, distances, prices and opening hours are said in each. The language
+// comes from ?lang=zh|en, else the last choice on this device, else the browser.
+// Pure (no DOM), so the unit tests run it in Node.
+import type { Availability, LotStatus, LotType, LotView } from '../../server/domain/lot.ts';
+import type { LotFeature } from '../../server/domain/features.ts';
 
 export type Lang = 'zh' | 'en';
+export const LANGS: readonly Lang[] = ['zh', 'en'];
 
-const strings = {
-  zh: {
-    tagline: '市北区停车场实时空位',
-    listTitle: '视野内的停车场',
-    switchTo: 'English',
-    free: '空位',
-    capacity: '总车位',
-    noData: '暂无数据',
-    noRecentData: '无最新数据',
-    updated: '更新于',
-    disconnected: '连接已断开，正在重新连接…实时数据暂停。',
-    empty: '视野内没有停车场。',
-    availability: { available: '有空位', almost_full: '即将满', full: '已满', closed: '未开放', unknown: '未知' } as Record<Availability, string>,
-    type: { surface: '地面停车场', multi_storey: '立体停车场', underground: '地下停车场', on_street: '路边停车' } as Record<LotType, string>,
-  },
-  en: {
-    tagline: 'Live free spaces in Shibei District car parks',
-    listTitle: 'Car parks in view',
-    switchTo: '中文',
-    free: 'free',
-    capacity: 'spaces',
-    noData: 'no data yet',
-    noRecentData: 'no recent data',
-    updated: 'updated',
-    disconnected: 'Connection lost; reconnecting… Live data is paused.',
-    empty: 'No car parks in view.',
-    availability: { available: 'available', almost_full: 'almost full', full: 'full', closed: 'not open', unknown: 'unknown' } as Record<Availability, string>,
-    type: { surface: 'surface car park', multi_storey: 'multi-storey car park', underground: 'underground car park', on_street: 'on-street parking' } as Record<LotType, string>,
-  },
+/** opening_hours tokens (OpenStreetMap syntax) said in words. */
+type HoursToken = 'Mo' | 'Tu' | 'We' | 'Th' | 'Fr' | 'Sa' | 'Su' | 'PH' | 'off' | 'closed';
+
+export interface Strings {
+  pageTitle: string;
+  tagline: string;
+  switchTo: string;
+  switchToLabel: string;
+  mapLabel: string;
+  listTitle: string;
+  sortedFromCentre: string;
+  sortedFromYou: string;
+  othersTitle: string;
+  filtersLabel: string;
+  feature: Record<LotFeature, string>;
+  locate: string;
+  locateFailed: string;
+  yourPosition: string;
+  sheetExpand: string;
+  sheetCollapse: string;
+  zoomIn: string;
+  zoomOut: string;
+  disconnected: string;
+  empty: string;
+  emptyFiltered: string;
+  moreLots: (count: number) => string;
+  noRecentData: string;
+  availability: Record<Availability, string>;
+  status: Record<LotStatus, string>;
+  type: Record<LotType, string>;
+  freeOf: (free: number, capacity: number) => string;
+  capacity: (capacity: number) => string;
+  openingHours: string;
+  open247: string;
+  hoursTokens: Record<HoursToken, string>;
+  price: string;
+  paid: string;
+  freeOfCharge: string;
+  specialSpaces: string;
+  address: string;
+  maxHeight: string;
+  metresValue: (metres: string) => string;
+  clamped: string;
+  updatedAgo: (age: string) => string;
+  justNow: string;
+  age: { s: (n: number) => string; min: (n: number) => string; h: (n: number) => string; d: (n: number) => string };
+  metres: (n: number) => string;
+  kilometres: (n: string) => string;
+  directions: string;
+  directionsOther: string;
+  clusterLabel: (lots: number, free: number | null) => string;
+  closePopup: string;
+}
+
+const zh: Strings = {
+  pageTitle: '空位 Kongwei — 市北区停车场实时空位',
+  tagline: '市北区停车场实时空位',
+  switchTo: 'English',
+  switchToLabel: 'Switch to English',
+  mapLabel: '停车场地图',
+  listTitle: '附近的停车场',
+  sortedFromCentre: '按与地图中心的距离排序',
+  sortedFromYou: '按与您的距离排序',
+  othersTitle: '已满、未开放或暂无最新数据',
+  filtersLabel: '只看有这些车位的停车场',
+  feature: { ev: '充电车位', disabled: '无障碍车位', family: '家庭车位', women: '女士车位' },
+  locate: '显示我的位置',
+  locateFailed: '无法获取您的位置。',
+  yourPosition: '您的位置',
+  sheetExpand: '展开列表',
+  sheetCollapse: '收起列表',
+  zoomIn: '放大',
+  zoomOut: '缩小',
+  disconnected: '连接已断开，正在重新连接…… 实时数据已暂停。',
+  empty: '附近没有停车场。',
+  emptyFiltered: '附近没有符合筛选条件的停车场。',
+  moreLots: (count) => `另有 ${count} 个停车场，放大地图可查看`,
+  noRecentData: '暂无最新数据',
+  availability: { available: '有空位', almost_full: '即将满', full: '已满', closed: '未开放', unknown: '暂无最新数据' },
+  status: { planned: '规划中', under_construction: '建设中', open: '开放', closed: '已关闭' },
+  type: { surface: '地面停车场', multi_storey: '立体停车场', underground: '地下停车场', on_street: '路边停车位' },
+  freeOf: (free, capacity) => `空位 ${free} / 共 ${capacity}`,
+  capacity: (capacity) => `共 ${capacity} 个车位`,
+  openingHours: '开放时间',
+  open247: '24 小时开放',
+  hoursTokens: { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日', PH: '节假日', off: '关闭', closed: '关闭' },
+  price: '收费',
+  paid: '收费',
+  freeOfCharge: '免费',
+  specialSpaces: '专用车位',
+  address: '地址',
+  maxHeight: '限高',
+  metresValue: (metres) => `${metres} 米`,
+  clamped: '传感器计数超出范围，已修正',
+  updatedAgo: (age) => `${age}前更新`,
+  justNow: '刚刚更新',
+  age: { s: (n) => `${n} 秒`, min: (n) => `${n} 分钟`, h: (n) => `${n} 小时`, d: (n) => `${n} 天` },
+  metres: (n) => `${n} 米`,
+  kilometres: (n) => `${n} 公里`,
+  directions: '导航前往（高德地图）',
+  directionsOther: '用其他地图应用打开',
+  clusterLabel: (lots, free) => (free === null ? `${lots} 个停车场，暂无最新数据` : `${lots} 个停车场，共 ${free} 个空位`),
+  closePopup: '关闭',
 };
 
-export type Strings = (typeof strings)['zh'];
+const en: Strings = {
+  pageTitle: 'Kongwei 空位 — live free parking in Shibei',
+  tagline: 'Live free spaces in Shibei District car parks',
+  switchTo: '中文',
+  switchToLabel: '切换到中文',
+  mapLabel: 'Map of car parks',
+  listTitle: 'Car parks nearby',
+  sortedFromCentre: 'nearest to the map centre first',
+  sortedFromYou: 'nearest to you first',
+  othersTitle: 'Full, not open or no recent data',
+  filtersLabel: 'Only car parks with these spaces',
+  feature: { ev: 'EV charging', disabled: 'Disabled', family: 'Family', women: 'Women' },
+  locate: 'Show my position',
+  locateFailed: 'Could not get your position.',
+  yourPosition: 'Your position',
+  sheetExpand: 'Show the list',
+  sheetCollapse: 'Hide the list',
+  zoomIn: 'Zoom in',
+  zoomOut: 'Zoom out',
+  disconnected: 'Connection lost; reconnecting… Live data is paused.',
+  empty: 'No car parks nearby.',
+  emptyFiltered: 'No car parks nearby match the filter.',
+  moreLots: (count) => `${count} more car parks: zoom in to see them`,
+  noRecentData: 'no recent data',
+  availability: { available: 'spaces free', almost_full: 'almost full', full: 'full', closed: 'not open', unknown: 'no recent data' },
+  status: { planned: 'planned', under_construction: 'under construction', open: 'open', closed: 'closed' },
+  type: { surface: 'surface car park', multi_storey: 'multi-storey car park', underground: 'underground car park', on_street: 'on-street parking' },
+  freeOf: (free, capacity) => `${free} free of ${capacity}`,
+  capacity: (capacity) => `${capacity} spaces`,
+  openingHours: 'Opening hours',
+  open247: 'open 24/7',
+  hoursTokens: { Mo: 'Mon', Tu: 'Tue', We: 'Wed', Th: 'Thu', Fr: 'Fri', Sa: 'Sat', Su: 'Sun', PH: 'public holidays', off: 'closed', closed: 'closed' },
+  price: 'Price',
+  paid: 'paid parking',
+  freeOfCharge: 'free of charge',
+  specialSpaces: 'Special spaces',
+  address: 'Address',
+  maxHeight: 'Max. height',
+  metresValue: (metres) => `${metres} m`,
+  clamped: 'the sensor count was out of range and was corrected',
+  updatedAgo: (age) => `updated ${age} ago`,
+  justNow: 'updated just now',
+  age: { s: (n) => `${n} s`, min: (n) => `${n} min`, h: (n) => `${n} h`, d: (n) => `${n} d` },
+  metres: (n) => `${n} m`,
+  kilometres: (n) => `${n} km`,
+  directions: 'Directions (Amap)',
+  directionsOther: 'Open in another map app',
+  clusterLabel: (lots, free) => (free === null ? `${lots} car parks, no recent data` : `${lots} car parks, ${free} free spaces`),
+  closePopup: 'Close',
+};
+
+const strings: Record<Lang, Strings> = { zh, en };
 
 export function chooseLang(search: string, stored: string | null, browserLangs: readonly string[]): Lang {
   const forced = new URLSearchParams(search).get('lang');
   if (forced === 'zh' || forced === 'en') return forced;
   if (stored === 'zh' || stored === 'en') return stored;
-  return browserLangs.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh' : 'en';
+  for (const tag of browserLangs) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (primary === 'zh' || primary === 'en') return primary;
+  }
+  return 'en';
 }
 
 export function t(lang: Lang): Strings {
@@ -51,4 +184,47 @@ export function t(lang: Lang): Strings {
 /** A lot's name in the chosen language, falling back to the other. */
 export function lotName(lot: Pick<LotView, 'name' | 'nameEn'>, lang: Lang): string {
   return lang === 'en' && lot.nameEn ? lot.nameEn : lot.name;
+}
+
+/** How old data is, in words: "12 秒" / "12 s", "3 分钟" / "3 min", … */
+export function formatAge(ageMs: number, lang: Lang): string | null {
+  const { age } = t(lang);
+  const seconds = Math.max(0, Math.floor(ageMs / 1000));
+  if (seconds < 5) return null;
+  if (seconds < 60) return age.s(seconds);
+  if (seconds < 3600) return age.min(Math.floor(seconds / 60));
+  if (seconds < 86_400) return age.h(Math.floor(seconds / 3600));
+  return age.d(Math.floor(seconds / 86_400));
+}
+
+/** "updated 12 s ago" / "12 秒前更新". */
+export function updatedAgo(ageMs: number, lang: Lang): string {
+  const age = formatAge(ageMs, lang);
+  return age === null ? t(lang).justNow : t(lang).updatedAgo(age);
+}
+
+/** A distance as a driver reads it: metres to the nearest 10 below 1 km, else km with one decimal. */
+export function formatDistance(metres: number, lang: Lang): string {
+  const s = t(lang);
+  if (metres < 995) return s.metres(Math.max(10, Math.round(metres / 10) * 10));
+  return s.kilometres((metres / 1000).toFixed(metres < 9_950 ? 1 : 0));
+}
+
+/** opening_hours (OpenStreetMap syntax) in the reader's words; what it cannot read stays as written. */
+export function describeOpeningHours(value: string, lang: Lang): string {
+  const s = t(lang);
+  if (value.trim() === '24/7') return s.open247;
+  const words = value.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH|off|closed)\b/g, (token) => s.hoursTokens[token as HoursToken]);
+  return lang === 'zh' ? words.replace(/\s*;\s*/g, '；').replace(/,(?=\D)/g, '、') : words.replace(/\s*;\s*/g, '; ');
+}
+
+/** Whether parking costs money and what, in the reader's language (falling back to the other's words). */
+export function describePrice(lot: Pick<LotView, 'fee' | 'priceInfo' | 'priceInfoEn'>, lang: Lang): string | null {
+  const s = t(lang);
+  const parts: string[] = [];
+  if (lot.fee === true) parts.push(s.paid);
+  if (lot.fee === false) parts.push(s.freeOfCharge);
+  const info = lang === 'en' ? (lot.priceInfoEn ?? lot.priceInfo) : (lot.priceInfo ?? lot.priceInfoEn);
+  if (info) parts.push(info);
+  return parts.length ? parts.join(' · ') : null;
 }

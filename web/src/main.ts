@@ -1,187 +1,333 @@
-// The drivers' live map. Lots arrive as a snapshot when the page subscribes
-// to its viewport over Socket.IO, then as coalesced `lots:update` pushes.
-// Every text from the server is set with textContent, never as HTML.
+// The drivers' live map: wires the map, the markers, the list, the live feed
+// and the page's controls. Lots arrive as a snapshot of the area around the
+// view, then as pushes; every change is queued and applied once per animation
+// frame, so a burst of pushes costs one round of DOM work.
 import L from 'leaflet';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
+import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
+import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
-import { chooseLang, lotName, t, type Lang } from './i18n.ts';
+import { byId } from './dom.ts';
+import { chooseLang, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { LiveLots } from './live.ts';
+import { Locate } from './locate.ts';
+import { freshUntil, nearestLots, shownState } from './lot-display.ts';
+import { LotList } from './lot-list.ts';
+import { LotMarkers, type LotEntry } from './markers.ts';
+import { popupContent } from './popup.ts';
 
-const SHIBEI_CENTER: L.LatLngTuple = [36.0915, 120.3610];
-const RESUBSCRIBE_DELAY_MS = 250;
-
-let lang: Lang = chooseLang(location.search, localStorage.getItem('kongwei.lang'), navigator.languages ?? [navigator.language]);
-const lots = new Map<string, LotView>();
-const markers = new Map<string, L.Marker>();
+// The middle of the district's car parks (db/seeds/shibei-lots.json).
+const SHIBEI_CENTER: L.LatLngTuple = [36.094, 120.355];
+const LIST_LIMIT = 50;
+/** Lots applied per slice, and the time a frame may spend on slices. */
+const SLICE_SIZE = 500;
+const FRAME_BUDGET_MS = 12;
+const TICK_MS = 1000;
+const LANG_KEY = 'kongwei.lang';
 
 const body = document.body;
-const map = L.map('map', { zoomControl: true }).setView(SHIBEI_CENTER, 13);
-L.tileLayer(body.dataset.tileUrl ?? '', { attribution: body.dataset.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
+const defaultStaleAfterS = Number(body.dataset.staleAfterS) || 900;
 
-const list = document.getElementById('lot-list') as HTMLUListElement;
-const banner = document.getElementById('connection-banner') as HTMLDivElement;
-const langToggle = document.getElementById('lang-toggle') as HTMLButtonElement;
+// The server's clock, as the page was sent: ages and staleness are judged by
+// it, not by a phone's clock that may be minutes off.
+const clockOffsetMs = (() => {
+  const serverTime = Number(body.dataset.serverTime);
+  if (!Number.isFinite(serverTime)) return 0;
+  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  const receivedAt = nav ? performance.timeOrigin + nav.responseStart : Date.now();
+  return serverTime - receivedAt;
+})();
+const now = () => Date.now() + clockOffsetMs;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** What a lot's badge says: its free count, or why there is none. */
-function freeText(lot: LotView): string {
-  if (lot.free === null) return '–';
-  return String(lot.free);
-}
-
-function statusText(lot: LotView): string {
-  const s = t(lang);
-  if (lot.free === null) return s.noData;
-  if (lot.stale) return s.noRecentData;
-  return s.availability[lot.availability];
-}
-
-function markerElement(lot: LotView): HTMLElement {
-  const node = el('div', `lot-marker av-${lot.availability}`, freeText(lot));
-  node.dataset.lotId = lot.id;
-  node.title = `${lotName(lot, lang)} — ${statusText(lot)}`;
-  return node;
-}
-
-function popupContent(lot: LotView): HTMLElement {
-  const s = t(lang);
-  const box = el('div', 'lot-popup');
-  box.append(el('h3', undefined, lotName(lot, lang)));
-  if (lot.address) box.append(el('p', undefined, lot.address));
-  box.append(el('p', undefined, `${s.type[lot.type]} · ${s.capacity} ${lot.capacity}`));
-  box.append(el('p', undefined, lot.free === null ? s.noData : `${s.free}: ${lot.free} · ${statusText(lot)}`));
-  if (lot.updatedAt) box.append(el('p', undefined, `${s.updated} ${new Date(lot.updatedAt).toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB')}`));
-  return box;
-}
-
-function renderMarker(lot: LotView): void {
-  const icon = L.divIcon({ html: markerElement(lot), className: 'lot-marker-icon', iconSize: undefined });
-  let marker = markers.get(lot.id);
-  if (marker) {
-    marker.setLatLng([lot.lat, lot.lon]);
-    marker.setIcon(icon);
-    marker.setPopupContent(popupContent(lot));
-  } else {
-    marker = L.marker([lot.lat, lot.lon], { icon, keyboard: true, title: lotName(lot, lang) });
-    marker.bindPopup(() => popupContent(lots.get(lot.id) ?? lot));
-    marker.addTo(map);
-    markers.set(lot.id, marker);
+function storedLang(): string | null {
+  try {
+    return localStorage.getItem(LANG_KEY);
+  } catch {
+    return null;
   }
 }
+let lang: Lang = chooseLang(location.search, storedLang(), navigator.languages ?? [navigator.language]);
 
-function listItem(lot: LotView): HTMLLIElement {
-  const item = el('li', 'lot-item');
-  item.dataset.lotId = lot.id;
-  item.tabIndex = 0;
-  const name = el('span', 'name', lotName(lot, lang));
-  name.append(el('span', 'sub', statusText(lot)));
-  const badge = el('span', `badge free av-${lot.availability}`, freeText(lot));
-  item.append(name, badge);
-  const open = () => {
-    map.setView([lot.lat, lot.lon], Math.max(map.getZoom(), 15));
-    markers.get(lot.id)?.openPopup();
-  };
-  item.addEventListener('click', open);
-  item.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      open();
-    }
-  });
-  return item;
+// ---- state: every lot of the subscribed area, and what changed since the last frame
+const entries = new Map<string, LotEntry>();
+const pendingUpserts = new Map<string, LotView>();
+const pendingRemovals = new Set<string>();
+let pendingSnapshot: { lots: LotView[]; fresh: boolean } | undefined;
+let listDirty = true;
+let frame = 0;
+const filters = new Set<LotFeature>();
+let driverPosition: Point | undefined;
+
+function entryOf(lot: LotView): LotEntry {
+  const until = freshUntil(lot, defaultStaleAfterS);
+  return { lot, shown: shownState(lot, now(), until), freshUntil: until };
+}
+const passesFilters = (entry: LotEntry) => [...filters].every((feature) => hasFeature(entry.lot, feature));
+
+function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }): string {
+  const s = t(lang);
+  if (lot.status !== 'open') return s.status[lot.status];
+  return s.availability[shown.availability];
 }
 
-/** Lots a driver can use come first, then the rest; most free spaces first within each. */
-const AVAILABILITY_ORDER: Record<LotView['availability'], number> = { available: 0, almost_full: 1, full: 2, unknown: 3, closed: 4 };
+// ---- the map
+const map = L.map('map', { zoomControl: false, attributionControl: true }).setView(SHIBEI_CENTER, 13);
+L.tileLayer(body.dataset.tileUrl ?? '', { attribution: body.dataset.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
+const zoomControl = L.control.zoom({ position: 'topleft' }).addTo(map);
+// The zoom level, readable from outside (tests, styles).
+const showZoom = () => map.getContainer().setAttribute('data-zoom', String(map.getZoom()));
+map.on('zoomend', showZoom);
+showZoom();
+
+const markers = new LotMarkers(map, {
+  entry: (id) => entries.get(id),
+  label: (entry) => `${lotName(entry.lot, lang)}: ${statusText(entry)}${entry.shown.free === null ? '' : ` (${entry.shown.free})`}`,
+  clusterLabel: (summary) => t(lang).clusterLabel(summary.lots, summary.free),
+  popup: (id) => {
+    const entry = entries.get(id)!;
+    const content = popupContent(entry.lot, entry.shown, lang);
+    tickAges(content);
+    return content;
+  },
+});
+
+// ---- the list
+const list = new LotList(byId<HTMLUListElement>('lot-list'), {
+  statusText,
+  onOpen: (id, item) => {
+    returnFocusTo = item;
+    // On a phone, the opened sheet would hide the lot: lower it first.
+    setSheet(false);
+    markers.open(id, () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true }));
+  },
+});
+let returnFocusTo: HTMLElement | undefined;
 
 function renderList(): void {
-  const sorted = [...lots.values()].sort(
-    (a, b) =>
-      AVAILABILITY_ORDER[a.availability] - AVAILABILITY_ORDER[b.availability] ||
-      (b.free ?? -1) - (a.free ?? -1) ||
-      lotName(a, lang).localeCompare(lotName(b, lang)),
-  );
-  list.replaceChildren(...(sorted.length ? sorted.map(listItem) : [el('li', 'lot-empty', t(lang).empty)]));
+  const centre = map.getCenter();
+  const from = driverPosition ?? { lat: centre.lat, lon: centre.lng };
+  const visible = [...entries.values()].filter(passesFilters);
+  const { shown, total } = nearestLots(visible, from, LIST_LIMIT);
+  const s = t(lang);
+  list.render(shown, total, lang, filters.size ? s.emptyFiltered : s.empty);
+  byId('list-sort').textContent = driverPosition ? s.sortedFromYou : s.sortedFromCentre;
 }
 
-function applyLots(updated: LotView[], replace: boolean): void {
-  if (replace) {
-    const keep = new Set(updated.map((l) => l.id));
-    for (const [id, marker] of markers) {
-      if (!keep.has(id)) {
-        marker.remove();
-        markers.delete(id);
-        lots.delete(id);
-      }
+// ---- applying changes, once per frame
+function schedule(): void {
+  if (!frame) frame = requestAnimationFrame(flush);
+}
+
+function flush(): void {
+  frame = 0;
+  if (pendingSnapshot) {
+    const { lots, fresh } = pendingSnapshot;
+    pendingSnapshot = undefined;
+    const keep = new Set(lots.map((lot) => lot.id));
+    for (const id of entries.keys()) if (!keep.has(id)) pendingRemovals.add(id);
+    for (const lot of lots) {
+      // After a reconnect the snapshot replaces everything (the service may have
+      // restarted). Answering a re-subscribe on the same connection, it brings
+      // nothing new for lots already held (their changes came as pushes, and a
+      // push may even have overtaken it), so only new lots are taken from it.
+      const held = pendingUpserts.get(lot.id) ?? entries.get(lot.id)?.lot;
+      if (!fresh && held && updatedMs(lot) <= updatedMs(held)) continue;
+      pendingUpserts.set(lot.id, lot);
     }
   }
-  for (const lot of updated) {
-    lots.set(lot.id, lot);
-    renderMarker(lot);
+  if (pendingRemovals.size) {
+    for (const id of pendingRemovals) {
+      entries.delete(id);
+      pendingUpserts.delete(id);
+    }
+    markers.remove(pendingRemovals);
+    pendingRemovals.clear();
+    listDirty = true;
   }
-  renderList();
+  // Big changes (a snapshot of 10,000 lots) go in slices, a frame's budget at a
+  // time, so the page keeps answering; a usual push fits in one slice.
+  const deadline = performance.now() + FRAME_BUDGET_MS;
+  while (pendingUpserts.size && performance.now() < deadline) {
+    const slice: string[] = [];
+    for (const [id, lot] of pendingUpserts) {
+      pendingUpserts.delete(id);
+      entries.set(id, entryOf(lot));
+      slice.push(id);
+      if (slice.length === SLICE_SIZE) break;
+    }
+    markers.upsert(slice);
+    listDirty = true;
+  }
+  if (pendingUpserts.size) return schedule();
+  if (listDirty) {
+    listDirty = false;
+    renderList();
+  }
 }
 
+const updatedMs = (lot: LotView) => (lot.updatedAt === null ? -Infinity : Date.parse(lot.updatedAt));
+
+// ---- the clock: ages tick and lots turn grey when their data gets old, with no traffic at all
+function tickAges(root: ParentNode = document): void {
+  for (const node of root.querySelectorAll<HTMLElement>('[data-since]')) {
+    const text = updatedAgo(now() - Number(node.dataset.since), lang);
+    if (node.textContent !== text) node.textContent = text;
+  }
+}
+
+setInterval(() => {
+  tickAges();
+  const at = now();
+  const aged: string[] = [];
+  for (const [id, entry] of entries) {
+    // Only a lot shown with a live count can go stale while the page looks on.
+    if (entry.shown.free !== null && at > entry.freshUntil) {
+      entry.shown = shownState(entry.lot, at, entry.freshUntil);
+      aged.push(id);
+    }
+  }
+  if (aged.length) {
+    markers.upsert(aged);
+    listDirty = true;
+    schedule();
+  }
+}, TICK_MS);
+
+// ---- the live feed
+const banner = byId('connection-banner');
+const live = new LiveLots(map, {
+  snapshot: (lots, fresh) => {
+    pendingSnapshot = { lots, fresh };
+    schedule();
+  },
+  update: (lots) => {
+    for (const lot of lots) {
+      pendingRemovals.delete(lot.id);
+      pendingUpserts.set(lot.id, lot);
+    }
+    schedule();
+  },
+  remove: (ids) => {
+    for (const id of ids) {
+      pendingUpserts.delete(id);
+      pendingRemovals.add(id);
+    }
+    schedule();
+  },
+  connection: (connected) => {
+    banner.hidden = connected;
+  },
+});
+
+map.on('moveend', () => {
+  if (!driverPosition) {
+    listDirty = true;
+    schedule();
+  }
+});
+
+// ---- filters (EV / disabled spaces)
+const chips = [...document.querySelectorAll<HTMLButtonElement>('#filters [data-feature]')];
+for (const chip of chips) {
+  chip.addEventListener('click', () => {
+    const feature = chip.dataset.feature as LotFeature;
+    if (filters.has(feature)) filters.delete(feature);
+    else filters.add(feature);
+    chip.setAttribute('aria-pressed', String(filters.has(feature)));
+    markers.filter(passesFilters);
+    listDirty = true;
+    schedule();
+  });
+}
+
+// ---- the driver's position
+const notice = byId('notice');
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+function showNotice(text: string): void {
+  notice.textContent = text;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
+}
+
+const locate = new Locate(map, {
+  position: (point) => {
+    driverPosition = point;
+    listDirty = true;
+    schedule();
+  },
+  failed: () => showNotice(t(lang).locateFailed),
+});
+
+// ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
+const panel = byId('panel');
+const sheetToggle = byId<HTMLButtonElement>('sheet-toggle');
+function setSheet(expanded: boolean): void {
+  if (panel.classList.contains('expanded') === expanded) return;
+  panel.classList.toggle('expanded', expanded);
+  sheetToggle.setAttribute('aria-expanded', String(expanded));
+  applySheetLabel();
+  map.invalidateSize();
+}
+sheetToggle.addEventListener('click', () => setSheet(!panel.classList.contains('expanded')));
+function applySheetLabel(): void {
+  const s = t(lang);
+  sheetToggle.querySelector('.sheet-toggle-text')!.textContent = panel.classList.contains('expanded') ? s.sheetCollapse : s.sheetExpand;
+}
+
+// Leaflet's popup close button says "Close popup" in English only.
+function labelPopupClose(): void {
+  document.querySelector('.leaflet-popup-close-button')?.setAttribute('aria-label', t(lang).closePopup);
+}
+map.on('popupopen', labelPopupClose);
+
+// ---- the keyboard: Escape closes the popup and returns to where the driver was
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || !document.querySelector('.leaflet-popup')) return;
+  map.closePopup();
+  returnFocusTo?.focus();
+  returnFocusTo = undefined;
+});
+
+// ---- language
+const langToggle = byId<HTMLButtonElement>('lang-toggle');
 function applyLanguage(): void {
   const s = t(lang);
-  document.documentElement.lang = lang;
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = s.pageTitle;
   for (const node of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
     node.textContent = s[node.dataset.i18n as 'tagline' | 'listTitle'];
   }
   langToggle.textContent = s.switchTo;
+  langToggle.lang = lang === 'zh' ? 'en' : 'zh';
+  langToggle.setAttribute('aria-label', s.switchToLabel);
   banner.textContent = s.disconnected;
-  applyLots([...lots.values()], false);
+  byId('map').setAttribute('aria-label', s.mapLabel);
+  byId('filters').setAttribute('aria-label', s.filtersLabel);
+  for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
+  locate.label(s.locate);
+  const zoom = zoomControl.getContainer();
+  for (const [selector, title] of [['.leaflet-control-zoom-in', s.zoomIn], ['.leaflet-control-zoom-out', s.zoomOut]] as const) {
+    const button = zoom?.querySelector<HTMLElement>(selector);
+    button?.setAttribute('title', title);
+    button?.setAttribute('aria-label', title);
+  }
+  applySheetLabel();
+  labelPopupClose();
+  markers.redraw();
+  tickAges();
+  listDirty = true;
+  schedule();
 }
 
 langToggle.addEventListener('click', () => {
   lang = lang === 'zh' ? 'en' : 'zh';
-  localStorage.setItem('kongwei.lang', lang);
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
   applyLanguage();
 });
 
-const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ['websocket', 'polling'] });
-
-function viewportBBox(): [number, number, number, number] {
-  const b = map.getBounds().pad(0.5);
-  const clampLat = (v: number) => Math.max(-90, Math.min(90, v));
-  const clampLon = (v: number) => Math.max(-180, Math.min(180, v));
-  return [clampLon(b.getWest()), clampLat(b.getSouth()), clampLon(b.getEast()), clampLat(b.getNorth())];
-}
-
-function subscribe(): void {
-  if (!socket.connected) return;
-  socket.emit('subscribe', { bbox: viewportBBox() }, (answer: SubscribeAck) => {
-    if ('error' in answer) {
-      console.warn('subscribe failed:', answer.error.message);
-      setTimeout(subscribe, 2000);
-      return;
-    }
-    applyLots(answer.lots, true);
-  });
-}
-
-let resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
-map.on('moveend', () => {
-  clearTimeout(resubscribeTimer);
-  resubscribeTimer = setTimeout(subscribe, RESUBSCRIBE_DELAY_MS);
-});
-
-socket.on('connect', () => {
-  banner.hidden = true;
-  subscribe(); // a fresh snapshot after every (re)connect
-});
-socket.on('disconnect', () => {
-  banner.hidden = false;
-});
-socket.on('connect_error', () => {
-  banner.hidden = false;
-});
-socket.on('lots:update', (updated) => applyLots(updated, false));
-
 applyLanguage();
+live.start();

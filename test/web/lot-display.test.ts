@@ -1,0 +1,90 @@
+// What the map shows for a lot (web/src/lot-display.ts): pure rules, run in Node.
+import assert from 'node:assert/strict';
+import type { LotView } from '../../server/domain/lot.ts';
+import { badgeText, clusterSummary, freshUntil, nearestLots, shownState } from '../../web/src/lot-display.ts';
+
+const NOW = Date.parse('2026-11-28T08:00:00Z');
+const DEFAULT_STALE_S = 900;
+
+function lot(overrides: Partial<LotView> & Pick<LotView, 'id'>): LotView {
+  return {
+    name: overrides.id, nameEn: null, address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open',
+    openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
+    capacity: 100, free: 40, occupied: 60, availability: 'available', stale: false,
+    updatedAt: new Date(NOW - 60_000).toISOString(), clamped: false,
+    ...overrides,
+  };
+}
+const shown = (l: LotView, at = NOW) => shownState(l, at, freshUntil(l, DEFAULT_STALE_S));
+const entry = (l: LotView) => ({ lot: l, shown: shown(l) });
+
+describe('web: what a lot shows', () => {
+  it('is fresh until its data’s time plus its threshold (its own, else the service’s)', () => {
+    assert.equal(freshUntil(lot({ id: 'a' }), DEFAULT_STALE_S), NOW - 60_000 + 900_000);
+    assert.equal(freshUntil(lot({ id: 'a', staleAfterS: 120 }), DEFAULT_STALE_S), NOW - 60_000 + 120_000);
+  });
+
+  it('is never fresh with no data, or when the service already called it stale', () => {
+    assert.equal(freshUntil(lot({ id: 'a', free: null, occupied: null, updatedAt: null, availability: 'unknown' }), DEFAULT_STALE_S), -Infinity);
+    assert.equal(freshUntil(lot({ id: 'a', stale: true, availability: 'unknown' }), DEFAULT_STALE_S), -Infinity);
+  });
+
+  it('shows the free count of an open lot with fresh data, in the service’s colour', () => {
+    assert.deepEqual(shown(lot({ id: 'a' })), { availability: 'available', free: 40 });
+    assert.deepEqual(shown(lot({ id: 'a', free: 0, availability: 'full' })), { availability: 'full', free: 0 });
+    assert.equal(badgeText(shown(lot({ id: 'a' }))), '40');
+  });
+
+  it('shows no number, and grey, once the data has aged past the threshold here, whatever the service said then', () => {
+    const aging = lot({ id: 'a', staleAfterS: 120 });
+    assert.deepEqual(shown(aging, NOW + 59_000), { availability: 'available', free: 40 });
+    assert.deepEqual(shown(aging, NOW + 61_000), { availability: 'unknown', free: null });
+    assert.equal(badgeText(shown(aging, NOW + 61_000)), '–');
+  });
+
+  it('shows no number for a stale lot (the service keeps its last count, flagged)', () => {
+    assert.deepEqual(shown(lot({ id: 'a', stale: true, availability: 'unknown' })), { availability: 'unknown', free: null });
+  });
+
+  it('shows a lot that is not open as closed, without its sensors’ count', () => {
+    for (const status of ['planned', 'under_construction', 'closed'] as const) {
+      assert.deepEqual(shown(lot({ id: 'a', status, availability: 'closed' })), { availability: 'closed', free: null });
+    }
+  });
+
+  it('sums a cluster’s free spaces over its open lots with fresh data only', () => {
+    const summary = clusterSummary([
+      entry(lot({ id: 'a', free: 40 })),
+      entry(lot({ id: 'b', free: 5, capacity: 50 })),
+      entry(lot({ id: 'stale', free: 99, stale: true })),
+      entry(lot({ id: 'closed', free: 77, status: 'closed', availability: 'closed' })),
+      entry(lot({ id: 'none', free: null, updatedAt: null })),
+    ]);
+    assert.deepEqual(summary, { free: 45, availability: 'available', lots: 5 });
+  });
+
+  it('colours a cluster by its summed free share: almost full at 10 % or less, full at none', () => {
+    assert.equal(clusterSummary([entry(lot({ id: 'a', free: 10, capacity: 100 }))]).availability, 'almost_full');
+    assert.equal(clusterSummary([entry(lot({ id: 'a', free: 0 })), entry(lot({ id: 'b', free: 0 }))]).availability, 'full');
+    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', status: 'planned' }))]), { free: null, availability: 'closed', lots: 1 });
+    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', stale: true })), entry(lot({ id: 'b', status: 'planned' }))]),
+      { free: null, availability: 'unknown', lots: 2 });
+  });
+
+  it('lists lots with free spaces first, nearest first, then the rest, nearest first, up to a limit', () => {
+    const from = { lat: 36.09, lon: 120.37 };
+    const lots = [
+      lot({ id: 'far-free', lat: 36.12 }),
+      lot({ id: 'near-full', lat: 36.0901, free: 0, availability: 'full' }),
+      lot({ id: 'near-free', lat: 36.091 }),
+      lot({ id: 'mid-closed', lat: 36.1, status: 'closed', availability: 'closed' }),
+      lot({ id: 'mid-stale', lat: 36.095, stale: true, availability: 'unknown' }),
+    ].map(entry);
+    const all = nearestLots(lots, from, 10);
+    assert.deepEqual(all.shown.map((n) => n.lot.id), ['near-free', 'far-free', 'near-full', 'mid-stale', 'mid-closed']);
+    assert.ok(all.shown[0]!.distanceM > 100 && all.shown[0]!.distanceM < 120, String(all.shown[0]!.distanceM));
+    const two = nearestLots(lots, from, 2);
+    assert.deepEqual([two.shown.map((n) => n.lot.id), two.total], [['near-free', 'far-free'], 5]);
+  });
+});

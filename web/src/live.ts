@@ -1,0 +1,104 @@
+// The page's live feed (DESIGN.md §4): subscribes to the area around the
+// viewport over Socket.IO, takes the snapshot in the acknowledgement, then the
+// coalesced `lots:update` and `lots:remove` pushes. After a reconnect it
+// subscribes again for a fresh snapshot. It subscribes anew only when the
+// view leaves the area it holds (or shrinks well inside it), so small pans
+// cost nothing.
+import type L from 'leaflet';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
+import { bboxContains, type BBox } from '../../server/domain/geo.ts';
+import type { LotView } from '../../server/domain/lot.ts';
+
+export interface LiveHandlers {
+  /** The lots of the (new) area. `fresh`: the first after a (re)connect, which replaces everything held. */
+  snapshot(lots: LotView[], fresh: boolean): void;
+  update(lots: LotView[]): void;
+  remove(ids: string[]): void;
+  connection(connected: boolean): void;
+}
+
+const RESUBSCRIBE_DELAY_MS = 250;
+const RETRY_DELAY_MS = 2000;
+/** How much larger than the view the subscribed area is, on each side. */
+const PAD = 0.5;
+/**
+ * Subscribe anew when the view has shrunk (zoomed in) to this share of the
+ * subscribed area's: after zooming in three levels, when the pushes for lots
+ * far out of view start to outweigh a new snapshot.
+ */
+const SHRUNK_SHARE = 1 / 100;
+
+function bboxOf(bounds: L.LatLngBounds): BBox {
+  const clampLat = (v: number) => Math.max(-90, Math.min(90, v));
+  const clampLon = (v: number) => Math.max(-180, Math.min(180, v));
+  return [clampLon(bounds.getWest()), clampLat(bounds.getSouth()), clampLon(bounds.getEast()), clampLat(bounds.getNorth())];
+}
+
+export class LiveLots {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private subscribed: BBox | undefined;
+  /** Whether the next snapshot is the first since a (re)connect. */
+  private fresh = true;
+  /** Numbers each subscribe, so the answer to an older one is ignored. */
+  private attempt = 0;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly map: L.Map,
+    private readonly handlers: LiveHandlers,
+  ) {
+    this.socket = io({ transports: ['websocket', 'polling'] });
+  }
+
+  start(): void {
+    const { socket, handlers } = this;
+    socket.on('connect', () => {
+      handlers.connection(true);
+      this.fresh = true;
+      this.subscribe();
+    });
+    socket.on('disconnect', (reason) => {
+      handlers.connection(false);
+      this.subscribed = undefined;
+      // The server closed this socket on purpose (it is stopping): Socket.IO
+      // does not reconnect by itself then, so try again after a pause.
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), RETRY_DELAY_MS);
+    });
+    socket.on('connect_error', () => handlers.connection(false));
+    socket.on('lots:update', (lots) => handlers.update(lots));
+    socket.on('lots:remove', (ids) => handlers.remove(ids));
+    this.map.on('moveend', () => {
+      clearTimeout(this.resubscribeTimer);
+      this.resubscribeTimer = setTimeout(() => {
+        if (this.needsResubscribe()) this.subscribe();
+      }, RESUBSCRIBE_DELAY_MS);
+    });
+  }
+
+  private needsResubscribe(): boolean {
+    if (!this.subscribed) return true;
+    const view = bboxOf(this.map.getBounds());
+    if (!bboxContains(this.subscribed, view)) return true;
+    const [w, s, e, n] = this.subscribed;
+    return (view[2] - view[0]) * (view[3] - view[1]) < SHRUNK_SHARE * (e - w) * (n - s);
+  }
+
+  private subscribe(): void {
+    if (!this.socket.connected) return;
+    const bbox = bboxOf(this.map.getBounds().pad(PAD));
+    const attempt = ++this.attempt;
+    this.socket.emit('subscribe', { bbox: [...bbox] as [number, number, number, number] }, (answer: SubscribeAck) => {
+      if (attempt !== this.attempt) return;
+      if ('error' in answer) {
+        console.warn('subscribe failed:', answer.error.message);
+        setTimeout(() => attempt === this.attempt && this.subscribe(), RETRY_DELAY_MS);
+        return;
+      }
+      this.subscribed = bbox;
+      const fresh = this.fresh;
+      this.fresh = false;
+      this.handlers.snapshot(answer.lots, fresh);
+    });
+  }
+}

@@ -1,0 +1,95 @@
+// What the map shows for a lot, decided once for the marker, the list and the
+// popup: a number only when the data is live. Pure (no DOM), so the unit tests
+// run it in Node.
+import { distanceM, type Point } from '../../server/domain/geo.ts';
+import type { Availability, LotView } from '../../server/domain/lot.ts';
+
+/** What a lot looks like now. */
+export interface Shown {
+  /** The colour: the server's verdict, except that data that has aged past its threshold here is `unknown`. */
+  availability: Availability;
+  /**
+   * The free count, only for an open lot with fresh data; null otherwise, so no
+   * number that looks live is ever shown (nor one for a lot drivers cannot use).
+   */
+  free: number | null;
+}
+
+/**
+ * Until when (epoch ms) a lot's data is fresh: its time plus the lot's stale
+ * threshold; -Infinity when it never is (no data, or the server already
+ * called it stale).
+ */
+export function freshUntil(lot: LotView, defaultStaleAfterS: number): number {
+  if (lot.free === null || lot.updatedAt === null || lot.stale) return -Infinity;
+  return Date.parse(lot.updatedAt) + (lot.staleAfterS ?? defaultStaleAfterS) * 1000;
+}
+
+/** What a lot looks like at `nowMs`, given when its data stops being fresh (freshUntil). */
+export function shownState(lot: LotView, nowMs: number, freshUntilMs: number): Shown {
+  const live = nowMs <= freshUntilMs;
+  const availability: Availability = lot.status !== 'open' ? 'closed' : live ? lot.availability : 'unknown';
+  return { availability, free: live && lot.status === 'open' ? lot.free : null };
+}
+
+/** Whether a driver can park there now: open, fresh data, at least one free space. */
+export function hasSpace(shown: Shown): boolean {
+  return shown.free !== null && shown.free > 0;
+}
+
+/** The text of a lot's badge: its free count, or a dash when there is no live count. */
+export function badgeText(shown: Shown): string {
+  return shown.free === null ? '–' : String(shown.free);
+}
+
+/** A lot's share of free spaces under which it is "almost full" (DESIGN.md §4, as the server classifies lots). */
+const ALMOST_FULL_SHARE = 0.1;
+
+/** What a cluster of lots shows: the free spaces of its open lots with live data, summed, and a colour for them. */
+export function clusterSummary(members: Iterable<{ lot: LotView; shown: Shown }>): { free: number | null; availability: Availability; lots: number } {
+  let free = 0;
+  let capacity = 0;
+  let live = 0;
+  let lots = 0;
+  let allClosed = true;
+  for (const { lot, shown } of members) {
+    lots++;
+    if (lot.status === 'open') allClosed = false;
+    if (shown.free === null) continue;
+    live++;
+    free += shown.free;
+    capacity += lot.capacity;
+  }
+  if (live === 0) return { free: null, availability: allClosed && lots > 0 ? 'closed' : 'unknown', lots };
+  const availability: Availability =
+    free <= 0 ? 'full' : free <= Math.max(1, Math.floor(capacity * ALMOST_FULL_SHARE)) ? 'almost_full' : 'available';
+  return { free, availability, lots };
+}
+
+export interface Nearby {
+  lot: LotView;
+  shown: Shown;
+  distanceM: number;
+}
+
+/**
+ * The list a driver reads: lots with free spaces now, nearest first, then the
+ * others (full, not open, no recent data), nearest first; at most `limit`.
+ */
+export function nearestLots(
+  lots: Iterable<{ lot: LotView; shown: Shown }>,
+  from: Point,
+  limit: number,
+): { shown: Nearby[]; total: number } {
+  const withSpace: Nearby[] = [];
+  const others: Nearby[] = [];
+  for (const { lot, shown } of lots) {
+    const entry = { lot, shown, distanceM: distanceM(from, lot) };
+    (hasSpace(shown) ? withSpace : others).push(entry);
+  }
+  const byDistance = (a: Nearby, b: Nearby) => a.distanceM - b.distanceM || a.lot.id.localeCompare(b.lot.id);
+  withSpace.sort(byDistance);
+  others.sort(byDistance);
+  const all = withSpace.concat(others);
+  return { shown: all.slice(0, limit), total: all.length };
+}

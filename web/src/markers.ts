@@ -1,0 +1,191 @@
+// The lots on the map: one marker per lot, clustered when zoomed out
+// (leaflet.markercluster), each showing its free count; a cluster shows the
+// free spaces of its lots, summed. Markers are added and removed in bulk and
+// updated in place: a push changes the text and colour of the markers that
+// are drawn and flags their clusters, never rebuilds the layer.
+import L from 'leaflet';
+import 'leaflet.markercluster';
+import type { LotView } from '../../server/domain/lot.ts';
+import { setClass, setText } from './dom.ts';
+import { badgeText, clusterSummary, type Shown } from './lot-display.ts';
+
+export interface LotEntry {
+  lot: LotView;
+  shown: Shown;
+  /** When its data stops being fresh (epoch ms), so the clock's tick is one comparison per lot. */
+  freshUntil: number;
+}
+
+export interface LotMarkersOptions {
+  /** The lot as it is now. */
+  entry(id: string): LotEntry | undefined;
+  /** A lot's accessible name: its name and state. */
+  label(entry: LotEntry): string;
+  clusterLabel(summary: ReturnType<typeof clusterSummary>): string;
+  /** The popup of a lot, built when it opens. */
+  popup(id: string): HTMLElement;
+}
+
+/**
+ * A cluster covers markers closer than this many pixels: from the district's
+ * zoom (13) in, those whose badges would overlap; further out, more, so the
+ * (wider) cluster badges overlap less.
+ */
+const clusterRadiusPx = (zoom: number) => (zoom >= 13 ? 40 : 60);
+
+/**
+ * A div icon drawn by a function, on the container Leaflet places: the same
+ * function draws it again in place when the lot changes.
+ */
+class DrawnIcon extends L.DivIcon {
+  constructor(
+    private readonly className: string,
+    private readonly draw: (container: HTMLElement) => void,
+  ) {
+    super();
+  }
+
+  override createIcon(oldIcon?: HTMLElement): HTMLElement {
+    const container = oldIcon?.tagName === 'DIV' ? oldIcon : document.createElement('div');
+    container.className = `leaflet-marker-icon ${this.className}`;
+    this.draw(container);
+    return container;
+  }
+}
+
+export class LotMarkers {
+  private readonly group: L.MarkerClusterGroup;
+  private readonly markers = new Map<string, L.Marker>();
+  private readonly idOf = new WeakMap<L.Marker, string>();
+  private visible: (entry: LotEntry) => boolean = () => true;
+
+  constructor(
+    private readonly map: L.Map,
+    private readonly options: LotMarkersOptions,
+  ) {
+    this.group = L.markerClusterGroup({
+      maxClusterRadius: clusterRadiusPx,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true,
+      // Bulk adds run in slices of ~20 ms, so 10,000 lots never block the page for long.
+      chunkedLoading: true,
+      chunkInterval: 20,
+      chunkDelay: 10,
+      iconCreateFunction: (cluster) => new DrawnIcon('lot-cluster-icon', (container) => this.drawCluster(container, cluster)),
+    });
+    this.group.addTo(map);
+  }
+
+  /** Creates, updates (in place) or shows the markers of lots that are new or changed. */
+  upsert(ids: Iterable<string>): void {
+    const toAdd: L.Marker[] = [];
+    const toRemove: L.Marker[] = [];
+    const changed: L.Marker[] = [];
+    for (const id of ids) {
+      const entry = this.options.entry(id);
+      if (!entry) continue;
+      let marker = this.markers.get(id);
+      if (!marker) {
+        marker = this.create(id, entry);
+      } else {
+        const at = marker.getLatLng();
+        if (at.lat !== entry.lot.lat || at.lng !== entry.lot.lon) marker.setLatLng([entry.lot.lat, entry.lot.lon]);
+        const drawn = marker.getElement();
+        if (drawn) this.drawLot(drawn, entry);
+        if (marker.isPopupOpen()) marker.setPopupContent(this.options.popup(id));
+      }
+      const shouldShow = this.visible(entry);
+      const shown = this.group.hasLayer(marker);
+      if (shouldShow && !shown) toAdd.push(marker);
+      else if (!shouldShow && shown) toRemove.push(marker);
+      else if (shown) changed.push(marker);
+    }
+    if (toRemove.length) this.group.removeLayers(toRemove);
+    if (toAdd.length) this.group.addLayers(toAdd);
+    if (changed.length) this.group.refreshClusters(changed);
+  }
+
+  remove(ids: Iterable<string>): void {
+    const gone: L.Marker[] = [];
+    for (const id of ids) {
+      const marker = this.markers.get(id);
+      if (!marker) continue;
+      this.markers.delete(id);
+      gone.push(marker);
+    }
+    if (gone.length) this.group.removeLayers(gone);
+  }
+
+  /** Shows only the lots that pass `visible` (the EV / disabled filters). */
+  filter(visible: (entry: LotEntry) => boolean): void {
+    this.visible = visible;
+    this.upsert([...this.markers.keys()]);
+  }
+
+  /** Draws every marker and cluster again (the language changed). */
+  redraw(): void {
+    for (const [id, marker] of this.markers) {
+      const entry = this.options.entry(id);
+      const drawn = marker.getElement();
+      if (entry && drawn) this.drawLot(drawn, entry);
+      if (marker.isPopupOpen()) marker.setPopupContent(this.options.popup(id));
+    }
+    this.group.refreshClusters();
+  }
+
+  /** Brings a lot into view (out of its cluster, if it is in one) and opens its popup. */
+  open(id: string, then?: () => void): void {
+    const marker = this.markers.get(id);
+    if (!marker || !this.group.hasLayer(marker)) return;
+    this.group.zoomToShowLayer(marker, () => {
+      marker.openPopup();
+      then?.();
+    });
+  }
+
+  private create(id: string, entry: LotEntry): L.Marker {
+    const icon = new DrawnIcon('lot-marker-icon', (container) => {
+      const current = this.options.entry(id);
+      if (current) this.drawLot(container, current);
+    });
+    const marker = L.marker([entry.lot.lat, entry.lot.lon], { icon, keyboard: true, riseOnHover: true });
+    marker.bindPopup(() => this.options.popup(id), { maxWidth: 300, minWidth: 220, autoPanPadding: [16, 16] });
+    this.markers.set(id, marker);
+    this.idOf.set(marker, id);
+    return marker;
+  }
+
+  private drawLot(container: HTMLElement, entry: LotEntry): void {
+    let badge = container.firstElementChild as HTMLElement | null;
+    if (!badge) {
+      badge = document.createElement('div');
+      container.append(badge);
+    }
+    setClass(badge, `lot-marker av-${entry.shown.availability}`);
+    badge.dataset.lotId = entry.lot.id;
+    setText(badge, badgeText(entry.shown));
+    const label = this.options.label(entry);
+    if (container.getAttribute('aria-label') !== label) {
+      container.setAttribute('aria-label', label);
+      container.title = label;
+    }
+  }
+
+  private drawCluster(container: HTMLElement, cluster: L.MarkerCluster): void {
+    const members: LotEntry[] = [];
+    for (const marker of cluster.getAllChildMarkers()) {
+      const id = this.idOf.get(marker);
+      const entry = id === undefined ? undefined : this.options.entry(id);
+      if (entry) members.push(entry);
+    }
+    const summary = clusterSummary(members);
+    const badge = document.createElement('div');
+    badge.className = `lot-cluster av-${summary.availability}`;
+    badge.textContent = summary.free === null ? '–' : String(summary.free);
+    badge.dataset.lots = String(summary.lots);
+    container.replaceChildren(badge);
+    const label = this.options.clusterLabel(summary);
+    container.setAttribute('aria-label', label);
+    container.title = label;
+  }
+}

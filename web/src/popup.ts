@@ -1,0 +1,63 @@
+// A lot's popup: everything a driver needs to decide and to get there.
+// Built from text nodes only.
+import { featureCapacityOf, lotFeatures } from '../../server/domain/features.ts';
+import type { LotView } from '../../server/domain/lot.ts';
+import { el } from './dom.ts';
+import { describeOpeningHours, describePrice, lotName, t, type Lang } from './i18n.ts';
+import type { Shown } from './lot-display.ts';
+
+/** Links that open the driver's navigation app (coordinates are WGS-84, as Amap is told). */
+function directionLinks(lot: LotView, lang: Lang): HTMLElement {
+  const s = t(lang);
+  const name = lotName(lot, lang);
+  const amap = el('a', 'directions', s.directions);
+  amap.href = `https://uri.amap.com/navigation?to=${lot.lon},${lot.lat},${encodeURIComponent(name)}&mode=car&coordinate=wgs84&callnative=1&src=kongwei`;
+  amap.target = '_blank';
+  amap.rel = 'noopener noreferrer';
+  const geo = el('a', 'directions', s.directionsOther);
+  geo.href = `geo:${lot.lat},${lot.lon}?q=${lot.lat},${lot.lon}(${encodeURIComponent(name)})`;
+  const box = el('p', 'popup-directions');
+  box.append(amap, geo);
+  return box;
+}
+
+export function popupContent(lot: LotView, shown: Shown, lang: Lang): HTMLElement {
+  const s = t(lang);
+  const box = el('div', 'lot-popup');
+  box.dataset.lotId = lot.id;
+  const title = el('h3', undefined, lotName(lot, lang));
+  title.tabIndex = -1;
+  box.append(title);
+  // The Chinese name is what the sign at the entrance says: show it to English readers too.
+  if (lang === 'en' && lot.nameEn && lot.nameEn !== lot.name) box.append(el('p', 'popup-alt-name', lot.name));
+
+  const live = el('p', `popup-live av-${shown.availability}`);
+  if (lot.status !== 'open') live.textContent = `${s.availability.closed} · ${s.status[lot.status]}`;
+  else if (shown.free === null) live.textContent = s.noRecentData;
+  else if (shown.availability === 'available') live.textContent = s.freeOf(shown.free, lot.capacity);
+  else live.textContent = `${s.freeOf(shown.free, lot.capacity)} · ${s.availability[shown.availability]}`;
+  box.append(live);
+  if (lot.updatedAt) {
+    // Filled in, and kept ticking, by the page's clock (main.ts).
+    const since = el('p', 'popup-since');
+    since.dataset.since = String(Date.parse(lot.updatedAt));
+    box.append(since);
+  }
+  if (lot.clamped && shown.free !== null) box.append(el('p', 'popup-note', s.clamped));
+
+  box.append(el('p', 'popup-kind', `${s.type[lot.type]} · ${s.capacity(lot.capacity)}`));
+  const facts = el('dl', 'popup-facts');
+  const fact = (term: string, value: string) => facts.append(el('dt', undefined, term), el('dd', undefined, value));
+  if (lot.address) fact(s.address, lot.address);
+  if (lot.openingHours) fact(s.openingHours, describeOpeningHours(lot.openingHours, lang));
+  const price = describePrice(lot, lang);
+  if (price) fact(s.price, price);
+  const special = lotFeatures
+    .map((feature) => [feature, featureCapacityOf(lot, feature)] as const)
+    .filter(([, count]) => count !== null && count > 0)
+    .map(([feature, count]) => `${s.feature[feature]} ${count}`);
+  if (special.length) fact(s.specialSpaces, special.join(' · '));
+  if (lot.maxHeightCm !== null) fact(s.maxHeight, s.metresValue((lot.maxHeightCm / 100).toFixed(1)));
+  box.append(facts, directionLinks(lot, lang));
+  return box;
+}
