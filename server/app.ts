@@ -6,15 +6,20 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { GatewayRepository } from './catalog/gateways.ts';
 import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
 import { redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
+import { isContractTopic } from './domain/events.ts';
+import { AvailabilityOutput } from './ingest/availability-output.ts';
 import { EmbeddedBroker, PortInUseError } from './ingest/embedded-broker.ts';
+import { ErrorFeedbackPublisher } from './ingest/error-feedback.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { MqttClientTransport } from './ingest/mqtt-client.ts';
 import type { MqttTransport } from './ingest/transport.ts';
 import { MemoryLiveStore } from './live/memory-store.ts';
 import { RedisLiveStore } from './live/redis-store.ts';
+import { StaleWatch } from './live/stale-watch.ts';
 import type { DependencyHealth, LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -41,6 +46,8 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   readonly ingest: Ingest;
   readonly views: LotViews;
+  readonly availability: AvailabilityOutput;
+  readonly staleWatch: StaleWatch;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
   private started = false;
@@ -67,21 +74,49 @@ export class Kongwei {
           username: config.MQTT_USERNAME,
           password: config.MQTT_PASSWORD,
           log,
+          connections: config.MQTT_INGEST_CONNECTIONS,
+          sharedGroup: config.MQTT_SHARED_GROUP === 'off' ? null : config.MQTT_SHARED_GROUP,
         })
-      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, log });
+      : new EmbeddedBroker({
+          port: config.MQTT_PORT,
+          host: config.MQTT_HOST,
+          log,
+          claims: (topic) => isContractTopic(config.MQTT_BASE_TOPIC, topic),
+        });
+    this.metrics.trackGatewaysOnline(() => this.store.gatewaysOnline());
+    const clock = options.clock ? { clock: options.clock } : {};
+    this.views = new LotViews({ catalog: this.catalog, store: this.store, staleAfterS: config.STALE_AFTER_S, ...clock });
+    const publish = this.mqtt.publish.bind(this.mqtt);
+    this.availability = new AvailabilityOutput({
+      baseTopic: config.MQTT_BASE_TOPIC,
+      catalog: this.catalog,
+      views: this.views,
+      publish,
+      intervalMs: config.PUSH_INTERVAL_MS,
+      log,
+      metrics: this.metrics,
+    });
+    const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, publish, metrics: this.metrics, ...clock });
+    const gateways = new GatewayRepository(this.db);
     this.ingest = new Ingest({
       baseTopic: config.MQTT_BASE_TOPIC,
       catalog: this.catalog,
       store: this.store,
       log,
       metrics: this.metrics,
-      ...(options.clock ? { clock: options.clock } : {}),
+      assignedLots: (gatewayId) => gateways.lotIdsOf(gatewayId),
+      onRejected: (result, payload, publisher) => errors.report(result, payload, publisher),
+      onApplied: (lotIds) => this.availability.schedule(lotIds),
+      ...clock,
     });
-    this.views = new LotViews({
+    this.staleWatch = new StaleWatch({
       catalog: this.catalog,
       store: this.store,
       staleAfterS: config.STALE_AFTER_S,
-      ...(options.clock ? { clock: options.clock } : {}),
+      log,
+      metrics: this.metrics,
+      onStale: (lotId) => this.availability.schedule([lotId]),
+      ...clock,
     });
     this.httpServer = createServer();
   }
@@ -131,8 +166,13 @@ export class Kongwei {
     });
     this.realtime.start();
 
+    await this.staleWatch.start();
     this.ingest.start();
-    await this.mqtt.start(this.ingest.topics, (topic, payload) => this.ingest.handle(topic, payload));
+    await this.mqtt.start(this.ingest.topics, async (topic, payload, publisher) => {
+      const result = await this.ingest.handle(topic, payload, publisher);
+      return { refuse: result.status === 'rejected' && result.reason === 'reserved_topic' };
+    });
+    this.availability.start();
 
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once('error', (err: NodeJS.ErrnoException) =>
@@ -158,6 +198,8 @@ export class Kongwei {
       this.httpServer.close(() => resolve());
     });
     this.ingest.stop();
+    this.staleWatch.stop();
+    await this.availability.stop();
     await this.mqtt.stop().catch((err) => this.log.warn({ err: (err as Error).message }, 'MQTT stop failed'));
     await this.realtime?.stop();
     this.httpServer.closeAllConnections();

@@ -41,6 +41,10 @@ export const configSchema = z.object({
     .default('parking'),
   /** Stable client id for the persistent MQTT session (external broker). */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
+  /** Ingest connections to an external broker, in one MQTT 5 shared subscription (each acknowledges one message at a time). */
+  MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Shared-subscription group of the ingest connections (`$share/<group>/…`); `off` for plain subscriptions. */
+  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" and "-" (or off)').default('kongwei'),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   STALE_AFTER_S: z.coerce.number().int().positive().default(900),
@@ -95,5 +99,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     );
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.MQTT_SHARED_GROUP === 'off' && config.MQTT_INGEST_CONNECTIONS > 1) {
+    throw new ConfigError([
+      `MQTT_INGEST_CONNECTIONS=${config.MQTT_INGEST_CONNECTIONS}: several ingest connections need a shared subscription; set MQTT_SHARED_GROUP (not "off")`,
+    ]);
+  }
+  return config;
 }

@@ -5,10 +5,12 @@
 // it is committed to the live store (or rejected for a reason redelivery would
 // not cure). If the service dies first, the gateway still holds the message
 // and sends it again when it reconnects — nothing is lost, even though the
-// embedded broker keeps its own state in memory.
+// embedded broker keeps its own state in memory. Last Wills pass through the
+// same hook (with the client that left), so a gateway's `offline` is ingested
+// like any status message. The publisher's client id goes with each message:
+// its errors go to its own errors topic.
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { topicMatches } from '../domain/events.ts';
 import type { Logger } from '../log.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
@@ -24,6 +26,8 @@ export interface EmbeddedBrokerOptions {
   port: number;
   host: string;
   log: Logger;
+  /** Which topics the service ingests (or rejects with a reason); others pass through untouched. */
+  claims: (topic: string) => boolean;
 }
 
 export class EmbeddedBroker implements MqttTransport {
@@ -31,7 +35,6 @@ export class EmbeddedBroker implements MqttTransport {
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private handler: MessageHandler | undefined;
-  private topics: string[] = [];
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -44,8 +47,7 @@ export class EmbeddedBroker implements MqttTransport {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  async start(topics: string[], handler: MessageHandler): Promise<void> {
-    this.topics = topics;
+  async start(_topics: string[], handler: MessageHandler): Promise<void> {
     this.handler = handler;
     const { log } = this.options;
     const broker = await Aedes.createBroker({
@@ -76,12 +78,14 @@ export class EmbeddedBroker implements MqttTransport {
 
   private onPublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
-    // Last Wills (client null) and topics the service does not ingest pass through untouched.
-    if (!client || !this.topics.some((filter) => topicMatches(filter, packet.topic))) return callback(null);
+    // Obsolete wills replayed without their client (client null), and topics
+    // outside the contract, pass through untouched.
+    if (!client || !this.options.claims(packet.topic)) return callback(null);
     const handler = this.handler;
     if (!handler) return callback(new Error('the service is stopping'));
-    handler(packet.topic, packet.payload as Buffer).then(
-      () => callback(null),
+    handler(packet.topic, packet.payload as Buffer, client.id).then(
+      // A client writing to a service-owned topic is disconnected, not passed on.
+      (handled) => callback(handled.refuse ? new Error(`${packet.topic} is written by the service only`) : null),
       // Not committed (the service is stopping): drop the connection without
       // a PUBACK, so the gateway sends the message again later.
       (err: Error) => callback(err),

@@ -1,10 +1,20 @@
-// The service's connection to an external broker (MQTT_URL): Mosquitto, EMQX,
-// HiveMQ. A persistent MQTT 5 session (stable client id, no clean start, a
-// long session expiry) and QoS 1 subscriptions; mqtt.js hands messages over
-// one at a time through handleMessage and sends the PUBACK only when its
-// callback runs, which is after the event is committed. A crash before that
-// leaves the message unacknowledged in the broker's session, which delivers
-// it again when the service reconnects.
+// The service's connections to an external broker (MQTT_URL): Mosquitto,
+// EMQX, HiveMQ.
+//
+// Ingest: `connections` persistent MQTT 5 sessions (stable client ids, no
+// clean start, a long session expiry) with QoS 1 subscriptions. mqtt.js hands
+// each connection's messages over one at a time through handleMessage and
+// sends the PUBACK only when its callback runs, which is after the event is
+// committed; a crash before that leaves the message unacknowledged in the
+// broker's session, which delivers it again when the service reconnects.
+// One connection acknowledges one message at a time, so several connections
+// in an MQTT 5 shared subscription (`$share/<group>/<filter>`) are how one
+// instance, or several, go faster: the broker spreads messages over every
+// session of the group, and the live store's rules make the order in which
+// they are applied irrelevant.
+//
+// Output (availability, errors): one more connection, clean, so publishing
+// never waits behind a message being ingested.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from '../config.ts';
 import type { DependencyHealth } from '../live/store.ts';
@@ -17,15 +27,30 @@ export interface MqttClientTransportOptions {
   username?: string | undefined;
   password?: string | undefined;
   log: Logger;
+  /** Ingest connections (each its own persistent session); 1 by default. */
+  connections?: number;
+  /** Shared-subscription group; null for plain subscriptions (one connection, one instance). */
+  sharedGroup?: string | null;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
   /** Seconds the broker keeps the session (and queued messages) while the service is away. */
   sessionExpiryS?: number;
 }
 
+/** The client id of ingest connection `index` (0-based): the first keeps MQTT_CLIENT_ID itself. */
+export function ingestClientId(clientId: string, index: number): string {
+  return index === 0 ? clientId : `${clientId}-${index + 1}`;
+}
+
+/** The filters to subscribe to, in the shared group or not. */
+export function subscriptionFilters(topics: readonly string[], sharedGroup: string | null): string[] {
+  return sharedGroup === null ? [...topics] : topics.map((t) => `$share/${sharedGroup}/${t}`);
+}
+
 export class MqttClientTransport implements MqttTransport {
   readonly kind = 'external' as const;
-  private client: MqttClient | undefined;
+  private ingestClients: MqttClient[] = [];
+  private publisher: MqttClient | undefined;
   private stopping = false;
   private lastError: string | undefined;
 
@@ -35,51 +60,73 @@ export class MqttClientTransport implements MqttTransport {
     return this.options.url;
   }
 
-  async start(topics: string[], handler: MessageHandler): Promise<void> {
-    const { log } = this.options;
-    const clientOptions: IClientOptions = {
-      clientId: this.options.clientId,
-      clean: false,
+  private clientOptions(clientId: string, persistent: boolean): IClientOptions {
+    return {
+      clientId,
+      clean: !persistent,
       protocolVersion: 5,
-      properties: { sessionExpiryInterval: this.options.sessionExpiryS ?? 7 * 24 * 3600 },
+      ...(persistent ? { properties: { sessionExpiryInterval: this.options.sessionExpiryS ?? 7 * 24 * 3600 } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       resubscribe: false,
       ...(this.options.username ? { username: this.options.username } : {}),
       ...(this.options.password ? { password: this.options.password } : {}),
     };
-    const client = mqtt.connect(this.options.url, clientOptions);
-    this.client = client;
+  }
 
-    client.handleMessage = (packet, callback) => {
-      if (packet.cmd !== 'publish') return callback();
-      handler(packet.topic, packet.payload as Buffer).then(
-        () => callback(),
-        // Not committed (stopping): no PUBACK; the broker redelivers to the next session.
-        () => client.end(true),
-      );
-    };
-    client.on('connect', () => {
-      this.lastError = undefined;
-      log.info({ url: redactUrl(this.options.url) }, 'connected to the MQTT broker');
-      // Subscribing again on every connect is harmless, and needed when the
-      // broker lost the session (restarted without persistence, expired).
-      client.subscribe(topics, { qos: 1 }, (err) => {
-        if (err) log.error({ err: err.message }, 'MQTT subscribe failed');
+  async start(topics: string[], handler: MessageHandler): Promise<void> {
+    const { log } = this.options;
+    const sharedGroup = this.options.sharedGroup ?? null;
+    const wanted = subscriptionFilters(topics, sharedGroup);
+    // A session that subscribed without the group before (the first versions
+    // did) would get every message twice: once per subscription.
+    const unwanted = sharedGroup === null ? [] : topics;
+
+    const count = Math.max(1, this.options.connections ?? 1);
+    for (let i = 0; i < count; i++) {
+      const client = mqtt.connect(this.options.url, this.clientOptions(ingestClientId(this.options.clientId, i), true));
+      this.ingestClients.push(client);
+      client.handleMessage = (packet, callback) => {
+        if (packet.cmd !== 'publish') return callback();
+        handler(packet.topic, packet.payload as Buffer).then(
+          () => callback(),
+          // Not committed (stopping): no PUBACK; the broker redelivers to the next session.
+          () => client.end(true),
+        );
+      };
+      client.on('connect', (connack) => {
+        this.lastError = undefined;
+        log.info({ url: redactUrl(this.options.url), clientId: client.options.clientId }, 'connected to the MQTT broker');
+        if (connack.sessionPresent && unwanted.length > 0) client.unsubscribe(unwanted, () => {});
+        // Subscribing again on every connect is harmless, and needed when the
+        // broker lost the session (restarted without persistence, expired).
+        client.subscribe(wanted, { qos: 1 }, (err) => {
+          if (err) log.error({ err: err.message }, 'MQTT subscribe failed');
+        });
       });
-    });
+      this.watch(client);
+    }
+    this.publisher = mqtt.connect(this.options.url, this.clientOptions(`${this.options.clientId}-out`, false));
+    this.watch(this.publisher);
+
+    await Promise.all([...this.ingestClients, this.publisher].map((client) => this.connected(client)));
+  }
+
+  private watch(client: MqttClient): void {
+    const { log } = this.options;
     client.on('error', (err) => {
       this.lastError = err.message;
-      log.warn({ err: err.message }, 'MQTT connection error');
+      log.warn({ err: err.message, clientId: client.options.clientId }, 'MQTT connection error');
     });
     client.on('offline', () => {
-      if (!this.stopping) log.warn('MQTT broker unreachable; reconnecting');
+      if (!this.stopping) log.warn({ clientId: client.options.clientId }, 'MQTT broker unreachable; reconnecting');
     });
+  }
 
+  private connected(client: MqttClient): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        client.end(true);
         reject(
           new Error(
             `could not connect to the MQTT broker at MQTT_URL=${redactUrl(this.options.url)} within ${timeoutMs / 1000} s` +
@@ -96,20 +143,25 @@ export class MqttClientTransport implements MqttTransport {
   }
 
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
-    if (!this.client) throw new Error('MQTT client not started');
-    await this.client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
+    if (!this.publisher) throw new Error('MQTT client not started');
+    await this.publisher.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    const client = this.client;
-    if (client && !client.disconnecting && !client.disconnected) await client.endAsync(false);
+    await Promise.all(
+      [...this.ingestClients, this.publisher].map(async (client) => {
+        if (client && !client.disconnecting && !client.disconnected) await client.endAsync(false);
+      }),
+    );
   }
 
   async health(): Promise<DependencyHealth> {
-    const connected = this.client?.connected ?? false;
-    return connected
-      ? { ok: true, kind: 'external', detail: redactUrl(this.options.url) }
-      : { ok: false, kind: 'external', detail: this.lastError ?? 'not connected' };
+    const clients = [...this.ingestClients, ...(this.publisher ? [this.publisher] : [])];
+    const up = clients.filter((c) => c.connected).length;
+    const detail = `${redactUrl(this.options.url)} (${up}/${clients.length} connections up)`;
+    return up === clients.length && up > 0
+      ? { ok: true, kind: 'external', detail }
+      : { ok: false, kind: 'external', detail: `${detail}${this.lastError ? `: ${this.lastError}` : ''}` };
   }
 }

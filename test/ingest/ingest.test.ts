@@ -61,7 +61,7 @@ describe('ingest', () => {
   const handle = (topic: string, payload: string) => ingest.handle(topic, Buffer.from(payload));
 
   it('applies a count for a known lot', async () => {
-    assert.deepEqual(await handle('parking/lots/hangzhou-rd-7/count', '{"occupied":10}'), { status: 'applied', lotId: 'hangzhou-rd-7' });
+    assert.deepEqual(await handle('parking/lots/hangzhou-rd-7/count', '{"occupied":10}'), { status: 'applied', kind: 'count', lotId: 'hangzhou-rd-7' });
     assert.equal((await store.getMany(['hangzhou-rd-7'])).get('hangzhou-rd-7')!.occupied, 10);
   });
 
@@ -95,7 +95,7 @@ describe('ingest', () => {
     assert.equal(settled, false, 'must not resolve (and so not be acknowledged) while the store is down');
     assert.ok(store.attempts >= 2, 'retries');
     store.down = false;
-    assert.deepEqual(await pending, { status: 'applied', lotId: 'nanfeng-rd' });
+    assert.deepEqual(await pending, { status: 'applied', kind: 'count', lotId: 'nanfeng-rd' });
     assert.equal((await store.getMany(['nanfeng-rd'])).get('nanfeng-rd')!.occupied, 42);
   });
 
