@@ -273,8 +273,9 @@ function gateOrder(counter: GateCounter | undefined, event: GateEvent): { outcom
   if (event.seq === null || !counter) return { outcome: 'applied', restart: false };
   const { seq, ts } = event;
   if (counter.runTs !== null && ts < counter.runTs) return { outcome: 'out_of_order', restart: false };
-  // A lower (or equal) seq with a newer sensor ts: the counter restarted from a lower seq.
-  if (seq <= counter.hi && event.sensorTs && ts > counter.hiTs) return { outcome: 'applied', restart: true };
+  // A lower seq with a newer sensor ts: the counter restarted. (A resend keeps its
+  // original seq and ts; one of the newest seq that was re-stamped is still a duplicate.)
+  if (seq < counter.hi && event.sensorTs && ts > counter.hiTs) return { outcome: 'applied', restart: true };
   if (seq > counter.hi) return { outcome: 'applied', restart: false };
   if (seq <= counter.hi - GATE_SEQ_WINDOW) return { outcome: 'out_of_order', restart: false };
   return { outcome: counter.seen.has(seq) ? 'duplicate' : 'applied', restart: false };

@@ -176,11 +176,20 @@ describe('domain: gate events', () => {
     assert.equal(r.state.occupied, 7);
   });
 
+  it('takes the newest seq sent again with a later ts for a duplicate, not a restart', () => {
+    const r = lot();
+    applyGate(r, gate({ seq: 1, ts: T0 }));
+    applyGate(r, gate({ seq: 2, ts: T0 + 1 }));
+    assert.equal(applyGate(r, gate({ seq: 2, ts: T0 + 5000 })).outcome, 'duplicate');
+    assert.equal(r.state.occupied, 2);
+  });
+
   it('never takes a redelivery without a sensor ts for a restart (its ts is the time of receipt)', () => {
     const r = lot();
     applyGate(r, gate({ seq: 2, ts: T0, sensorTs: false }));
+    applyGate(r, gate({ seq: 3, ts: T0, sensorTs: false }));
     assert.equal(applyGate(r, gate({ seq: 2, ts: T0 + 60_000, sensorTs: false })).outcome, 'duplicate');
-    assert.equal(r.state.occupied, 1);
+    assert.equal(r.state.occupied, 2);
   });
 
   it('applies every delivery of a delta without seq (at least once)', () => {

@@ -17,7 +17,7 @@ if seq then
     local outcome = 'applied'
     if run_ts ~= '' and ts < tonumber(run_ts) then
       outcome = 'out_of_order'
-    elseif seq <= tonumber(hi) and ARGV[6] == '1' and ts > tonumber(hi_ts) then
+    elseif seq < tonumber(hi) and ARGV[6] == '1' and ts > tonumber(hi_ts) then
       restart = true
     elseif seq > tonumber(hi) then
       outcome = 'applied'
