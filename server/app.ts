@@ -15,7 +15,7 @@ import { AvailabilityOutput } from './ingest/availability-output.ts';
 import { EmbeddedBroker, PortInUseError } from './ingest/embedded-broker.ts';
 import { ErrorFeedbackPublisher } from './ingest/error-feedback.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { MqttClientTransport } from './ingest/mqtt-client.ts';
+import { MqttClientTransport, sharedGroupFor } from './ingest/mqtt-client.ts';
 import type { MqttTransport } from './ingest/transport.ts';
 import { MemoryLiveStore } from './live/memory-store.ts';
 import { RedisLiveStore } from './live/redis-store.ts';
@@ -75,7 +75,7 @@ export class Kongwei {
           password: config.MQTT_PASSWORD,
           log,
           connections: config.MQTT_INGEST_CONNECTIONS,
-          sharedGroup: config.MQTT_SHARED_GROUP === 'off' ? null : config.MQTT_SHARED_GROUP,
+          sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
         })
       : new EmbeddedBroker({
           port: config.MQTT_PORT,

@@ -41,10 +41,14 @@ export const configSchema = z.object({
     .default('parking'),
   /** Stable client id for the persistent MQTT session (external broker). */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
-  /** Ingest connections to an external broker, in one MQTT 5 shared subscription (each acknowledges one message at a time). */
+  /** Ingest connections to an external broker (each acknowledges one message at a time); more than one share a subscription. */
   MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
-  /** Shared-subscription group of the ingest connections (`$share/<group>/…`); `off` for plain subscriptions. */
-  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" and "-" (or off)').default('kongwei'),
+  /**
+   * MQTT 5 shared-subscription group (`$share/<group>/…`). Unset: plain
+   * subscriptions for one connection, the group `kongwei` for several. Set it
+   * (the same on every instance) to split ingest across several instances.
+   */
+  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" and "-"').optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   STALE_AFTER_S: z.coerce.number().int().positive().default(900),
@@ -99,11 +103,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     );
   }
-  const config = parsed.data;
-  if (config.MQTT_SHARED_GROUP === 'off' && config.MQTT_INGEST_CONNECTIONS > 1) {
-    throw new ConfigError([
-      `MQTT_INGEST_CONNECTIONS=${config.MQTT_INGEST_CONNECTIONS}: several ingest connections need a shared subscription; set MQTT_SHARED_GROUP (not "off")`,
-    ]);
-  }
-  return config;
+  return parsed.data;
 }

@@ -11,7 +11,10 @@
 // in an MQTT 5 shared subscription (`$share/<group>/<filter>`) are how one
 // instance, or several, go faster: the broker spreads messages over every
 // session of the group, and the live store's rules make the order in which
-// they are applied irrelevant.
+// they are applied irrelevant. A single connection keeps plain
+// subscriptions: Mosquitto (2.0) restores those with the session after a
+// restart, but not shared ones, so until the service has subscribed again
+// messages for a shared group are dropped (DESIGN.md §3).
 //
 // Output (availability, errors): one more connection, clean, so publishing
 // never waits behind a message being ingested.
@@ -42,6 +45,14 @@ export function ingestClientId(clientId: string, index: number): string {
   return index === 0 ? clientId : `${clientId}-${index + 1}`;
 }
 
+/** The default group when several connections share the subscription. */
+export const DEFAULT_SHARED_GROUP = 'kongwei';
+
+/** Plain subscriptions for one connection unless a group is set; a group (`kongwei` by default) for several. */
+export function sharedGroupFor(connections: number, group: string | undefined): string | null {
+  return group ?? (connections > 1 ? DEFAULT_SHARED_GROUP : null);
+}
+
 /** The filters to subscribe to, in the shared group or not. */
 export function subscriptionFilters(topics: readonly string[], sharedGroup: string | null): string[] {
   return sharedGroup === null ? [...topics] : topics.map((t) => `$share/${sharedGroup}/${t}`);
@@ -66,7 +77,8 @@ export class MqttClientTransport implements MqttTransport {
       clean: !persistent,
       protocolVersion: 5,
       ...(persistent ? { properties: { sessionExpiryInterval: this.options.sessionExpiryS ?? 7 * 24 * 3600 } } : {}),
-      reconnectPeriod: 1000,
+      // Quick: after a broker restart, messages for a shared group are dropped until the service subscribes again.
+      reconnectPeriod: 500,
       connectTimeout: 10_000,
       resubscribe: false,
       ...(this.options.username ? { username: this.options.username } : {}),
@@ -78,9 +90,9 @@ export class MqttClientTransport implements MqttTransport {
     const { log } = this.options;
     const sharedGroup = this.options.sharedGroup ?? null;
     const wanted = subscriptionFilters(topics, sharedGroup);
-    // A session that subscribed without the group before (the first versions
-    // did) would get every message twice: once per subscription.
-    const unwanted = sharedGroup === null ? [] : topics;
+    // A session that subscribed the other way before (shared, or not) would
+    // get every message twice: once per subscription.
+    const unwanted = subscriptionFilters(topics, sharedGroup === null ? DEFAULT_SHARED_GROUP : null);
 
     const count = Math.max(1, this.options.connections ?? 1);
     for (let i = 0; i < count; i++) {
@@ -97,7 +109,7 @@ export class MqttClientTransport implements MqttTransport {
       client.on('connect', (connack) => {
         this.lastError = undefined;
         log.info({ url: redactUrl(this.options.url), clientId: client.options.clientId }, 'connected to the MQTT broker');
-        if (connack.sessionPresent && unwanted.length > 0) client.unsubscribe(unwanted, () => {});
+        if (connack.sessionPresent) client.unsubscribe(unwanted, () => {});
         // Subscribing again on every connect is harmless, and needed when the
         // broker lost the session (restarted without persistence, expired).
         client.subscribe(wanted, { qos: 1 }, (err) => {
