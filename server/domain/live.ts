@@ -155,6 +155,8 @@ export interface LotRecord {
   gates: Map<string, GateCounter>;
   bays: Map<string, BayState>;
   baysOccupied: number;
+  /** When the service received the offline status that set `state.offline` (its clock). */
+  offlineAt: number | null;
 }
 
 export function emptyLiveState(capacity: number): Required<LiveState> {
@@ -177,6 +179,7 @@ export function emptyLotRecord(capacity: number): LotRecord {
     gates: new Map(),
     bays: new Map(),
     baysOccupied: 0,
+    offlineAt: null,
   };
 }
 
@@ -226,17 +229,25 @@ function settle(record: LotRecord): void {
 function touch(record: LotRecord, ts: number, receivedAt: number): void {
   const { state } = record;
   state.ts = maxOf(state.ts, ts);
-  noteLife(record, ts);
+  noteLife(record, ts, receivedAt);
   state.receivedAt = receivedAt;
 }
 
-function noteLife(record: LotRecord, ts: number): void {
+/**
+ * A sign of life at sensor time `ts`. It ends an offline spell only if it was
+ * received after the offline status: events received before it but applied
+ * after it (several in flight at once) do not bring the lot back.
+ */
+function noteLife(record: LotRecord, ts: number, receivedAt: number): void {
   const { state } = record;
   if (state.aliveAt === null || ts > state.aliveAt) {
     state.aliveAt = ts;
     state.staleMarked = false;
   }
-  state.offline = false;
+  if (state.offline && (record.offlineAt === null || receivedAt > record.offlineAt)) {
+    state.offline = false;
+    record.offlineAt = null;
+  }
 }
 
 function done(outcome: ApplyOutcome, record: LotRecord): ApplyResult {
@@ -344,23 +355,26 @@ export function applySpace(record: LotRecord, event: SpaceEvent): ApplyResult {
   return done(outcome, record);
 }
 
-/** A heartbeat keeps the lot fresh without changing its counts. */
+/** A heartbeat keeps the lot fresh without changing its counts (and ends an offline spell, like any sign of life). */
 export function applyHeartbeat(record: LotRecord, event: HeartbeatEvent): ApplyResult {
-  const aliveAt = record.state.aliveAt;
-  if (aliveAt !== null && event.ts < aliveAt) return done('out_of_order', record);
-  if (aliveAt !== null && event.ts === aliveAt && !record.state.offline) return done('duplicate', record);
-  noteLife(record, event.ts);
+  const { aliveAt, offline } = record.state;
+  const newer = aliveAt === null || event.ts > aliveAt;
+  const revives = offline && (record.offlineAt === null || event.receivedAt > record.offlineAt);
+  if (!newer && !revives) return done(event.ts < aliveAt! ? 'out_of_order' : 'duplicate', record);
+  noteLife(record, event.ts, event.receivedAt);
   return done('applied', record);
 }
 
 /**
  * A gateway serving the lot went offline (the lot turns stale at once) or came
- * back. Gateway statuses carry no usable time (a Last Will is written when the
- * gateway connects), so they apply in the order they arrive.
+ * back, as told by a status the service received at `receivedAt`. Gateway
+ * statuses carry no usable time (a Last Will is written when the gateway
+ * connects), so they apply in the order they arrive (ingest keeps that order).
  */
-export function applyLotOffline(record: LotRecord, offline: boolean): ApplyResult {
+export function applyLotOffline(record: LotRecord, offline: boolean, receivedAt: number): ApplyResult {
   if (record.state.offline === offline) return done('duplicate', record);
   record.state.offline = offline;
+  record.offlineAt = offline ? receivedAt : null;
   return done('applied', record);
 }
 

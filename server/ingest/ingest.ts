@@ -156,7 +156,7 @@ export class Ingest {
     await this.withRetry(() => store.setGatewayStatus(gatewayId, event.online));
     const changed: string[] = [];
     for (const lot of lots) {
-      const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, lot.capacity));
+      const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity));
       if (result.outcome === 'applied') changed.push(lot.id);
     }
     metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });

@@ -47,8 +47,8 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
     return this.apply(event.lotId, lotCapacity, (r) => applyHeartbeat(r, event));
   }
 
-  async setLotOffline(lotId: string, offline: boolean, lotCapacity: number): Promise<ApplyResult> {
-    return this.apply(lotId, lotCapacity, (r) => applyLotOffline(r, offline));
+  async setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(lotId, lotCapacity, (r) => applyLotOffline(r, offline, receivedAt));
   }
 
   async markStale(lotId: string, aliveAt: number): Promise<boolean> {

@@ -177,11 +177,13 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   }
 
   async applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult> {
-    return this.run('kwApplyHeartbeat', [this.keyOf(event.lotId)], [event.lotId, String(lotCapacity), String(event.ts), this.channel]);
+    return this.run('kwApplyHeartbeat', [this.keyOf(event.lotId)], [
+      event.lotId, String(lotCapacity), String(event.ts), String(event.receivedAt), this.channel,
+    ]);
   }
 
-  async setLotOffline(lotId: string, offline: boolean, lotCapacity: number): Promise<ApplyResult> {
-    return this.run('kwSetOffline', [this.keyOf(lotId)], [lotId, String(lotCapacity), offline ? '1' : '0', this.channel]);
+  async setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult> {
+    return this.run('kwSetOffline', [this.keyOf(lotId)], [lotId, String(lotCapacity), offline ? '1' : '0', String(receivedAt), this.channel]);
   }
 
   async markStale(lotId: string, aliveAt: number): Promise<boolean> {

@@ -32,8 +32,8 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult>;
   applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult>;
   applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult>;
-  /** A gateway serving the lot went offline (true) or came back (false). */
-  setLotOffline(lotId: string, offline: boolean, lotCapacity: number): Promise<ApplyResult>;
+  /** A gateway serving the lot went offline (true) or came back (false), as a status received at `receivedAt` said. */
+  setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult>;
   /** Claims the lot's stale transition for this sign of life; true for the one caller that got it. */
   markStale(lotId: string, aliveAt: number): Promise<boolean>;
   /** The live state of each lot that has one. */

@@ -258,16 +258,26 @@ describe('domain: heartbeats, gateways offline, stale marks', () => {
     assert.equal(applyHeartbeat(r, { lotId: 'lot-a', ts: T0, receivedAt: T0 }).outcome, 'out_of_order');
   });
 
-  it('marks a lot offline, and any applied event or heartbeat brings it back', () => {
+  it('marks a lot offline, and any applied event or heartbeat received after that brings it back', () => {
     const r = lot();
     applyCount(r, count({ occupied: 10 }));
-    assert.equal(applyLotOffline(r, true).outcome, 'applied');
-    assert.equal(applyLotOffline(r, true).outcome, 'duplicate');
-    assert.equal(applyHeartbeat(r, { lotId: 'lot-a', ts: T0, receivedAt: T0 }).outcome, 'applied', 'same ts, but clears offline');
+    assert.equal(applyLotOffline(r, true, T0 + 10).outcome, 'applied');
+    assert.equal(applyLotOffline(r, true, T0 + 11).outcome, 'duplicate');
+    assert.equal(applyHeartbeat(r, { lotId: 'lot-a', ts: T0, receivedAt: T0 + 20 }).outcome, 'applied', 'same ts, but clears offline');
     assert.equal(r.state.offline, false);
-    applyLotOffline(r, true);
-    applyCount(r, count({ occupied: 11, ts: T0 + 1 }));
+    applyLotOffline(r, true, T0 + 30);
+    applyCount(r, count({ occupied: 11, ts: T0 + 1, receivedAt: T0 + 31 }));
     assert.equal(r.state.offline, false);
+    assert.equal(applyLotOffline(r, false, T0 + 40).outcome, 'duplicate', 'already back');
+  });
+
+  it('keeps a lot offline when an event received before the offline status is applied after it', () => {
+    const r = lot();
+    applyLotOffline(r, true, T0 + 10);
+    assert.equal(applyCount(r, count({ occupied: 3, ts: T0, receivedAt: T0 + 9 })).outcome, 'applied');
+    assert.equal(applyHeartbeat(r, { lotId: 'lot-a', ts: T0, receivedAt: T0 + 5 }).outcome, 'duplicate');
+    assert.deepEqual([r.state.offline, r.state.occupied], [true, 3]);
+    assert.equal(applyLotOffline(r, false, T0 + 12).outcome, 'applied', 'the online status brings it back');
   });
 
   it('claims a stale transition once per sign of life', () => {

@@ -154,17 +154,22 @@ for (const target of storesUnderTest) {
       assert.deepEqual([fresh.state.occupied, fresh.state.aliveAt, fresh.state.source], [null, T0, null]);
     });
 
-    it('turns a lot offline and back, announcing each change', async () => {
+    it('turns a lot offline and back, announcing each change; only what was received after the offline brings it back', async () => {
       await store.applyCount(count('o', { occupied: 5 }), 32);
       const announced = changeMatching(store, (c) => c.id === 'o' && c.offline === true);
-      assert.equal((await store.setLotOffline('o', true, 32)).outcome, 'applied');
+      assert.equal((await store.setLotOffline('o', true, T0 + 10, 32)).outcome, 'applied');
       await announced;
-      assert.equal((await store.setLotOffline('o', true, 32)).outcome, 'duplicate');
+      assert.equal((await store.setLotOffline('o', true, T0 + 11, 32)).outcome, 'duplicate');
       assert.equal((await store.getMany(['o'])).get('o')!.offline, true);
-      assert.equal((await store.setLotOffline('never-seen', false, 32)).outcome, 'duplicate');
+      assert.equal((await store.setLotOffline('never-seen', false, T0, 32)).outcome, 'duplicate');
       assert.equal((await store.getMany(['never-seen'])).size, 0);
-      await store.applyHeartbeat(heartbeat('o', T0 + 1), 32);
+      await store.applyCount(count('o', { occupied: 6, ts: T0 + 1, receivedAt: T0 + 9 }), 32);
+      assert.equal((await store.applyHeartbeat({ lotId: 'o', ts: T0 + 1, receivedAt: T0 + 10 }, 32)).outcome, 'duplicate');
+      assert.equal((await store.getMany(['o'])).get('o')!.offline, true, 'received before the offline status');
+      assert.equal((await store.applyHeartbeat({ lotId: 'o', ts: T0 + 1, receivedAt: T0 + 12 }, 32)).outcome, 'applied');
       assert.equal((await store.getMany(['o'])).get('o')!.offline, false);
+      await store.setLotOffline('o', true, T0 + 20, 32);
+      assert.equal((await store.setLotOffline('o', false, T0 + 21, 32)).state.offline, false);
     });
 
     it('lets one caller claim a stale transition per sign of life, and announces it', async () => {

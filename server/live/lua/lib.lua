@@ -18,9 +18,10 @@
 local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'}
 -- cts/craw: the last count's ts and reported occupancy; folded/fts: deltas folded
 -- out of the log and the newest ts among them; lsum: the log's sum; n: numbers
--- deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces known, occupied.
+-- deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces known, occupied;
+-- offat: when the service received the offline status that set off.
 local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src',
-  'cts', 'craw', 'folded', 'fts', 'lsum', 'n', 'gsrc', 'bays', 'bocc'}
+  'cts', 'craw', 'folded', 'fts', 'lsum', 'n', 'gsrc', 'bays', 'bocc', 'offat'}
 
 local function fmt(n)
   return string.format('%d', n)
@@ -75,19 +76,22 @@ local function settle(s)
   if occ ~= raw then s.clamped = '1' else s.clamped = '0' end
 end
 
--- noteLife(): a newer sign of life; the lot is heard from again.
-local function note_life(s, ts)
+-- noteLife(): a sign of life; it ends an offline spell only if received after the offline status.
+local function note_life(s, ts, received_at)
   if s.alive == '' or tonumber(ts) > tonumber(s.alive) then
     s.alive = ts
     s.stale = '0'
   end
-  s.off = '0'
+  if s.off == '1' and (s.offat == '' or tonumber(received_at) > tonumber(s.offat)) then
+    s.off = '0'
+    s.offat = ''
+  end
 end
 
 -- touch(): an applied event: newest data time, life, receipt time.
 local function touch(s, ts, received_at)
   if s.ts == '' or tonumber(ts) > tonumber(s.ts) then s.ts = ts end
-  note_life(s, ts)
+  note_life(s, ts, received_at)
   s.rcv = received_at
 end
 
