@@ -75,6 +75,7 @@ export class Kongwei {
           password: config.MQTT_PASSWORD,
           log,
           connections: config.MQTT_INGEST_CONNECTIONS,
+          inFlight: config.MQTT_INGEST_INFLIGHT,
           sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
         })
       : new EmbeddedBroker({
@@ -168,7 +169,7 @@ export class Kongwei {
 
     await this.staleWatch.start();
     this.ingest.start();
-    await this.mqtt.start(this.ingest.topics, async (topic, payload, publisher) => {
+    await this.mqtt.start(this.ingest.subscriptions, async (topic, payload, publisher) => {
       const result = await this.ingest.handle(topic, payload, publisher);
       return { refuse: result.status === 'rejected' && result.reason === 'reserved_topic' };
     });

@@ -1,8 +1,9 @@
 // npx tsx simulators/ingest-rate.ts --url mqtt://127.0.0.1:1884 [--redis redis://127.0.0.1:6379]
-//                                   [--connections 1,2,4] [--events 40000]
+//                                   [--connections 1,2,4] [--inflight 1,64] [--events 40000]
 // Measures the ingest pipeline's sustained rate with exactly-once kept: QoS 1
 // from the broker → the live store's Lua script in Redis → PUBACK, for each
-// number of ingest connections (MQTT_INGEST_CONNECTIONS). The events (gate
+// number of ingest connections (MQTT_INGEST_CONNECTIONS) and of messages each
+// commits at once (MQTT_INGEST_INFLIGHT; 1 is one at a time). The events (gate
 // entries with seq, spread over the seeded lots) are queued in the service's
 // persistent sessions first, then drained, so publishers do not set the pace;
 // at the end every lot's count is checked. The broker must queue that many
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     connections: { type: 'string', default: '1,2,4' },
+    inflight: { type: 'string', default: '64' },
     events: { type: 'string', default: '40000' },
     publishers: { type: 'string', default: '4' },
   },
@@ -40,13 +42,14 @@ async function accepted(app: Kongwei): Promise<number> {
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
 
-async function measure(connections: number): Promise<{ rate: number; exact: boolean }> {
+async function measure(connections: number, inFlight: number): Promise<{ rate: number; exact: boolean }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-rate-'));
   const prefix = `kwrate:${id()}:`;
   const base = `rate-${id()}`;
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', REDIS_URL: values.redis, REDIS_KEY_PREFIX: prefix,
     MQTT_URL: values.url, MQTT_BASE_TOPIC: base, MQTT_CLIENT_ID: `kongwei-rate-${id()}`, MQTT_INGEST_CONNECTIONS: String(connections),
+    MQTT_INGEST_INFLIGHT: String(inFlight),
   });
   const log = createLogger('warn');
   // Once, to create the persistent sessions and their subscriptions; then away while the queue fills.
@@ -97,9 +100,11 @@ async function measure(connections: number): Promise<{ rate: number; exact: bool
 }
 
 console.log(`draining ${total} queued QoS 1 gate events (seq), ${values.url} → Redis ${values.redis}`);
-console.log('connections | events/s | final counts exact');
-for (const n of values.connections.split(',').map(Number)) {
-  const { rate, exact } = await measure(n);
-  console.log(`${String(n).padStart(11)} | ${Math.round(rate).toString().padStart(8)} | ${exact ? 'yes' : 'NO'}`);
+console.log('connections | in flight each | events/s | final counts exact');
+for (const inFlight of values.inflight.split(',').map(Number)) {
+  for (const n of values.connections.split(',').map(Number)) {
+    const { rate, exact } = await measure(n, inFlight);
+    console.log(`${String(n).padStart(11)} | ${String(inFlight).padStart(14)} | ${Math.round(rate).toString().padStart(8)} | ${exact ? 'yes' : 'NO'}`);
+  }
 }
 process.exit(0);

@@ -42,15 +42,26 @@ export function isValidId(value: string): boolean {
   return ID.test(value);
 }
 
-/** The topic filters the service subscribes to (never a wildcard over its own outputs). */
+/**
+ * The topic filters the service subscribes to (never a wildcard over its own
+ * outputs). Lot messages may be split among instances (each is applied once,
+ * in any order); gateway statuses go to every instance, in order.
+ */
+export interface Subscriptions {
+  perLot: string[];
+  statuses: string[];
+}
+
+export function ingestSubscriptions(baseTopic: string): Subscriptions {
+  return {
+    perLot: [`${baseTopic}/lots/+/count`, `${baseTopic}/lots/+/gate`, `${baseTopic}/lots/+/spaces/+`, `${baseTopic}/lots/+/heartbeat`],
+    statuses: [`${baseTopic}/gateways/+/status`],
+  };
+}
+
 export function subscriptionTopics(baseTopic: string): string[] {
-  return [
-    `${baseTopic}/lots/+/count`,
-    `${baseTopic}/lots/+/gate`,
-    `${baseTopic}/lots/+/spaces/+`,
-    `${baseTopic}/lots/+/heartbeat`,
-    `${baseTopic}/gateways/+/status`,
-  ];
+  const { perLot, statuses } = ingestSubscriptions(baseTopic);
+  return [...perLot, ...statuses];
 }
 
 /** The service's own outputs: the retained availability of each lot, and the errors topics. */

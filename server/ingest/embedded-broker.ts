@@ -11,6 +11,7 @@
 // its errors go to its own errors topic.
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
+import type { Subscriptions } from '../domain/events.ts';
 import type { Logger } from '../log.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
@@ -47,7 +48,8 @@ export class EmbeddedBroker implements MqttTransport {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  async start(_topics: string[], handler: MessageHandler): Promise<void> {
+  /** The broker sees every publish: `claims` decides what is ingested, so subscriptions are not needed. */
+  async start(_subscriptions: Subscriptions, handler: MessageHandler): Promise<void> {
     this.handler = handler;
     const { log } = this.options;
     const broker = await Aedes.createBroker({

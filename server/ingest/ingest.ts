@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '../catalog/catalog.ts';
 import {
   ERROR_PAYLOAD_EXCERPT, isRejection, isValidId, parseCountEvent, parseGateEvent, parseHeartbeatEvent, parseSpaceEvent,
-  parseStatusEvent, parseTopic, payloadText, subscriptionTopics,
-  type MessageKind, type ParsedTopic, type Rejection,
+  ingestSubscriptions, parseStatusEvent, parseTopic, payloadText,
+  type MessageKind, type ParsedTopic, type Rejection, type Subscriptions,
 } from '../domain/events.ts';
 import type { ApplyOutcome, ApplyResult } from '../domain/live.ts';
 import type { LotMeta } from '../domain/lot.ts';
@@ -52,14 +52,16 @@ const LEARNED_CACHE_MAX = 100_000;
 type LotTopic = Exclude<ParsedTopic, { kind: 'status' }>;
 
 export class Ingest {
-  readonly topics: string[];
+  readonly subscriptions: Subscriptions;
   private stopping = false;
+  /** Gateway statuses apply one after another, in the order they arrive. */
+  private statusChain: Promise<unknown> = Promise.resolve();
   private readonly clock: () => number;
   private readonly wakeUps = new Set<AbortController>();
   private readonly learned = new Set<string>();
 
   constructor(private readonly options: IngestOptions) {
-    this.topics = subscriptionTopics(options.baseTopic);
+    this.subscriptions = ingestSubscriptions(options.baseTopic);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -83,7 +85,13 @@ export class Ingest {
     const receivedAt = this.clock();
     const parsedTopic = parseTopic(this.options.baseTopic, topic);
     if (isRejection(parsedTopic)) return this.reject(topic, parsedTopic, payload, publisher);
-    if (parsedTopic.kind === 'status') return this.handleStatus(topic, parsedTopic.gatewayId, payload, receivedAt, publisher);
+    if (parsedTopic.kind === 'status') {
+      // Statuses carry no usable time: order is all there is, so they never overtake one another.
+      const { gatewayId } = parsedTopic;
+      const handled = this.statusChain.then(() => this.handleStatus(topic, gatewayId, payload, receivedAt, publisher));
+      this.statusChain = handled.catch(() => {});
+      return handled;
+    }
 
     const lot = this.options.catalog.get(parsedTopic.lotId);
     if (!lot) {

@@ -1,4 +1,5 @@
 // What ingest needs from MQTT, whichever broker carries it.
+import type { Subscriptions } from '../domain/events.ts';
 import type { DependencyHealth } from '../live/store.ts';
 
 /** What the transport should do with a message once it is handled. */
@@ -22,7 +23,7 @@ export interface MqttTransport {
   readonly kind: 'embedded' | 'external';
   /** A URL other programs (simulators, tests) can connect to. */
   readonly url: string;
-  start(topics: string[], handler: MessageHandler): Promise<void>;
+  start(subscriptions: Subscriptions, handler: MessageHandler): Promise<void>;
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
   stop(): Promise<void>;
   health(): Promise<DependencyHealth>;

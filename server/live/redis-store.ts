@@ -23,7 +23,7 @@ const LIB = lua('lib');
 /** The scripts, each with the shared prelude in front, and how many keys it declares. */
 const SCRIPTS = {
   kwApplyCount: { keys: 2, file: 'apply-count' },
-  kwApplyGate: { keys: 4, file: 'apply-gate' },
+  kwApplyGate: { keys: 3, file: 'apply-gate' },
   kwApplySpace: { keys: 2, file: 'apply-space' },
   kwApplyHeartbeat: { keys: 1, file: 'apply-heartbeat' },
   kwSetOffline: { keys: 1, file: 'set-offline' },
@@ -162,7 +162,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult> {
     const key = this.keyOf(event.lotId);
-    return this.run('kwApplyGate', [key, `${key}:log`, `${key}:gates`, `${key}:seen:${event.gate}`], [
+    return this.run('kwApplyGate', [key, `${key}:log`, `${key}:seen:${event.gate}`], [
       event.lotId, String(lotCapacity), event.gate, String(event.delta), String(event.ts), event.sensorTs ? '1' : '0',
       str(event.seq), String(event.receivedAt), this.channel, String(GATE_SEQ_WINDOW), String(GATE_LOG_MAX),
     ]);
@@ -207,8 +207,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async deleteLot(id: string): Promise<void> {
     const key = this.keyOf(id);
-    const gates = await this.client.hkeys(`${key}:gates`);
-    await this.client.del(key, `${key}:log`, `${key}:gates`, `${key}:bays`, ...gates.map((gate) => `${key}:seen:${gate}`));
+    const gates = (await this.client.hkeys(key)).filter((field) => field.startsWith('g:')).map((field) => field.slice(2));
+    await this.client.del(key, `${key}:log`, `${key}:bays`, ...gates.map((gate) => `${key}:seen:${gate}`));
   }
 
   async addGatewayLot(gatewayId: string, lotId: string): Promise<void> {

@@ -95,6 +95,9 @@ for (const mode of modes) {
     it('counts each gate event once by its seq, and ignores one older than the last count', async () => {
       const g = await gateway(uniqueName('gate-'));
       await publish(g, topic('liaocheng-rd', 'count'), { occupied: 10, ts: now() - 10_000, seq: 1 });
+      // Applied first, so the older gate event below meets it (messages may be applied in any order:
+      // had that event come first, the count would have absorbed it, with the same result).
+      await eventually(async () => (await lot('liaocheng-rd')).occupied === 10, 5000, 'the count');
       const entry = { event: 'entry', count: 2, gate: 'north', ts: now() - 5000, seq: 1 };
       await publish(g, topic('liaocheng-rd', 'gate'), entry);
       await publish(g, topic('liaocheng-rd', 'gate'), entry); // a resend: the same event, the same payload

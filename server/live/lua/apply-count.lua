@@ -14,7 +14,8 @@ s.seq = ARGV[4]
 s.cts = ARGV[3]
 s.craw = fmt(tonumber(ARGV[5]) or (capacity - tonumber(ARGV[6])))
 -- The count reflects every gate delta up to its ts: keep only the newer ones.
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+local removed = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+s.lcnt = fmt(num(s.lcnt, 0) - removed)
 local sum = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local _, delta = member_parts(member)

@@ -3,10 +3,10 @@
 -- store contract and property tests compare them).
 --
 -- One lot's keys, all hash-tagged {lot:<id>} so they share a Redis Cluster slot:
---   K            hash: the state readers see, and the rules' bookkeeping (FIELDS)
+--   K            hash: the state readers see, the rules' bookkeeping (FIELDS), and
+--                per gate a field "g:<gate>" = "<hi seq>|<newest ts>|<run start ts or ''>"
 --   K:log        sorted set: gate deltas newer than the last count, score ts,
 --                member "<gate>|<seq or #n>|<ts>|<delta>"
---   K:gates      hash: gate -> "<hi seq>|<newest ts>|<run start ts or ''>"
 --   K:seen:<g>   bitmap: bit (seq mod window) set for the seqs seen in (hi - window, hi]
 --   K:bays       hash: space -> "<0|1>|<ts>|<seq or ''>"
 --
@@ -17,11 +17,11 @@
 -- The fields readers see, in the order replies and the feed carry them.
 local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'}
 -- cts/craw: the last count's ts and reported occupancy; folded/fts: deltas folded
--- out of the log and the newest ts among them; lsum: the log's sum; n: numbers
--- deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces known, occupied;
--- offat: when the service received the offline status that set off.
+-- out of the log and the newest ts among them; lsum/lcnt: the log's sum and length;
+-- n: numbers deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces
+-- known, occupied; offat: when the service received the offline status that set off.
 local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src',
-  'cts', 'craw', 'folded', 'fts', 'lsum', 'n', 'gsrc', 'bays', 'bocc', 'offat'}
+  'cts', 'craw', 'folded', 'fts', 'lsum', 'lcnt', 'n', 'gsrc', 'bays', 'bocc', 'offat'}
 
 local function fmt(n)
   return string.format('%d', n)
@@ -31,10 +31,17 @@ local function num(s, default)
   return tonumber(s) or default
 end
 
-local function load_lot(key, lot_capacity)
-  local values = redis.call('HMGET', key, unpack(FIELDS))
-  local s = {exists = values[1] ~= false}
-  for i, name in ipairs(FIELDS) do s[name] = values[i] or '' end
+-- Reads the lot, and one more field when `extra` names it (a gate's counter):
+-- s[extra]. s.loaded keeps the values as read, so commit() writes only what changed.
+local function load_lot(key, lot_capacity, extra)
+  local names = FIELDS
+  if extra then
+    names = {unpack(FIELDS)}
+    names[#names + 1] = extra
+  end
+  local values = redis.call('HMGET', key, unpack(names))
+  local s = {exists = values[1] ~= false, loaded = values, extra = extra}
+  for i = 1, #names do s[names[i]] = values[i] or '' end
   if s.cap == '' then s.cap = lot_capacity end
   if s.clamped == '' then s.clamped = '0' end
   if s.off == '' then s.off = '0' end
@@ -97,7 +104,7 @@ end
 
 local function state_values(s)
   local out = {}
-  for i, name in ipairs(STATE) do out[i] = s[name] end
+  for i = 1, #STATE do out[i] = s[STATE[i]] end
   return out
 end
 
@@ -107,15 +114,23 @@ local function reply(outcome, s)
   return out
 end
 
--- Saves the lot, announces it on the change feed (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src)
--- and replies 'applied'.
+-- Saves what changed in the lot (the `extra` field included), announces it on the
+-- change feed (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
 local function commit(key, channel, lot_id, s)
   local args = {}
-  for _, name in ipairs(FIELDS) do
-    args[#args + 1] = name
-    args[#args + 1] = s[name]
+  local loaded = s.loaded
+  for i = 1, #FIELDS do
+    local name = FIELDS[i]
+    if s[name] ~= (loaded[i] or '') then
+      args[#args + 1] = name
+      args[#args + 1] = s[name]
+    end
   end
-  redis.call('HSET', key, unpack(args))
+  if s.extra and s[s.extra] ~= (loaded[#FIELDS + 1] or '') then
+    args[#args + 1] = s.extra
+    args[#args + 1] = s[s.extra]
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
   local values = state_values(s)
   table.insert(values, 1, lot_id)
   redis.call('PUBLISH', channel, table.concat(values, '|'))
