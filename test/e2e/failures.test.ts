@@ -108,13 +108,22 @@ describe('exactly once across failures (real Mosquitto and Redis)', function () 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   });
-
-  it('counts every gate event once when the service is killed (SIGKILL) in the middle of a burst and restarted', async () => {
+  const privateBroker = async () => {
     const broker = new PrivateMosquitto();
     later(() => broker.remove());
     await broker.start();
+    return broker;
+  };
+  /** A Redis key prefix of the shared Redis, removed after the test. */
+  const freshPrefix = () => {
     const prefix = `${uniqueName('kwtest:')}:`;
     later(() => cleanRedisPrefix(prefix));
+    return prefix;
+  };
+
+  it('counts every gate event once when the service is killed (SIGKILL) in the middle of a burst and restarted', async () => {
+    const broker = await privateBroker();
+    const prefix = freshPrefix();
     const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-crash-'));
     later(async () => rmSync(dataDir, { recursive: true, force: true }));
     const env = {
@@ -177,11 +186,8 @@ describe('exactly once across failures (real Mosquitto and Redis)', function () 
   });
 
   it('reconnects after the broker restarts mid-stream and goes on, with nothing lost or doubled', async () => {
-    const broker = new PrivateMosquitto();
-    later(() => broker.remove());
-    await broker.start();
-    const prefix = `${uniqueName('kwtest:')}:`;
-    later(() => cleanRedisPrefix(prefix));
+    const broker = await privateBroker();
+    const prefix = freshPrefix();
     // One connection, plain subscriptions: Mosquitto restores them with the
     // session (shared ones it drops on a restart: see DESIGN.md §3).
     const t: TestApp = await startApp({

@@ -4,9 +4,10 @@
 // touched), and removed afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tcpAnswers } from './services.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -16,19 +17,6 @@ export async function freePort(): Promise<number> {
       const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
   });
 }
 
@@ -60,7 +48,7 @@ abstract class PrivateServer {
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 10_000;
-    while (!(await answers(this.port))) {
+    while (!(await tcpAnswers(`tcp://127.0.0.1:${this.port}`, this.port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         throw new Error(`${this.name} did not start on port ${this.port}:\n${this.output}`);
       }

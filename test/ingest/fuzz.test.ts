@@ -3,14 +3,8 @@
 // not change — at the ingest stage against both stores, and through the real
 // brokers (aedes; Mosquitto and Redis) as a whole service.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Knex } from 'knex';
-import { seedLots } from '../../db/seed.ts';
-import { Catalog } from '../../server/catalog/catalog.ts';
-import { createDatabase, migrate } from '../../server/catalog/db.ts';
+import type { Catalog } from '../../server/catalog/catalog.ts';
 import { rejectionReasons } from '../../server/domain/events.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { Ingest } from '../../server/ingest/ingest.ts';
@@ -18,6 +12,7 @@ import type { LiveStore } from '../../server/live/store.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { connectMqtt, eventually, getJson, startApp, type TestApp } from '../helpers/app.ts';
+import { seededCatalog } from '../helpers/catalog.ts';
 import { clearRetained } from '../helpers/mqtt.ts';
 import { cleanRedisPrefix, MQTT_TEST_URL, REDIS_TEST_URL, requireService, uniqueName } from '../helpers/services.ts';
 import { storesUnderTest } from '../live/stores.ts';
@@ -112,24 +107,18 @@ const fuzzedArb = (embedded: boolean, now: number): fc.Arbitrary<Fuzzed> =>
 
 describe('fuzzing the ingest stage: thousands of malformed messages', function () {
   this.timeout(180_000);
-  let dir: string;
-  let db: Knex;
   let catalog: Catalog;
+  let closeCatalog = async () => {};
   const stores: LiveStore[] = [];
 
   before(async function () {
     for (const target of storesUnderTest) await target.require(this);
-    dir = mkdtempSync(join(tmpdir(), 'kongwei-fuzz-'));
-    db = createDatabase({ dataDir: dir });
-    await migrate(db);
-    catalog = new Catalog(db);
-    await catalog.start(seedLots());
+    ({ catalog, close: closeCatalog } = await seededCatalog());
   });
   after(async () => {
     for (const store of stores) await store.stop();
     for (const target of storesUnderTest) await target.cleanup();
-    await db?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeCatalog();
   });
 
   for (const target of storesUnderTest) {

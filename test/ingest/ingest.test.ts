@@ -1,18 +1,13 @@
 // The ingest stage on its own: every kind of message, gateway statuses,
 // rejections with reasons, and pausing while the live store is down.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Knex } from 'knex';
-import { seedLots } from '../../db/seed.ts';
-import { Catalog } from '../../server/catalog/catalog.ts';
-import { createDatabase, migrate } from '../../server/catalog/db.ts';
+import type { Catalog } from '../../server/catalog/catalog.ts';
 import type { CountEvent, GateEvent } from '../../server/domain/live.ts';
 import { Ingest, IngestStoppedError, type IngestResult } from '../../server/ingest/ingest.ts';
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
+import { seededCatalog } from '../helpers/catalog.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
 
@@ -33,9 +28,8 @@ class FlakyStore extends MemoryLiveStore {
 }
 
 describe('ingest', () => {
-  let dir: string;
-  let db: Knex;
   let catalog: Catalog;
+  let closeCatalog = async () => {};
   let store: FlakyStore;
   let metrics: Metrics;
   let ingest: Ingest;
@@ -44,16 +38,9 @@ describe('ingest', () => {
   const assigned = new Map<string, string[]>([['gw-sql', ['hangzhou-rd-7', 'no-longer-in-catalog']]]);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kongwei-ingest-'));
-    db = createDatabase({ dataDir: dir });
-    await migrate(db);
-    catalog = new Catalog(db);
-    await catalog.start(seedLots());
+    ({ catalog, close: closeCatalog } = await seededCatalog());
   });
-  after(async () => {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeCatalog());
   beforeEach(() => {
     store = new FlakyStore();
     metrics = new Metrics();

@@ -6,7 +6,7 @@ import { MemoryLiveStore } from '../../server/live/memory-store.ts';
 import { StaleWatch } from '../../server/live/stale-watch.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
-import { catalogOf, lotMeta } from '../helpers/catalog-stub.ts';
+import { catalogOf, lotMeta } from '../helpers/catalog.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
 
