@@ -41,7 +41,7 @@ export const configSchema = z.object({
     .default('parking'),
   /** Stable client id for the persistent MQTT session (external broker). */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
-  /** Ingest connections to an external broker (each acknowledges one message at a time); more than one share a subscription. */
+  /** Ingest connections to an external broker (each its own persistent session); more than one share a subscription. */
   MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
   /** Messages each ingest connection commits at once (its MQTT 5 receive maximum); PUBACKs still follow each commit, in order. */
   MQTT_INGEST_INFLIGHT: z.coerce.number().int().min(1).max(1000).default(64),

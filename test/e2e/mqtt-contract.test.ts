@@ -109,6 +109,17 @@ for (const mode of modes) {
       assert.match(text, /kongwei_events_total\{kind="gate",outcome="superseded"\} 1/);
     });
 
+    it('keeps the newest count: an older one and a duplicate change nothing', async () => {
+      const g = await gateway(uniqueName('count-'));
+      const ts = now() - 1000;
+      await publish(g, topic('zhushuishan-rd-14', 'count'), { occupied: 40, ts, seq: 7 });
+      await publish(g, topic('zhushuishan-rd-14', 'count'), { occupied: 12, ts: ts - 5000, seq: 8 });
+      await publish(g, topic('zhushuishan-rd-14', 'count'), { occupied: 41, ts, seq: 7 });
+      await eventually(async () => /kongwei_events_total\{kind="count",outcome="out_of_order"\} 1/.test(await metrics()), 5000, 'the older count counted');
+      await eventually(async () => /kongwei_events_total\{kind="count",outcome="duplicate"\} 1/.test(await metrics()), 5000, 'the duplicate counted');
+      assert.equal((await lot('zhushuishan-rd-14')).occupied, 40);
+    });
+
     it("takes a lot's occupancy from its bay sensors, over its counts", async () => {
       const g = await gateway(uniqueName('bays-'));
       for (const [space, occupied] of [['b-1', true], ['b-2', true], ['b-3', true]] as const) {
@@ -195,6 +206,17 @@ for (const mode of modes) {
       assert.deepEqual([pushed.availability, pushed.occupied], ['unknown', 30]);
       await eventually(() => outputs.some((m) => JSON.parse(m.payload).stale === true && JSON.parse(m.payload).availability === 'unknown'), 5000, 'stale on the MQTT output');
       assert.match(await metrics(), /kongwei_stale_transitions_total [1-9]/);
+    });
+
+    it("turns a lot stale after its own threshold when it has one (the lot's staleAfterS)", async () => {
+      await t.app.db('lots').where({ id: 'cruise-port' }).update({ stale_after_s: 60 });
+      await t.app.catalog.reload();
+      const g = await gateway(uniqueName('quick-'));
+      const updates = await socketFor(['cruise-port']);
+      await publish(g, topic('cruise-port', 'count'), { occupied: 5, ts: now() });
+      await eventually(async () => (await lot('cruise-port')).occupied === 5, 5000, 'the count');
+      offsetMs += 61_000;
+      await eventually(() => updates.flat().find((l) => l.id === 'cruise-port' && l.stale), 5000, 'stale after 61 s, not 900');
     });
 
     it("turns a gateway's lots stale at once when it goes offline (its Last Will), and back when it is online", async () => {
