@@ -6,6 +6,9 @@ import { loadConfig } from '../../server/config.ts';
 import { ingestSubscriptions } from '../../server/domain/events.ts';
 import { connectionFilters, ingestClientId, pipelineAcks, sharedGroupFor, subscriptionFilters } from '../../server/ingest/mqtt-client.ts';
 import type { HandledMessage } from '../../server/ingest/transport.ts';
+import mqtt from 'mqtt';
+import { eventually } from '../helpers/app.ts';
+import { MQTT_TEST_URL, requireService, uniqueName } from '../helpers/services.ts';
 
 describe('external broker subscriptions', () => {
   it('keeps plain subscriptions for one connection, and shares them among several', () => {
@@ -109,5 +112,43 @@ describe('pipelined acknowledgements', () => {
     commit(1);
     await tick();
     assert.deepEqual(sent, []);
+  });
+});
+
+describe('pipelined acknowledgements with Mosquitto', function () {
+  this.timeout(20_000);
+  before(async function () {
+    await requireService(this, 'mosquitto');
+  });
+
+  it('gets at most the receive maximum ahead, acknowledges none before its commit, then all of them', async () => {
+    const topic = uniqueName('kwtest-window/');
+    const consumer = await mqtt.connectAsync(MQTT_TEST_URL, { clientId: uniqueName('kwtest-consumer-'), protocolVersion: 5, properties: { receiveMaximum: 16 } });
+    const producer = await mqtt.connectAsync(MQTT_TEST_URL, { clientId: uniqueName('kwtest-producer-') });
+    try {
+      const commits: (() => void)[] = [];
+      let handled = 0;
+      const inFlight = () => handled;
+      pipelineAcks(consumer, () => new Promise<HandledMessage>((resolve) => {
+        handled++;
+        commits.push(() => resolve({}));
+      }), 1000, () => {});
+      await consumer.subscribeAsync(topic, { qos: 1 });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => producer.publishAsync(topic, String(i), { qos: 1 })));
+      await eventually(() => inFlight() === 16, 5000, '16 in flight');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(inFlight(), 16, 'the broker waits for PUBACKs, which wait for the commits');
+      // Commit in a scrambled order: the PUBACKs still go out in order, and the rest follows.
+      for (;;) {
+        const batch = commits.splice(0);
+        if (batch.length === 0 && inFlight() === 50) break;
+        for (const commit of batch.reverse()) commit();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(inFlight(), 50);
+    } finally {
+      await producer.endAsync();
+      await consumer.endAsync(true);
+    }
   });
 });
