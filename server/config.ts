@@ -44,7 +44,7 @@ export const configSchema = z.object({
   /** Ingest connections to an external broker (each its own persistent session); more than one share a subscription. */
   MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
   /** Messages each ingest connection commits at once (its MQTT 5 receive maximum); PUBACKs still follow each commit, in order. */
-  MQTT_INGEST_INFLIGHT: z.coerce.number().int().min(1).max(1000).default(64),
+  MQTT_INGEST_INFLIGHT: z.coerce.number().int().min(1).max(1000).default(256),
   /**
    * MQTT 5 shared-subscription group (`$share/<group>/…`). Unset: plain
    * subscriptions for one connection, the group `kongwei` for several. Set it

@@ -1,5 +1,5 @@
 // npx tsx simulators/ingest-rate.ts --url mqtt://127.0.0.1:1884 [--redis redis://127.0.0.1:6379]
-//                                   [--connections 1,2,4] [--inflight 1,64] [--events 40000]
+//                                   [--connections 1,2,4] [--inflight 1,256] [--events 40000]
 // Measures the ingest pipeline's sustained rate with exactly-once kept: QoS 1
 // from the broker → the live store's Lua script in Redis → PUBACK, for each
 // number of ingest connections (MQTT_INGEST_CONNECTIONS) and of messages each
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     connections: { type: 'string', default: '1,2,4' },
-    inflight: { type: 'string', default: '64' },
+    inflight: { type: 'string', default: '256' },
     events: { type: 'string', default: '40000' },
     publishers: { type: 'string', default: '4' },
   },

@@ -41,7 +41,7 @@ export interface MqttClientTransportOptions {
   connections?: number;
   /** Shared-subscription group for the lot topics; null for plain subscriptions. */
   sharedGroup?: string | null;
-  /** Messages each connection commits at once (its MQTT 5 receive maximum); 64 by default. */
+  /** Messages each connection commits at once (its MQTT 5 receive maximum); 256 by default. */
   inFlight?: number;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
@@ -53,6 +53,9 @@ export interface MqttClientTransportOptions {
 export function ingestClientId(clientId: string, index: number): string {
   return index === 0 ? clientId : `${clientId}-${index + 1}`;
 }
+
+/** Messages a connection commits at once unless told otherwise. */
+export const DEFAULT_IN_FLIGHT = 256;
 
 /** The default group when several connections share the subscription. */
 export const DEFAULT_SHARED_GROUP = 'kongwei';
@@ -184,7 +187,7 @@ export class MqttClientTransport implements MqttTransport {
         ? {
             properties: {
               sessionExpiryInterval: this.options.sessionExpiryS ?? 7 * 24 * 3600,
-              receiveMaximum: this.options.inFlight ?? 64,
+              receiveMaximum: this.options.inFlight ?? DEFAULT_IN_FLIGHT,
             },
           }
         : {}),
@@ -204,7 +207,7 @@ export class MqttClientTransport implements MqttTransport {
     for (let i = 0; i < count; i++) {
       const client = mqtt.connect(this.options.url, this.clientOptions(ingestClientId(this.options.clientId, i), true));
       this.ingestClients.push(client);
-      pipelineAcks(client, handler, this.options.inFlight ?? 64, () => client.end(true));
+      pipelineAcks(client, handler, this.options.inFlight ?? DEFAULT_IN_FLIGHT, () => client.end(true));
       const { wanted, unwanted } = connectionFilters(subscriptions, sharedGroup, i);
       client.on('connect', (connack) => {
         this.lastError = undefined;
