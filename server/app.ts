@@ -10,15 +10,20 @@ import { OperatorRepository } from './auth/operators.ts';
 import { GatewayAdmin } from './catalog/gateway-admin.ts';
 import { LotAdmin } from './catalog/lot-admin.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { GatewayRepository } from './catalog/gateways.ts';
 import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
 import { redactUrl, type Config } from './config.ts';
+import { isContractTopic } from './domain/events.ts';
 import { createHttpApp } from './http/app.ts';
+import { AvailabilityOutput } from './ingest/availability-output.ts';
 import { EmbeddedBroker, PortInUseError } from './ingest/embedded-broker.ts';
+import { ErrorFeedbackPublisher } from './ingest/error-feedback.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { MqttClientTransport } from './ingest/mqtt-client.ts';
+import { MqttClientTransport, sharedGroupFor } from './ingest/mqtt-client.ts';
 import type { MqttTransport } from './ingest/transport.ts';
 import { MemoryLiveStore } from './live/memory-store.ts';
 import { RedisLiveStore } from './live/redis-store.ts';
+import { StaleWatch } from './live/stale-watch.ts';
 import type { DependencyHealth, LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -51,6 +56,8 @@ export class Kongwei {
   readonly gatewayAdmin: GatewayAdmin;
   /** Checks gateway credentials on the embedded broker (MQTT_AUTH=on). */
   readonly gatewayAuth: GatewayAuth | undefined;
+  readonly availability: AvailabilityOutput;
+  readonly staleWatch: StaleWatch;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
   /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
@@ -92,22 +99,51 @@ export class Kongwei {
           username: config.MQTT_USERNAME,
           password: config.MQTT_PASSWORD,
           log,
+          connections: config.MQTT_INGEST_CONNECTIONS,
+          inFlight: config.MQTT_INGEST_INFLIGHT,
+          sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
         })
-      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, log, ...(this.gatewayAuth ? { auth: this.gatewayAuth } : {}) });
+      : new EmbeddedBroker({
+          port: config.MQTT_PORT,
+          host: config.MQTT_HOST,
+          log,
+          claims: (topic) => isContractTopic(config.MQTT_BASE_TOPIC, topic),
+          ...(this.gatewayAuth ? { auth: this.gatewayAuth } : {}),
+        });
+    this.metrics.trackGatewaysOnline(() => this.store.gatewaysOnline());
+    const clock = options.clock ? { clock: options.clock } : {};
+    this.views = new LotViews({ catalog: this.catalog, store: this.store, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const publish = this.mqtt.publish.bind(this.mqtt);
+    this.availability = new AvailabilityOutput({
+      baseTopic: config.MQTT_BASE_TOPIC,
+      catalog: this.catalog,
+      views: this.views,
+      publish,
+      intervalMs: config.PUSH_INTERVAL_MS,
+      log,
+      metrics: this.metrics,
+    });
+    const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, publish, metrics: this.metrics, ...clock });
+    const gateways = new GatewayRepository(this.db);
     this.ingest = new Ingest({
       baseTopic: config.MQTT_BASE_TOPIC,
       catalog: this.catalog,
       store: this.store,
       log,
       metrics: this.metrics,
-      ...(options.clock ? { clock: options.clock } : {}),
+      assignedLots: (gatewayId) => gateways.lotIdsOf(gatewayId),
+      onRejected: (result, payload, publisher) => errors.report(result, payload, publisher),
+      onApplied: (lotIds) => this.availability.schedule(lotIds),
+      ...clock,
     });
-    this.views = new LotViews({
+    this.staleWatch = new StaleWatch({
       catalog: this.catalog,
       store: this.store,
       staleAfterS: config.STALE_AFTER_S,
-      timeZone: config.TIME_ZONE,
-      ...(options.clock ? { clock: options.clock } : {}),
+      log,
+      metrics: this.metrics,
+      onStale: (lotId) => this.availability.schedule([lotId]),
+      ...clock,
     });
     this.httpServer = createServer();
   }
@@ -183,8 +219,13 @@ export class Kongwei {
     });
     this.openingHoursWatch.start();
 
+    await this.staleWatch.start();
     this.ingest.start();
-    await this.mqtt.start(this.ingest.topics, (topic, payload) => this.ingest.handle(topic, payload));
+    await this.mqtt.start(this.ingest.subscriptions, async (topic, payload, publisher) => {
+      const result = await this.ingest.handle(topic, payload, publisher);
+      return { refuse: result.status === 'rejected' && result.reason === 'reserved_topic' };
+    });
+    this.availability.start();
 
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once('error', (err: NodeJS.ErrnoException) =>
@@ -211,6 +252,8 @@ export class Kongwei {
     });
     this.openingHoursWatch?.stop();
     this.ingest.stop();
+    this.staleWatch.stop();
+    await this.availability.stop();
     await this.mqtt.stop().catch((err) => this.log.warn({ err: (err as Error).message }, 'MQTT stop failed'));
     await this.realtime?.stop();
     this.httpServer.closeAllConnections();

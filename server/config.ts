@@ -41,6 +41,16 @@ export const configSchema = z.object({
     .default('parking'),
   /** Stable client id for the persistent MQTT session (external broker). */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
+  /** Ingest connections to an external broker (each its own persistent session); more than one share a subscription. */
+  MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Messages each ingest connection commits at once (its MQTT 5 receive maximum); PUBACKs still follow each commit, in order. */
+  MQTT_INGEST_INFLIGHT: z.coerce.number().int().min(1).max(1000).default(256),
+  /**
+   * MQTT 5 shared-subscription group (`$share/<group>/…`). Unset: plain
+   * subscriptions for one connection, the group `kongwei` for several. Set it
+   * (the same on every instance) to split ingest across several instances.
+   */
+  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" and "-"').optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   STALE_AFTER_S: z.coerce.number().int().positive().default(900),

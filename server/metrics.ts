@@ -7,7 +7,7 @@ export class Metrics {
 
   readonly eventsAccepted = new Counter({
     name: 'kongwei_events_total',
-    help: 'MQTT events that passed validation, by kind and outcome (applied, duplicate, out_of_order)',
+    help: 'MQTT messages that passed validation, by kind (count, gate, space, heartbeat, status) and outcome (applied, duplicate, out_of_order, superseded)',
     labelNames: ['kind', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -37,6 +37,43 @@ export class Metrics {
     help: 'Live store commits retried because the store was unavailable (ingest paused)',
     registers: [this.registry],
   });
+
+  readonly staleTransitions = new Counter({
+    name: 'kongwei_stale_transitions_total',
+    help: 'Lots that turned stale as time passed, announced by this instance',
+    registers: [this.registry],
+  });
+
+  readonly availabilityPublished = new Counter({
+    name: 'kongwei_availability_published_total',
+    help: 'Retained lot availability messages published to the MQTT output',
+    registers: [this.registry],
+  });
+
+  readonly errorFeedbackDropped = new Counter({
+    name: 'kongwei_error_feedback_dropped_total',
+    help: 'Rejections not echoed on an errors topic because of its rate limit',
+    registers: [this.registry],
+  });
+
+  /** Where the number of gateways online comes from (the live store, shared by every instance). */
+  private gatewaysOnlineSource: (() => Promise<number>) | undefined;
+
+  readonly gatewaysOnline = new Gauge({
+    name: 'kongwei_gateways_online',
+    help: 'Gateways whose last status is online (the same on every instance: aggregate with max, not sum)',
+    registers: [this.registry],
+    collect: async () => {
+      const source = this.gatewaysOnlineSource;
+      if (!source) return;
+      // While the store is away the gauge keeps its last value.
+      await source().then((n) => this.gatewaysOnline.set(n), () => {});
+    },
+  });
+
+  trackGatewaysOnline(source: () => Promise<number>): void {
+    this.gatewaysOnlineSource = source;
+  }
 
   readonly socketClients = new Gauge({
     name: 'kongwei_socket_clients',

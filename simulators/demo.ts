@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     lots: [...app.catalog.all()],
     rate: 3,
     baseTopic: config.MQTT_BASE_TOPIC,
-    clientId: 'kongwei-demo-gateway',
+    gatewayId: 'kongwei-demo',
   });
   await sim.start();
   const mqttPort = new URL(app.mqtt.url).port;

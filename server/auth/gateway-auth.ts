@@ -18,6 +18,8 @@ export interface BrokerAuth {
   authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void;
   clientReady(client: Client): void;
   clientGone(client: Client): void;
+  /** The gateway an authenticated connection belongs to (its username). */
+  gatewayIdOf(client: Client): string | undefined;
 }
 
 export interface GatewayCredentialSource {
@@ -69,6 +71,10 @@ export class GatewayAuth implements BrokerAuth {
   }
 
   /** Whether a gateway has a live connection to this broker. */
+  gatewayIdOf(client: Client): string | undefined {
+    return this.gatewayOf.get(client);
+  }
+
   isOnline(gatewayId: string): boolean {
     return (this.connections.get(gatewayId)?.size ?? 0) > 0;
   }

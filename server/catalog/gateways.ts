@@ -18,4 +18,10 @@ export class GatewayRepository {
     for (const { gateway_id, lot_id } of links) (lotsOf.get(gateway_id) ?? lotsOf.set(gateway_id, []).get(gateway_id)!).push(lot_id);
     return gateways.map(({ id, name }) => ({ id, name, lotIds: lotsOf.get(id) ?? [] }));
   }
+
+  /** The lots assigned to one gateway (ingest: they turn stale when it goes offline). */
+  async lotIdsOf(gatewayId: string): Promise<string[]> {
+    const rows = await this.db('gateway_lots').where({ gateway_id: gatewayId }).select('lot_id').orderBy('lot_id');
+    return rows.map((row: { lot_id: string }) => row.lot_id);
+  }
 }

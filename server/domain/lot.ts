@@ -1,7 +1,7 @@
 // The lot as the contract (DESIGN.md §4) shows it, and the rules that turn
 // catalog metadata plus live state into that view. Pure: no I/O.
 import { z } from 'zod';
-import type { LiveState } from './live.ts';
+import { lastHeardAt, type LiveState } from './live.ts';
 
 export const LOT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -102,9 +102,14 @@ export function classifyAvailability(
   return 'available';
 }
 
+/**
+ * Stale: nothing heard from the lot (no event, no heartbeat) for longer than
+ * its threshold, or a gateway serving it is offline (DESIGN.md §3).
+ */
 export function isStale(live: LiveState | null, staleAfterMs: number, nowMs: number): boolean {
   if (!live || live.ts === null) return false;
-  return nowMs - live.ts > staleAfterMs;
+  if (live.offline) return true;
+  return nowMs - lastHeardAt(live)! > staleAfterMs;
 }
 
 export function staleAfterMsFor(meta: Pick<LotMeta, 'staleAfterS'>, defaultStaleAfterS: number): number {

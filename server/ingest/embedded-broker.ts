@@ -5,11 +5,14 @@
 // it is committed to the live store (or rejected for a reason redelivery would
 // not cure). If the service dies first, the gateway still holds the message
 // and sends it again when it reconnects — nothing is lost, even though the
-// embedded broker keeps its own state in memory.
+// embedded broker keeps its own state in memory. Last Wills pass through the
+// same hook (with the client that left), so a gateway's `offline` is ingested
+// like any status message. The publisher's client id goes with each message:
+// its errors go to its own errors topic.
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { topicMatches } from '../domain/events.ts';
 import type { BrokerAuth } from '../auth/gateway-auth.ts';
+import type { Subscriptions } from '../domain/events.ts';
 import type { Logger } from '../log.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
@@ -27,6 +30,8 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Gateway authentication (MQTT_AUTH=on); without it the broker accepts anyone. */
   auth?: BrokerAuth;
+  /** Which topics the service ingests (or rejects with a reason); others pass through untouched. */
+  claims: (topic: string) => boolean;
 }
 
 export class EmbeddedBroker implements MqttTransport {
@@ -34,7 +39,6 @@ export class EmbeddedBroker implements MqttTransport {
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private handler: MessageHandler | undefined;
-  private topics: string[] = [];
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -47,8 +51,8 @@ export class EmbeddedBroker implements MqttTransport {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  async start(topics: string[], handler: MessageHandler): Promise<void> {
-    this.topics = topics;
+  /** The broker sees every publish: `claims` decides what is ingested, so subscriptions are not needed. */
+  async start(_subscriptions: Subscriptions, handler: MessageHandler): Promise<void> {
     this.handler = handler;
     const { log, auth } = this.options;
     const broker = await Aedes.createBroker({
@@ -86,12 +90,17 @@ export class EmbeddedBroker implements MqttTransport {
     if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
     const refused = this.options.auth?.refusePublish(client, packet.topic);
     if (refused) return callback(refused);
-    // Last Wills (client null) and topics the service does not ingest pass through untouched.
-    if (!client || !this.topics.some((filter) => topicMatches(filter, packet.topic))) return callback(null);
+    // Obsolete wills replayed without their client (client null), and topics
+    // outside the contract, pass through untouched.
+    if (!client || !this.options.claims(packet.topic)) return callback(null);
     const handler = this.handler;
     if (!handler) return callback(new Error('the service is stopping'));
-    handler(packet.topic, packet.payload as Buffer).then(
-      () => callback(null),
+    // The publisher, for its errors topic and the lots it serves: the
+    // authenticated gateway id when auth is on, else the client id.
+    const publisher = this.options.auth?.gatewayIdOf(client) ?? client.id;
+    handler(packet.topic, packet.payload as Buffer, publisher).then(
+      // A client writing to a service-owned topic is disconnected, not passed on.
+      (handled) => callback(handled.refuse ? new Error(`${packet.topic} is written by the service only`) : null),
       // Not committed (the service is stopping): drop the connection without
       // a PUBACK, so the gateway sends the message again later.
       (err: Error) => callback(err),

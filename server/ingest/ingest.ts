@@ -5,20 +5,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '../catalog/catalog.ts';
 import {
-  isRejection,
-  parseCountEvent,
-  parseTopic,
-  subscriptionTopics,
-  type Rejection,
+  ERROR_PAYLOAD_EXCERPT, isRejection, isValidId, parseCountEvent, parseGateEvent, parseHeartbeatEvent, parseSpaceEvent,
+  ingestSubscriptions, parseStatusEvent, parseTopic, payloadText,
+  type MessageKind, type ParsedTopic, type Rejection, type Subscriptions,
 } from '../domain/events.ts';
-import type { ApplyOutcome } from '../domain/live.ts';
+import type { ApplyOutcome, ApplyResult } from '../domain/live.ts';
+import type { LotMeta } from '../domain/lot.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 
+export type RejectedMessage = { status: 'rejected'; topic: string } & Rejection;
+
 export type IngestResult =
-  | { status: ApplyOutcome; lotId: string }
-  | ({ status: 'rejected'; topic: string } & Rejection);
+  | { status: ApplyOutcome; kind: Exclude<MessageKind, 'status'>; lotId: string }
+  | { status: 'applied'; kind: 'status'; gatewayId: string; online: boolean; lotIds: string[] }
+  | RejectedMessage;
 
 /** Thrown by handle() when the service stops before the event was committed: do not acknowledge. */
 export class IngestStoppedError extends Error {
@@ -35,20 +37,31 @@ export interface IngestOptions {
   log: Logger;
   metrics: Metrics;
   clock?: () => number;
+  /** The lots operators assigned to a gateway (SQL), to turn stale when it goes offline. */
+  assignedLots?: (gatewayId: string) => Promise<string[]>;
   /** Told of every rejection, e.g. to publish it on the errors topic. */
-  onRejected?: (result: Extract<IngestResult, { status: 'rejected' }>, payload: Uint8Array) => void;
+  onRejected?: (result: RejectedMessage, payload: Uint8Array, publisher: string | undefined) => void;
+  /** Told of lots whose live state this instance changed, e.g. to publish their availability. */
+  onApplied?: (lotIds: string[]) => void;
 }
 
 const MAX_RETRY_DELAY_MS = 2000;
+/** How many (gateway, lot) pairs learned from traffic are remembered in memory, to skip writing them again. */
+const LEARNED_CACHE_MAX = 100_000;
+
+type LotTopic = Exclude<ParsedTopic, { kind: 'status' }>;
 
 export class Ingest {
-  readonly topics: string[];
+  readonly subscriptions: Subscriptions;
   private stopping = false;
+  /** Gateway statuses apply one after another, in the order they arrive. */
+  private statusChain: Promise<unknown> = Promise.resolve();
   private readonly clock: () => number;
   private readonly wakeUps = new Set<AbortController>();
+  private readonly learned = new Set<string>();
 
   constructor(private readonly options: IngestOptions) {
-    this.topics = subscriptionTopics(options.baseTopic);
+    this.subscriptions = ingestSubscriptions(options.baseTopic);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -62,43 +75,134 @@ export class Ingest {
     for (const controller of this.wakeUps) controller.abort();
   }
 
-  async handle(topic: string, payload: Uint8Array): Promise<IngestResult> {
+  /**
+   * Ingests one message. `publisher` is the sending client's identity when the
+   * broker knows it (the embedded broker: its client id): its errors go to its
+   * own errors topic, and the lots it publishes for are remembered as its own.
+   */
+  async handle(topic: string, payload: Uint8Array, publisher?: string): Promise<IngestResult> {
     if (this.stopping) throw new IngestStoppedError();
     const receivedAt = this.clock();
     const parsedTopic = parseTopic(this.options.baseTopic, topic);
-    if (isRejection(parsedTopic)) return this.reject(topic, parsedTopic, payload);
+    if (isRejection(parsedTopic)) return this.reject(topic, parsedTopic, payload, publisher);
+    if (parsedTopic.kind === 'status') {
+      // Statuses carry no usable time: order is all there is, so they never overtake one another.
+      const { gatewayId } = parsedTopic;
+      const handled = this.statusChain.then(() => this.handleStatus(topic, gatewayId, payload, receivedAt, publisher));
+      this.statusChain = handled.catch(() => {});
+      return handled;
+    }
+
     const lot = this.options.catalog.get(parsedTopic.lotId);
     if (!lot) {
-      return this.reject(topic, { reason: 'unknown_lot', message: `no lot "${parsedTopic.lotId}" in the catalog` }, payload);
+      return this.reject(topic, { reason: 'unknown_lot', message: `no lot "${parsedTopic.lotId}" in the catalog` }, payload, publisher);
     }
-    const event = parseCountEvent(lot.id, payload, receivedAt);
-    if (isRejection(event)) return this.reject(topic, event, payload);
+    const prepared = this.prepare(parsedTopic, lot, payload, receivedAt);
+    if (isRejection(prepared)) return this.reject(topic, prepared, payload, publisher);
 
-    const result = await this.withRetry(() => this.options.store.applyCount(event, lot.capacity));
+    if (publisher !== undefined) await this.learn(publisher, lot.id);
+    const result = await this.withRetry(prepared.apply);
     const { metrics } = this.options;
     metrics.eventsAccepted.inc({ kind: parsedTopic.kind, outcome: result.outcome });
     if (result.outcome === 'applied') {
-      metrics.ingestLag.observe(Math.max(0, this.clock() - event.ts) / 1000);
+      metrics.ingestLag.observe(Math.max(0, this.clock() - prepared.ts) / 1000);
       if (result.state.clamped) metrics.clamped.inc();
+      this.options.onApplied?.([lot.id]);
     }
-    return { status: result.outcome, lotId: lot.id };
+    return { status: result.outcome, kind: parsedTopic.kind, lotId: lot.id };
   }
 
-  private reject(topic: string, rejection: Rejection, payload: Uint8Array): IngestResult {
+  /** Parses a lot topic's payload into an event, and the store call that applies it. */
+  private prepare(
+    topic: LotTopic,
+    lot: LotMeta,
+    payload: Uint8Array,
+    receivedAt: number,
+  ): Rejection | { ts: number; apply: () => Promise<ApplyResult> } {
+    const { store } = this.options;
+    const capacity = lot.capacity;
+    switch (topic.kind) {
+      case 'count': {
+        const event = parseCountEvent(lot.id, payload, receivedAt);
+        return isRejection(event) ? event : { ts: event.ts, apply: () => store.applyCount(event, capacity) };
+      }
+      case 'gate': {
+        const event = parseGateEvent(lot.id, payload, receivedAt);
+        return isRejection(event) ? event : { ts: event.ts, apply: () => store.applyGate(event, capacity) };
+      }
+      case 'space': {
+        const event = parseSpaceEvent(lot.id, topic.spaceId, payload, receivedAt);
+        return isRejection(event) ? event : { ts: event.ts, apply: () => store.applySpace(event, capacity) };
+      }
+      case 'heartbeat': {
+        const event = parseHeartbeatEvent(lot.id, payload, receivedAt);
+        return isRejection(event) ? event : { ts: event.ts, apply: () => store.applyHeartbeat(event, capacity) };
+      }
+    }
+  }
+
+  /**
+   * A gateway's status: recorded, and its lots (assigned by operators, or
+   * learned from its traffic) turn stale while it is offline.
+   */
+  private async handleStatus(
+    topic: string,
+    gatewayId: string,
+    payload: Uint8Array,
+    receivedAt: number,
+    publisher: string | undefined,
+  ): Promise<IngestResult> {
+    const event = parseStatusEvent(gatewayId, payload, receivedAt);
+    if (isRejection(event)) return this.reject(topic, event, payload, publisher);
+    const { store, catalog, metrics } = this.options;
+    const assigned = this.options.assignedLots;
+    const [fromSql, fromTraffic] = await Promise.all([
+      assigned ? this.withRetry(() => assigned(gatewayId)) : [],
+      this.withRetry(() => store.gatewayLots(gatewayId)),
+    ]);
+    const lots = [...new Set([...fromSql, ...fromTraffic])].flatMap((id) => catalog.get(id) ?? []);
+    await this.withRetry(() => store.setGatewayStatus(gatewayId, event.online));
+    const changed: string[] = [];
+    for (const lot of lots) {
+      const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity));
+      if (result.outcome === 'applied') changed.push(lot.id);
+    }
+    metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });
+    if (changed.length > 0) this.options.onApplied?.(changed);
+    this.options.log.info({ gateway: gatewayId, online: event.online, lots: changed }, `gateway ${event.online ? 'online' : 'offline'}`);
+    return { status: 'applied', kind: 'status', gatewayId, online: event.online, lotIds: changed };
+  }
+
+  /** Remembers that a publisher sends for a lot (once per process for each pair). */
+  private async learn(publisher: string, lotId: string): Promise<void> {
+    if (!isValidId(publisher)) return;
+    const pair = `${publisher}\n${lotId}`;
+    if (this.learned.has(pair)) return;
+    await this.withRetry(() => this.options.store.addGatewayLot(publisher, lotId));
+    if (this.learned.size >= LEARNED_CACHE_MAX) this.learned.clear();
+    this.learned.add(pair);
+  }
+
+  private reject(topic: string, rejection: Rejection, payload: Uint8Array, publisher: string | undefined): RejectedMessage {
     const result = { status: 'rejected' as const, topic, ...rejection };
     this.options.metrics.eventsRejected.inc({ reason: rejection.reason });
     this.options.log.warn(
-      { topic: topic.slice(0, 200), reason: rejection.reason, payload: Buffer.from(payload.subarray(0, 200)).toString('utf8') },
+      {
+        topic: topic.slice(0, ERROR_PAYLOAD_EXCERPT),
+        reason: rejection.reason,
+        publisher,
+        payload: payloadText(payload.subarray(0, ERROR_PAYLOAD_EXCERPT)),
+      },
       `rejected MQTT message: ${rejection.message}`,
     );
-    this.options.onRejected?.(result, payload);
+    this.options.onRejected?.(result, payload, publisher);
     return result;
   }
 
   /**
-   * Runs a live-store command until it succeeds. While the store is down the
-   * caller waits, so the transport acknowledges nothing and the broker keeps
-   * the messages: ingestion pauses instead of losing events.
+   * Runs a live-store (or SQL) command until it succeeds. While the store is
+   * down the caller waits, so the transport acknowledges nothing and the
+   * broker keeps the messages: ingestion pauses instead of losing events.
    */
   private async withRetry<T>(command: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

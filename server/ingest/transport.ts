@@ -1,8 +1,18 @@
 // What ingest needs from MQTT, whichever broker carries it.
+import type { Subscriptions } from '../domain/events.ts';
 import type { DependencyHealth } from '../live/store.ts';
 
-/** Resolves once the message is committed or rejected; only then may it be acknowledged. */
-export type MessageHandler = (topic: string, payload: Buffer) => Promise<unknown>;
+/** What the transport should do with a message once it is handled. */
+export interface HandledMessage {
+  /** Do not pass it on to subscribers (a client wrote to a topic only the service writes). */
+  refuse?: boolean;
+}
+
+/**
+ * Resolves once the message is committed or rejected; only then may it be
+ * acknowledged. `publisher` is the sending client's id when the broker knows it.
+ */
+export type MessageHandler = (topic: string, payload: Buffer, publisher?: string) => Promise<HandledMessage>;
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -13,7 +23,7 @@ export interface MqttTransport {
   readonly kind: 'embedded' | 'external';
   /** A URL other programs (simulators, tests) can connect to. */
   readonly url: string;
-  start(topics: string[], handler: MessageHandler): Promise<void>;
+  start(subscriptions: Subscriptions, handler: MessageHandler): Promise<void>;
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
   stop(): Promise<void>;
   health(): Promise<DependencyHealth>;

@@ -1,14 +1,18 @@
 // The embedded live store: the domain's apply rules on a Map, for a single
 // instance without Redis. JavaScript runs each call to completion, so every
-// apply is atomic, as the Lua script is in Redis.
+// apply is atomic, as a Lua script is in Redis.
 import { EventEmitter } from 'node:events';
-import { applyCount, type ApplyResult, type CountEvent, type LiveState } from '../domain/live.ts';
-import { withCapacity } from '../domain/live-capacity.ts';
+import {
+  applyCapacity, applyCount, applyGate, applyHeartbeat, applyLotOffline, applySpace, applyStaleMark, emptyLotRecord,
+  type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
+} from '../domain/live.ts';
 import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
 
 export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
   readonly kind = 'memory' as const;
-  private readonly states = new Map<string, LiveState>();
+  private readonly records = new Map<string, LotRecord>();
+  private readonly gatewayLotIds = new Map<string, Set<string>>();
+  private readonly gatewayStatus = new Map<string, boolean>();
 
   async start(): Promise<void> {}
 
@@ -16,36 +20,77 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
     this.removeAllListeners();
   }
 
-  async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
-    const result = applyCount(this.states.get(event.lotId) ?? null, lotCapacity, event);
+  /** Applies a rule (which changes the record only when it applies); keeps and announces applied changes. */
+  private apply(lotId: string, lotCapacity: number, rule: (record: LotRecord) => ApplyResult): ApplyResult {
+    const record = this.records.get(lotId) ?? emptyLotRecord(lotCapacity);
+    const result = rule(record);
     if (result.outcome === 'applied') {
-      this.states.set(event.lotId, result.state);
-      this.emit('change', [{ id: event.lotId, ...result.state }]);
+      this.records.set(lotId, record);
+      this.emit('change', [{ id: lotId, ...result.state }]);
     }
     return result;
+  }
+
+  async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(event.lotId, lotCapacity, (r) => applyCount(r, event));
+  }
+
+  async applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(event.lotId, lotCapacity, (r) => applyGate(r, event));
+  }
+
+  async applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(event.lotId, lotCapacity, (r) => applySpace(r, event));
+  }
+
+  async applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(event.lotId, lotCapacity, (r) => applyHeartbeat(r, event));
+  }
+
+  async setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult> {
+    return this.apply(lotId, lotCapacity, (r) => applyLotOffline(r, offline, receivedAt));
+  }
+
+  async markStale(lotId: string, aliveAt: number): Promise<boolean> {
+    if (!this.records.has(lotId)) return false;
+    return this.apply(lotId, 0, (r) => applyStaleMark(r, aliveAt)).outcome === 'applied';
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, LiveState>> {
     const found = new Map<string, LiveState>();
     for (const id of ids) {
-      const state = this.states.get(id);
-      if (state) found.set(id, state);
+      const record = this.records.get(id);
+      if (record) found.set(id, { ...record.state });
     }
     return found;
   }
 
   async deleteLot(id: string): Promise<void> {
-    this.states.delete(id);
+    this.records.delete(id);
   }
 
   async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
-    const state = this.states.get(id);
-    if (!state) return null;
-    const next = withCapacity(state, capacity);
-    if (next.capacity === state.capacity && next.occupied === state.occupied) return state;
-    this.states.set(id, next);
-    this.emit('change', [{ id, ...next }]);
-    return next;
+    if (!this.records.has(id)) return null;
+    return this.apply(id, capacity, (r) => applyCapacity(r, capacity)).state;
+  }
+
+  async addGatewayLot(gatewayId: string, lotId: string): Promise<void> {
+    const lots = this.gatewayLotIds.get(gatewayId) ?? this.gatewayLotIds.set(gatewayId, new Set()).get(gatewayId)!;
+    lots.add(lotId);
+  }
+
+  async gatewayLots(gatewayId: string): Promise<string[]> {
+    return [...(this.gatewayLotIds.get(gatewayId) ?? [])].sort();
+  }
+
+  async setGatewayStatus(gatewayId: string, online: boolean): Promise<void> {
+    this.gatewayStatus.set(gatewayId, online);
+  }
+
+  async gatewaysOnline(): Promise<number> {
+    let online = 0;
+    for (const up of this.gatewayStatus.values()) if (up) online++;
+    return online;
   }
 
   async health(): Promise<DependencyHealth> {

@@ -1,34 +1,40 @@
-// The production live store: one Redis hash per lot, changed only by Lua
-// scripts that check, apply and announce a change in one atomic step.
+// The production live store: a few Redis keys per lot, changed only by Lua
+// scripts (server/live/lua/) that check, apply and announce a change in one
+// atomic step, one script per event kind.
 //
-// Keys are hash-tagged per lot (`<prefix>{lot:<id>}`) so every key of a lot
-// lands in one Redis Cluster slot. The offline queue is off: while Redis is
-// down, commands fail at once and the ingest stage pauses (it retries, and
-// acknowledges nothing) instead of piling events up in memory.
+// Keys are hash-tagged per lot (`<prefix>{lot:<id>}…`) so every key of a lot
+// lands in one Redis Cluster slot, and each script declares every key it
+// touches. The offline queue is off: while Redis is down, commands fail at
+// once and the ingest stage pauses (it retries, and acknowledges nothing)
+// instead of piling events up in memory.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { ApplyOutcome, ApplyResult, CountEvent, LiveChange, LiveState } from '../domain/live.ts';
+import {
+  GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
+  type ApplyOutcome, type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
+  type LiveState, type OccupancySource, type SpaceEvent,
+} from '../domain/live.ts';
 import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
 
-const APPLY_COUNT_LUA = readFileSync(new URL('./lua/apply-count.lua', import.meta.url), 'utf8');
-const SET_CAPACITY_LUA = readFileSync(new URL('./lua/set-capacity.lua', import.meta.url), 'utf8');
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const LIB = lua('lib');
 
-/** The hash fields, in the order scripts return them and the feed carries them. */
-const FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv'] as const;
+/** The scripts, each with the shared prelude in front, and how many keys it declares. */
+const SCRIPTS = {
+  kwApplyCount: { keys: 2, file: 'apply-count' },
+  kwApplyGate: { keys: 3, file: 'apply-gate' },
+  kwApplySpace: { keys: 2, file: 'apply-space' },
+  kwApplyHeartbeat: { keys: 1, file: 'apply-heartbeat' },
+  kwSetOffline: { keys: 1, file: 'set-offline' },
+  kwMarkStale: { keys: 1, file: 'mark-stale' },
+  kwSetCapacity: { keys: 1, file: 'set-capacity' },
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+const SOURCES = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
 
-type ApplyCountCommand = (
-  key: string,
-  lotId: string,
-  lotCapacity: string,
-  ts: string,
-  seq: string,
-  occupied: string,
-  free: string,
-  capacity: string,
-  receivedAt: string,
-  channel: string,
-) => Promise<string[]>;
+/** The fields readers see, in the order scripts return them and the feed carries them. */
+const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'] as const;
 
 export interface RedisLiveStoreOptions {
   url: string;
@@ -38,10 +44,11 @@ export interface RedisLiveStoreOptions {
 }
 
 const num = (v: string | null | undefined): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
+const str = (v: number | null) => (v === null ? '' : String(v));
 
-/** Turns the script's and the feed's field values back into a LiveState. */
-export function decodeState(values: readonly (string | null | undefined)[]): LiveState {
-  const [cap, occ, ts, seq, clamped, rcv] = values;
+/** Turns the scripts' and the feed's field values back into a LiveState. */
+export function decodeState(values: readonly (string | null | undefined)[]): Required<LiveState> {
+  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src] = values;
   return {
     capacity: num(cap) ?? 0,
     occupied: num(occ),
@@ -49,6 +56,10 @@ export function decodeState(values: readonly (string | null | undefined)[]): Liv
     seq: num(seq),
     clamped: clamped === '1',
     receivedAt: num(rcv),
+    aliveAt: num(alive),
+    offline: off === '1',
+    source: occupancySources.includes(src as OccupancySource) ? (src as OccupancySource) : null,
+    staleMarked: stale === '1',
   };
 }
 
@@ -69,6 +80,14 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     return `${this.options.keyPrefix}{lot:${lotId}}`;
   }
 
+  private gatewayLotsKey(gatewayId: string): string {
+    return `${this.options.keyPrefix}{gw:${gatewayId}}:lots`;
+  }
+
+  private get gatewaysKey(): string {
+    return `${this.options.keyPrefix}gateways`;
+  }
+
   async start(): Promise<void> {
     const common = {
       enableOfflineQueue: false,
@@ -76,9 +95,10 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       lazyConnect: true,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
     };
+    // Auto-pipelining sends the scripts of concurrent events (several MQTT
+    // connections, several lots) in one round trip.
     const redis = new Redis(this.options.url, { ...common, enableAutoPipelining: true });
-    redis.defineCommand('kwApplyCount', { numberOfKeys: 1, lua: APPLY_COUNT_LUA });
-    redis.defineCommand('kwSetCapacity', { numberOfKeys: 1, lua: SET_CAPACITY_LUA });
+    for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: SOURCES[name]! });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });
@@ -118,10 +138,10 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   }
 
   private onFeedMessage(message: string): void {
-    // id|cap|occ|ts|seq|clamped|rcv — plain strings, so 13-digit timestamps
-    // and large seq values keep every digit (cjson would round them).
+    // id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src — plain strings, so
+    // 13-digit timestamps and large seq values keep every digit (cjson would round them).
     const [id, ...values] = message.split('|');
-    if (!id || values.length !== FIELDS.length) return;
+    if (!id || values.length !== STATE_FIELDS.length) return;
     const change: LiveChange = { id, ...decodeState(values) };
     this.emit('change', [change]);
   }
@@ -131,31 +151,56 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     return this.redis;
   }
 
-  async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
-    const str = (v: number | null) => (v === null ? '' : String(v));
-    const command = (this.client as unknown as { kwApplyCount: ApplyCountCommand }).kwApplyCount;
-    const reply = await command.call(
-      this.client,
-      this.keyOf(event.lotId),
-      event.lotId,
-      String(lotCapacity),
-      String(event.ts),
-      str(event.seq),
-      str(event.occupied),
-      str(event.free),
-      str(event.capacity),
-      String(event.receivedAt),
-      this.channel,
-    );
-    const [outcome, ...values] = reply;
+  private async run(script: ScriptName, keys: string[], args: string[]): Promise<ApplyResult> {
+    const command = (this.client as unknown as Record<ScriptName, (...a: string[]) => Promise<string[]>>)[script];
+    const [outcome, ...values] = await command.call(this.client, ...keys, ...args);
     return { outcome: outcome as ApplyOutcome, state: decodeState(values) };
+  }
+
+  async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
+    const key = this.keyOf(event.lotId);
+    return this.run('kwApplyCount', [key, `${key}:log`], [
+      event.lotId, String(lotCapacity), String(event.ts), str(event.seq), str(event.occupied), str(event.free),
+      str(event.capacity), String(event.receivedAt), this.channel,
+    ]);
+  }
+
+  async applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult> {
+    const key = this.keyOf(event.lotId);
+    return this.run('kwApplyGate', [key, `${key}:log`, `${key}:seen:${event.gate}`], [
+      event.lotId, String(lotCapacity), event.gate, String(event.delta), String(event.ts), event.sensorTs ? '1' : '0',
+      str(event.seq), String(event.receivedAt), this.channel, String(GATE_SEQ_WINDOW), String(GATE_LOG_MAX),
+    ]);
+  }
+
+  async applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult> {
+    const key = this.keyOf(event.lotId);
+    return this.run('kwApplySpace', [key, `${key}:bays`], [
+      event.lotId, String(lotCapacity), event.spaceId, event.occupied ? '1' : '0', String(event.ts), str(event.seq),
+      String(event.receivedAt), this.channel,
+    ]);
+  }
+
+  async applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult> {
+    return this.run('kwApplyHeartbeat', [this.keyOf(event.lotId)], [
+      event.lotId, String(lotCapacity), String(event.ts), String(event.receivedAt), this.channel,
+    ]);
+  }
+
+  async setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult> {
+    return this.run('kwSetOffline', [this.keyOf(lotId)], [lotId, String(lotCapacity), offline ? '1' : '0', String(receivedAt), this.channel]);
+  }
+
+  async markStale(lotId: string, aliveAt: number): Promise<boolean> {
+    const command = (this.client as unknown as { kwMarkStale: (...a: string[]) => Promise<number> }).kwMarkStale;
+    return (await command.call(this.client, this.keyOf(lotId), lotId, String(aliveAt), this.channel)) === 1;
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, LiveState>> {
     const found = new Map<string, LiveState>();
     if (ids.length === 0) return found;
     const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hmget(this.keyOf(id), ...FIELDS);
+    for (const id of ids) pipeline.hmget(this.keyOf(id), ...STATE_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     replies.forEach(([err, values], i) => {
       if (err) throw err;
@@ -166,13 +211,30 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   }
 
   async deleteLot(id: string): Promise<void> {
-    await this.client.del(this.keyOf(id));
+    const key = this.keyOf(id);
+    const gates = (await this.client.hkeys(key)).filter((field) => field.startsWith('g:')).map((field) => field.slice(2));
+    await this.client.del(key, `${key}:log`, `${key}:bays`, ...gates.map((gate) => `${key}:seen:${gate}`));
   }
 
   async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
-    const command = (this.client as unknown as { kwSetCapacity: (key: string, id: string, capacity: string, channel: string) => Promise<string[]> }).kwSetCapacity;
-    const reply = await command.call(this.client, this.keyOf(id), id, String(capacity), this.channel);
-    return reply.length === 0 ? null : decodeState(reply);
+    const { outcome, state } = await this.run('kwSetCapacity', [this.keyOf(id)], [id, String(capacity), this.channel]);
+    return (outcome as string) === 'absent' ? null : state;
+  }
+
+  async addGatewayLot(gatewayId: string, lotId: string): Promise<void> {
+    await this.client.sadd(this.gatewayLotsKey(gatewayId), lotId);
+  }
+
+  async gatewayLots(gatewayId: string): Promise<string[]> {
+    return (await this.client.smembers(this.gatewayLotsKey(gatewayId))).sort();
+  }
+
+  async setGatewayStatus(gatewayId: string, online: boolean): Promise<void> {
+    await this.client.hset(this.gatewaysKey, gatewayId, online ? '1' : '0');
+  }
+
+  async gatewaysOnline(): Promise<number> {
+    return (await this.client.hvals(this.gatewaysKey)).filter((v) => v === '1').length;
   }
 
   async health(): Promise<DependencyHealth> {

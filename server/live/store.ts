@@ -1,8 +1,11 @@
 // The live store: one interface, two implementations with identical
 // semantics (the in-process store and Redis). Both apply the rules of
-// domain/live.ts atomically and announce every applied change on their feed.
+// domain/live.ts atomically, one step per event, and announce every applied
+// change on their feed.
 import type { EventEmitter } from 'node:events';
-import type { ApplyResult, CountEvent, LiveChange, LiveState } from '../domain/live.ts';
+import type {
+  ApplyResult, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
+} from '../domain/live.ts';
 
 export interface LiveStoreEvents {
   /** Changes applied by this or (Redis) any other instance. */
@@ -17,21 +20,41 @@ export interface DependencyHealth {
   detail?: string;
 }
 
+/**
+ * Every apply method takes the catalog's capacity, for a lot with no state
+ * yet, and changes the lot in one atomic step: check, apply, announce.
+ */
 export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   readonly kind: 'memory' | 'redis';
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Applies an absolute count atomically; `lotCapacity` is the catalog's, for a lot with no state yet. */
   applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult>;
+  applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult>;
+  applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult>;
+  applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult>;
+  /** A gateway serving the lot went offline (true) or came back (false), as a status received at `receivedAt` said. */
+  setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult>;
+  /** Claims the lot's stale transition for this sign of life; true for the one caller that got it. */
+  markStale(lotId: string, aliveAt: number): Promise<boolean>;
   /** The live state of each lot that has one. */
   getMany(ids: readonly string[]): Promise<Map<string, LiveState>>;
   /** Forgets a lot (it was deleted from the catalog). */
   deleteLot(id: string): Promise<void>;
   /**
    * Sets a lot's live capacity (an operator changed it in the catalog) and
-   * clamps its count (domain/live-capacity.ts), announcing a change on the
+   * re-clamps its count (domain applyCapacity), announcing a change on the
    * feed; null, and nothing changes, when the lot has no live state yet.
    */
   setCapacity(id: string, capacity: number): Promise<LiveState | null>;
+
+  /** Remembers that a gateway publishes for a lot (learned from its traffic). */
+  addGatewayLot(gatewayId: string, lotId: string): Promise<void>;
+  /** The lots a gateway was seen publishing for. */
+  gatewayLots(gatewayId: string): Promise<string[]>;
+  /** Records a gateway's last status. */
+  setGatewayStatus(gatewayId: string, online: boolean): Promise<void>;
+  /** How many gateways last said they were online. */
+  gatewaysOnline(): Promise<number>;
+
   health(): Promise<DependencyHealth>;
 }

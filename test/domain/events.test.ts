@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { isRejection, parseCountEvent, parseTopic, topicMatches, type Rejection } from '../../server/domain/events.ts';
+import {
+  errorsTopic, isContractTopic, isRejection, parseCountEvent, parseGateEvent, parseHeartbeatEvent, parseSpaceEvent,
+  parseStatusEvent, parseTopic, subscriptionTopics, topicMatches, type Rejection,
+} from '../../server/domain/events.ts';
 import type { CountEvent } from '../../server/domain/live.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
 
-function rejected(value: CountEvent | Rejection): Rejection {
+function rejected(value: object): Rejection {
   assert.ok(isRejection(value), `expected a rejection, got ${JSON.stringify(value)}`);
   return value;
 }
@@ -25,6 +28,45 @@ describe('domain: MQTT topics', () => {
       assert.equal(result.reason, 'malformed_topic');
     });
   }
+
+  it('parses every input topic: gate, bay sensor, heartbeat, gateway status', () => {
+    assert.deepEqual(parseTopic('parking', 'parking/lots/a1/gate'), { kind: 'gate', lotId: 'a1' });
+    assert.deepEqual(parseTopic('parking', 'parking/lots/a1/spaces/b-017'), { kind: 'space', lotId: 'a1', spaceId: 'b-017' });
+    assert.deepEqual(parseTopic('parking', 'parking/lots/a1/heartbeat'), { kind: 'heartbeat', lotId: 'a1' });
+    assert.deepEqual(parseTopic('parking', 'parking/gateways/gw-1/status'), { kind: 'status', gatewayId: 'gw-1' });
+  });
+
+  it('matches every topic it parses with one of the subscriptions', () => {
+    for (const topic of ['parking/lots/a/count', 'parking/lots/a/gate', 'parking/lots/a/spaces/s', 'parking/lots/a/heartbeat', 'parking/gateways/g/status']) {
+      assert.ok(subscriptionTopics('parking').some((f) => topicMatches(f, topic)), topic);
+    }
+    assert.ok(!subscriptionTopics('parking').some((f) => topicMatches(f, 'parking/lots/a/availability')), 'never its own output');
+  });
+
+  for (const topic of ['parking/lots/a/spaces', 'parking/lots/a/spaces/B', 'parking/lots/a/spaces/x/y', 'parking/gateways/GW/status', 'parking/gateways/g/state', 'parking/gateways/g']) {
+    it(`rejects the malformed topic ${topic}`, () => {
+      assert.equal(rejected(parseTopic('parking', topic)).reason, 'malformed_topic');
+    });
+  }
+
+  for (const topic of ['parking/lots/a/availability', 'parking/gateways/g/errors', 'parking/errors']) {
+    it(`rejects a client's message on the service's own topic ${topic} → reserved_topic`, () => {
+      assert.equal(rejected(parseTopic('parking', topic)).reason, 'reserved_topic');
+    });
+  }
+
+  it('names the errors topic after the publisher when it is a valid id', () => {
+    assert.equal(errorsTopic('parking', 'gw-1'), 'parking/gateways/gw-1/errors');
+    assert.equal(errorsTopic('parking', 'mqttjs_1234'), 'parking/errors');
+    assert.equal(errorsTopic('parking', undefined), 'parking/errors');
+  });
+
+  it('claims only the contract namespace (the embedded broker passes the rest through)', () => {
+    assert.ok(isContractTopic('parking', 'parking/lots/x'));
+    assert.ok(isContractTopic('parking', 'parking/gateways/x/status'));
+    assert.ok(!isContractTopic('parking', 'parkingx/lots/a/count'));
+    assert.ok(!isContractTopic('parking', 'home/kitchen/light'));
+  });
 
   it('matches MQTT filters with + and #', () => {
     assert.ok(topicMatches('parking/lots/+/count', 'parking/lots/a/count'));
@@ -71,5 +113,57 @@ describe('domain: count payloads', () => {
   it('rejects a ts more than five minutes in the future → future_timestamp', () => {
     assert.equal(rejected(parseCountEvent('a', JSON.stringify({ occupied: 1, ts: NOW + 6 * 60_000 }), NOW)).reason, 'future_timestamp');
     assert.ok(!isRejection(parseCountEvent('a', JSON.stringify({ occupied: 1, ts: NOW + 60_000 }), NOW)));
+  });
+});
+
+describe('domain: gate, bay, heartbeat and status payloads', () => {
+  it('reads a gate event as a signed delta, count 1 by default', () => {
+    assert.deepEqual(parseGateEvent('a', '{"event":"exit","gate":"north","seq":4,"ts":1000}', NOW), {
+      lotId: 'a', gate: 'north', delta: -1, ts: 1000, sensorTs: true, seq: 4, receivedAt: NOW,
+    });
+    const entry = parseGateEvent('a', '{"event":"entry","count":3,"gate":"s"}', NOW);
+    assert.ok(!isRejection(entry));
+    assert.deepEqual([entry.delta, entry.ts, entry.sensorTs, entry.seq], [3, NOW, false, null]);
+  });
+
+  for (const [payload, mentions] of [
+    ['{"event":"in","gate":"n"}', 'event'],
+    ['{"event":"entry"}', 'gate'],
+    ['{"event":"entry","gate":"North Gate"}', 'gate'],
+    ['{"event":"entry","gate":"n","count":0}', 'count'],
+    ['{"event":"entry","gate":"n","seq":1.5}', 'seq'],
+  ] as const) {
+    it(`rejects the gate payload ${payload} → invalid_payload naming ${mentions}`, () => {
+      const r = rejected(parseGateEvent('a', payload, NOW));
+      assert.equal(r.reason, 'invalid_payload');
+      assert.ok(r.message.includes(mentions), r.message);
+    });
+  }
+
+  it('reads a bay sensor state; occupied must be a boolean', () => {
+    assert.deepEqual(parseSpaceEvent('a', 's1', '{"occupied":true,"seq":2}', NOW), {
+      lotId: 'a', spaceId: 's1', occupied: true, ts: NOW, seq: 2, receivedAt: NOW,
+    });
+    assert.equal(rejected(parseSpaceEvent('a', 's1', '{"occupied":1}', NOW)).reason, 'invalid_payload');
+  });
+
+  it('takes an empty heartbeat (mosquitto_pub -n) at the time of receipt', () => {
+    assert.deepEqual(parseHeartbeatEvent('a', '', NOW), { lotId: 'a', ts: NOW, receivedAt: NOW });
+    assert.deepEqual(parseHeartbeatEvent('a', '{"ts":5}', NOW), { lotId: 'a', ts: 5, receivedAt: NOW });
+    assert.equal(rejected(parseHeartbeatEvent('a', '{"ts":"soon"}', NOW)).reason, 'invalid_payload');
+  });
+
+  it('reads a gateway status as JSON or as the bare words online/offline', () => {
+    assert.deepEqual(parseStatusEvent('g', '{"state":"offline"}', NOW), { gatewayId: 'g', online: false, receivedAt: NOW });
+    assert.deepEqual(parseStatusEvent('g', 'online', NOW), { gatewayId: 'g', online: true, receivedAt: NOW });
+    assert.equal(rejected(parseStatusEvent('g', '{"state":"sleeping"}', NOW)).reason, 'invalid_payload');
+    assert.equal(rejected(parseStatusEvent('g', '', NOW)).reason, 'malformed_payload');
+  });
+
+  it('rejects a future ts on every kind → future_timestamp', () => {
+    const ts = NOW + 6 * 60_000;
+    assert.equal(rejected(parseGateEvent('a', JSON.stringify({ event: 'entry', gate: 'n', ts }), NOW)).reason, 'future_timestamp');
+    assert.equal(rejected(parseSpaceEvent('a', 's', JSON.stringify({ occupied: true, ts }), NOW)).reason, 'future_timestamp');
+    assert.equal(rejected(parseHeartbeatEvent('a', JSON.stringify({ ts }), NOW)).reason, 'future_timestamp');
   });
 });

@@ -6,6 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
 import type { LotView } from '../../server/domain/lot.ts';
 import { collectUpdates, connectMqtt, connectSocket, eventually, getJson, publish, startApp, subscribe, type TestApp } from '../helpers/app.ts';
+import { clearRetained } from '../helpers/mqtt.ts';
 import {
   cleanRedisPrefix, createTestDatabase, MQTT_TEST_URL, REDIS_TEST_URL, requireService, uniqueName,
 } from '../helpers/services.ts';
@@ -42,6 +43,7 @@ describe('end to end: production mode (PostgreSQL, Redis, Mosquitto)', function 
     await t?.stop();
     await dropDatabase();
     await cleanRedisPrefix(prefix);
+    await clearRetained(MQTT_TEST_URL, base); // the service's retained availability outputs
   });
 
   it('reports PostgreSQL, Redis and the external broker on /healthz', async () => {

@@ -16,7 +16,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
-async function tcpAnswers(url: string, defaultPort: number): Promise<boolean> {
+/** Whether something accepts TCP connections at the URL's host and port. */
+export async function tcpAnswers(url: string, defaultPort: number): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = new Socket();

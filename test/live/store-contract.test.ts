@@ -1,7 +1,11 @@
-// One contract, two stores: the embedded store and Redis must behave alike.
+// One contract, two stores: the embedded store and Redis must behave alike,
+// for every event kind.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { CountEvent, LiveChange } from '../../server/domain/live.ts';
+import {
+  GATE_LOG_MAX, GATE_SEQ_WINDOW,
+  type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange, type SpaceEvent,
+} from '../../server/domain/live.ts';
 import type { LiveStore } from '../../server/live/store.ts';
 import { eventually } from '../helpers/app.ts';
 import { storesUnderTest } from './stores.ts';
@@ -10,10 +14,31 @@ const T0 = Date.parse('2026-11-28T08:00:00Z');
 const count = (lotId: string, partial: Partial<CountEvent>): CountEvent => ({
   lotId, ts: T0, seq: null, occupied: null, free: null, capacity: null, receivedAt: T0, ...partial,
 });
+const gate = (lotId: string, partial: Partial<GateEvent>): GateEvent => ({
+  lotId, gate: 'north', delta: 1, ts: T0, sensorTs: true, seq: null, receivedAt: T0, ...partial,
+});
+const space = (lotId: string, partial: Partial<SpaceEvent>): SpaceEvent => ({
+  lotId, spaceId: 's1', occupied: true, ts: T0, seq: null, receivedAt: T0, ...partial,
+});
+const heartbeat = (lotId: string, ts: number): HeartbeatEvent => ({ lotId, ts, receivedAt: ts });
+
+/** Resolves with the first change on the store's feed that matches (Redis delivers the feed asynchronously). */
+function changeMatching(store: LiveStore, matches: (change: LiveChange) => boolean): Promise<LiveChange> {
+  return new Promise((resolve) => {
+    const listener = (changes: LiveChange[]) => {
+      const found = changes.find(matches);
+      if (!found) return;
+      store.off('change', listener);
+      resolve(found);
+    };
+    store.on('change', listener);
+  });
+}
 
 for (const target of storesUnderTest) {
   describe(`live store contract: ${target.name}`, function () {
     let store: LiveStore;
+    const occupied = async (id: string) => (await store.getMany([id])).get(id)?.occupied;
     before(async function () {
       await target.require(this);
     });
@@ -30,7 +55,11 @@ for (const target of storesUnderTest) {
       assert.equal(result.outcome, 'applied');
       const states = await store.getMany(['a', 'b']);
       assert.deepEqual([...states.keys()], ['a']);
-      assert.deepEqual(states.get('a'), { capacity: 32, occupied: 17, ts: T0, seq: null, clamped: false, receivedAt: T0 });
+      assert.deepEqual(states.get('a'), {
+        capacity: 32, occupied: 17, ts: T0, seq: null, clamped: false, receivedAt: T0,
+        aliveAt: T0, offline: false, source: 'count', staleMarked: false,
+      });
+      assert.deepEqual(result.state, states.get('a'));
     });
 
     it('ignores an older event and a duplicate → state unchanged', async () => {
@@ -40,7 +69,7 @@ for (const target of storesUnderTest) {
       assert.equal((await store.applyCount(count('a', { occupied: 4, seq: 4 }), 32)).outcome, 'out_of_order');
       const result = await store.applyCount(count('a', { occupied: 6, seq: 6 }), 32);
       assert.equal(result.outcome, 'applied');
-      assert.equal((await store.getMany(['a'])).get('a')!.occupied, 6);
+      assert.equal(await occupied('a'), 6);
     });
 
     it('clamps counts outside 0..capacity and flags them', async () => {
@@ -54,8 +83,118 @@ for (const target of storesUnderTest) {
       const seq = Number.MAX_SAFE_INTEGER - 1;
       await store.applyCount(count('a', { occupied: 1, ts, seq, receivedAt: ts }), 32);
       const state = (await store.getMany(['a'])).get('a')!;
-      assert.deepEqual([state.ts, state.seq, state.receivedAt], [ts, seq, ts]);
+      assert.deepEqual([state.ts, state.seq, state.receivedAt, state.aliveAt], [ts, seq, ts, ts]);
       assert.equal((await store.applyCount(count('a', { occupied: 2, ts, seq: seq + 1 }), 32)).outcome, 'applied');
+      await store.applyGate(gate('g', { seq, ts }), 32);
+      assert.equal((await store.applyGate(gate('g', { seq, ts }), 32)).outcome, 'duplicate');
+      assert.equal((await store.applyGate(gate('g', { seq: seq + 1, ts }), 32)).outcome, 'applied');
+    });
+
+    it('applies gate deltas once per (gate, seq) in any order; superseded by an older-or-equal count', async () => {
+      const outcomes = [];
+      for (const seq of [3, 1, 2, 3, 1]) outcomes.push((await store.applyGate(gate('g', { seq, ts: T0 + seq }), 32)).outcome);
+      assert.deepEqual(outcomes, ['applied', 'applied', 'applied', 'duplicate', 'duplicate']);
+      assert.equal((await store.applyGate(gate('g', { gate: 'south', seq: 1, ts: T0 + 1, delta: -1 }), 32)).outcome, 'applied');
+      assert.equal(await occupied('g'), 2);
+      // A count at T0+2 reflects the deltas up to T0+2; the one at T0+3 stays on top.
+      assert.equal((await store.applyCount(count('g', { occupied: 10, ts: T0 + 2 }), 32)).state.occupied, 11);
+      assert.equal((await store.applyGate(gate('g', { gate: 'west', seq: 1, ts: T0 + 2 }), 32)).outcome, 'superseded');
+      assert.equal(await occupied('g'), 11);
+    });
+
+    it('slides the seq window, and recognises a counter restart', async () => {
+      await store.applyGate(gate('w', { seq: 1, ts: T0 }), 100_000);
+      await store.applyGate(gate('w', { seq: 3, ts: T0 + 3 }), 100_000);
+      assert.equal((await store.applyGate(gate('w', { seq: 2, ts: T0 + 2 }), 100_000)).outcome, 'applied');
+      await store.applyGate(gate('w', { seq: GATE_SEQ_WINDOW + 2, ts: T0 + 10 }), 100_000);
+      assert.equal((await store.applyGate(gate('w', { seq: 2, ts: T0 + 2 }), 100_000)).outcome, 'out_of_order');
+      assert.equal((await store.applyGate(gate('w', { seq: 3, ts: T0 + 3 }), 100_000)).outcome, 'duplicate');
+      assert.equal((await store.applyGate(gate('w', { seq: 5, ts: T0 + 5 }), 100_000)).outcome, 'applied');
+      assert.equal((await store.applyGate(gate('w', { seq: 1, ts: T0 + 20 }), 100_000)).outcome, 'applied', 'restart');
+      assert.equal((await store.applyGate(gate('w', { seq: 1, ts: T0 + 20 }), 100_000)).outcome, 'duplicate');
+      assert.equal((await store.applyGate(gate('w', { seq: 6, ts: T0 + 6 }), 100_000)).outcome, 'out_of_order', 'before the restart');
+      assert.equal(await occupied('w'), 6);
+    });
+
+    it('applies every delivery of a gate delta without seq (at least once)', async () => {
+      await store.applyGate(gate('n', {}), 32);
+      assert.equal((await store.applyGate(gate('n', {}), 32)).outcome, 'applied');
+      assert.equal(await occupied('n'), 2);
+    });
+
+    it('folds the gate log beyond its bound exactly as the domain does', async () => {
+      for (let seq = 1; seq <= GATE_LOG_MAX + 5; seq++) await store.applyGate(gate('f', { seq, ts: T0 + seq, delta: seq % 3 === 0 ? -1 : 1 }), 100_000);
+      const before = await occupied('f');
+      assert.equal((await store.applyCount(count('f', { occupied: 0, ts: T0 + 4 }), 100_000)).outcome, 'out_of_order');
+      const at = await store.applyCount(count('f', { occupied: 1000, ts: T0 + 5 }), 100_000);
+      const newer = Array.from({ length: GATE_LOG_MAX }, (_, i) => i + 6).reduce((sum, seq) => sum + (seq % 3 === 0 ? -1 : 1), 0);
+      assert.ok(before! > 0);
+      assert.deepEqual([at.outcome, at.state.occupied], ['applied', 1000 + newer]);
+    });
+
+    it('takes occupancy from bay sensors, ordered per space, over counts and gates', async () => {
+      await store.applyCount(count('b', { occupied: 20 }), 32);
+      await store.applySpace(space('b', { spaceId: 'x', ts: T0 + 1 }), 32);
+      await store.applySpace(space('b', { spaceId: 'y', ts: T0 + 1, seq: 4 }), 32);
+      assert.equal((await store.applySpace(space('b', { spaceId: 'y', ts: T0 + 1, seq: 4, occupied: false }), 32)).outcome, 'duplicate');
+      assert.equal((await store.applySpace(space('b', { spaceId: 'x', ts: T0, occupied: false }), 32)).outcome, 'out_of_order');
+      const result = await store.applySpace(space('b', { spaceId: 'x', ts: T0 + 2, occupied: false }), 32);
+      assert.deepEqual([result.state.occupied, result.state.source], [1, 'bays']);
+      await store.applyGate(gate('b', { seq: 1, ts: T0 + 3 }), 32);
+      assert.equal(await occupied('b'), 1);
+    });
+
+    it('keeps a lot alive with heartbeats, without changing its counts', async () => {
+      await store.applyCount(count('h', { occupied: 5 }), 32);
+      const result = await store.applyHeartbeat(heartbeat('h', T0 + 1000), 32);
+      assert.equal(result.outcome, 'applied');
+      assert.deepEqual([result.state.occupied, result.state.ts, result.state.aliveAt], [5, T0, T0 + 1000]);
+      assert.equal((await store.applyHeartbeat(heartbeat('h', T0 + 1000), 32)).outcome, 'duplicate');
+      assert.equal((await store.applyHeartbeat(heartbeat('h', T0), 32)).outcome, 'out_of_order');
+      const fresh = await store.applyHeartbeat(heartbeat('only-heartbeats', T0), 32);
+      assert.deepEqual([fresh.state.occupied, fresh.state.aliveAt, fresh.state.source], [null, T0, null]);
+    });
+
+    it('turns a lot offline and back, announcing each change; only what was received after the offline brings it back', async () => {
+      await store.applyCount(count('o', { occupied: 5 }), 32);
+      const announced = changeMatching(store, (c) => c.id === 'o' && c.offline === true);
+      assert.equal((await store.setLotOffline('o', true, T0 + 10, 32)).outcome, 'applied');
+      await announced;
+      assert.equal((await store.setLotOffline('o', true, T0 + 11, 32)).outcome, 'duplicate');
+      assert.equal((await store.getMany(['o'])).get('o')!.offline, true);
+      assert.equal((await store.setLotOffline('never-seen', false, T0, 32)).outcome, 'duplicate');
+      assert.equal((await store.getMany(['never-seen'])).size, 0);
+      await store.applyCount(count('o', { occupied: 6, ts: T0 + 1, receivedAt: T0 + 9 }), 32);
+      assert.equal((await store.applyHeartbeat({ lotId: 'o', ts: T0 + 1, receivedAt: T0 + 10 }, 32)).outcome, 'duplicate');
+      assert.equal((await store.getMany(['o'])).get('o')!.offline, true, 'received before the offline status');
+      assert.equal((await store.applyHeartbeat({ lotId: 'o', ts: T0 + 1, receivedAt: T0 + 12 }, 32)).outcome, 'applied');
+      assert.equal((await store.getMany(['o'])).get('o')!.offline, false);
+      await store.setLotOffline('o', true, T0 + 20, 32);
+      assert.equal((await store.setLotOffline('o', false, T0 + 21, 32)).state.offline, false);
+    });
+
+    it('lets one caller claim a stale transition per sign of life, and announces it', async () => {
+      await store.applyCount(count('s', { occupied: 5 }), 32);
+      assert.equal(await store.markStale('nothing-here', T0), false);
+      assert.equal(await store.markStale('s', T0 - 1), false);
+      const announced = changeMatching(store, (c) => c.id === 's' && c.staleMarked === true);
+      const claims = await Promise.all([store.markStale('s', T0), store.markStale('s', T0), store.markStale('s', T0)]);
+      assert.deepEqual(claims.filter(Boolean).length, 1);
+      await announced;
+      await store.applyHeartbeat(heartbeat('s', T0 + 1), 32);
+      assert.equal(await store.markStale('s', T0 + 1), true);
+    });
+
+    it('remembers the lots a gateway publishes for, and how many gateways are online', async () => {
+      await store.addGatewayLot('gw-1', 'b');
+      await store.addGatewayLot('gw-1', 'a');
+      await store.addGatewayLot('gw-1', 'a');
+      assert.deepEqual(await store.gatewayLots('gw-1'), ['a', 'b']);
+      assert.deepEqual(await store.gatewayLots('gw-2'), []);
+      await store.setGatewayStatus('gw-1', true);
+      await store.setGatewayStatus('gw-2', true);
+      await store.setGatewayStatus('gw-2', false);
+      assert.equal(await store.gatewaysOnline(), 1);
     });
 
     it('announces each applied change on its feed, and nothing for an ignored event', async () => {
@@ -71,19 +210,26 @@ for (const target of storesUnderTest) {
       assert.deepEqual(seen.map((c) => [c.id, c.occupied]), [['feed-lot', 7], ['feed-lot', 9]]);
     });
 
-    it('applies concurrent events atomically: the newest wins', async () => {
+    it('applies concurrent events atomically: the newest count wins, every gate seq counts once', async () => {
       const events = Array.from({ length: 200 }, (_, i) => count('busy', { occupied: i % 32, ts: T0 + i, seq: i }));
       const shuffled = events.sort(() => Math.random() - 0.5);
       const results = await Promise.all(shuffled.map((e) => store.applyCount(e, 32)));
       assert.ok(results.some((r) => r.outcome === 'applied'));
       const state = (await store.getMany(['busy'])).get('busy')!;
       assert.deepEqual([state.ts, state.occupied], [T0 + 199, 199 % 32]);
+
+      const gates = Array.from({ length: 300 }, (_, i) => gate('gates', { seq: i % 150, ts: T0 + (i % 150) }));
+      await Promise.all(gates.sort(() => Math.random() - 0.5).map((e) => store.applyGate(e, 1000)));
+      assert.equal(await occupied('gates'), 150);
     });
 
-    it('forgets a deleted lot', async () => {
+    it('forgets a deleted lot, gates and bays included', async () => {
       await store.applyCount(count('gone', { occupied: 1 }), 32);
+      await store.applyGate(gate('gone', { seq: 1, ts: T0 + 1 }), 32);
+      await store.applySpace(space('gone', { ts: T0 + 1 }), 32);
       await store.deleteLot('gone');
       assert.equal((await store.getMany(['gone'])).size, 0);
+      assert.equal((await store.applyGate(gate('gone', { seq: 1, ts: T0 + 1 }), 32)).outcome, 'applied', 'its seqs are forgotten too');
     });
 
     it('sets a lower capacity: re-clamps the count, flags it, and announces it on the feed', async () => {

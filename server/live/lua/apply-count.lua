@@ -1,50 +1,29 @@
--- Applies an absolute count to one lot, atomically: the Lua transcription of
--- applyCount() in server/domain/live.ts. Keep the two in step; the contract
--- and property tests compare them.
---
--- KEYS[1]  the lot's hash
--- ARGV     lotId, lotCapacity, ts, seq|'', occupied|'', free|'', capacity|'', receivedAt, channel
--- returns  {outcome, cap, occ, ts, seq, clamped, rcv} as strings
---
--- Numbers that can exceed 14 digits (ts, seq, rcv) are stored and published
--- as the strings they came in as: Lua would print them rounded.
-local key = KEYS[1]
-local s = redis.call('HMGET', key, 'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv')
-local lastTs = tonumber(s[3])
-local lastSeq = tonumber(s[4])
+-- applyCount(): an absolute count for a whole lot.
+-- KEYS  K, K:log
+-- ARGV  lotId, lotCapacity, ts, seq|'', occupied|'', free|'', capacity|'', receivedAt, channel
+local s = load_lot(KEYS[1], ARGV[2])
 local ts = tonumber(ARGV[3])
-local seq = tonumber(ARGV[4])
+local outcome = order_against(s.cts, s.seq, ts, tonumber(ARGV[4]))
+-- Deltas newer than this count were folded together with older ones: it cannot be placed exactly.
+if outcome == 'applied' and s.fts ~= '' and ts < tonumber(s.fts) then outcome = 'out_of_order' end
+if outcome ~= 'applied' then return reply(outcome, s) end
 
-local outcome = 'applied'
-if lastTs then
-  if ts < lastTs then
-    outcome = 'out_of_order'
-  elseif ts == lastTs then
-    if seq == nil or lastSeq == nil or seq == lastSeq then
-      outcome = 'duplicate'
-    elseif seq < lastSeq then
-      outcome = 'out_of_order'
-    end
-  end
+local capacity = tonumber(ARGV[7]) or tonumber(s.cap)
+s.cap = fmt(capacity)
+s.seq = ARGV[4]
+s.cts = ARGV[3]
+s.craw = fmt(tonumber(ARGV[5]) or (capacity - tonumber(ARGV[6])))
+-- The count reflects every gate delta up to its ts: keep only the newer ones.
+local removed = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+s.lcnt = fmt(num(s.lcnt, 0) - removed)
+local sum = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local _, delta = member_parts(member)
+  sum = sum + delta
 end
-
-if outcome ~= 'applied' then
-  return {outcome, s[1] or ARGV[2], s[2] or '', s[3] or '', s[4] or '', s[5] or '0', s[6] or ''}
-end
-
-local capacity = tonumber(ARGV[7]) or tonumber(s[1]) or tonumber(ARGV[2])
-local reported
-if ARGV[5] ~= '' then
-  reported = tonumber(ARGV[5])
-else
-  reported = capacity - tonumber(ARGV[6])
-end
-local occupied = math.min(math.max(reported, 0), capacity)
-local clamped = '0'
-if occupied ~= reported then clamped = '1' end
-
-local cap = string.format('%d', capacity)
-local occ = string.format('%d', occupied)
-redis.call('HSET', key, 'cap', cap, 'occ', occ, 'ts', ARGV[3], 'seq', ARGV[4], 'clamped', clamped, 'rcv', ARGV[8])
-redis.call('PUBLISH', ARGV[9], table.concat({ARGV[1], cap, occ, ARGV[3], ARGV[4], clamped, ARGV[8]}, '|'))
-return {outcome, cap, occ, ARGV[3], ARGV[4], clamped, ARGV[8]}
+s.lsum = fmt(sum)
+s.folded = '0'
+s.fts = ''
+touch(s, ARGV[3], ARGV[8])
+settle(s)
+return commit(KEYS[1], ARGV[9], ARGV[1], s)

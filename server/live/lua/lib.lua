@@ -1,0 +1,144 @@
+-- Shared by every script in this folder: the server prepends it to each one.
+-- A Lua transcription of server/domain/live.ts; keep the two in step (the
+-- store contract and property tests compare them).
+--
+-- One lot's keys, all hash-tagged {lot:<id>} so they share a Redis Cluster slot:
+--   K            hash: the state readers see, the rules' bookkeeping (FIELDS), and
+--                per gate a field "g:<gate>" = "<hi seq>|<newest ts>|<run start ts or ''>"
+--   K:log        sorted set: gate deltas newer than the last count, score ts,
+--                member "<gate>|<seq or #n>|<ts>|<delta>"
+--   K:seen:<g>   bitmap: bit (seq mod window) set for the seqs seen in (hi - window, hi]
+--   K:bays       hash: space -> "<0|1>|<ts>|<seq or ''>"
+--
+-- Numbers that can exceed 14 digits (ts, seq, receipt times) are kept as the
+-- strings they came in as: Lua would print them rounded. Comparisons use
+-- tonumber (a double: exact below 2^53, which the schemas guarantee).
+
+-- The fields readers see, in the order replies and the feed carry them.
+local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'}
+-- cts/craw: the last count's ts and reported occupancy; folded/fts: deltas folded
+-- out of the log and the newest ts among them; lsum/lcnt: the log's sum and length;
+-- n: numbers deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces
+-- known, occupied; offat: when the service received the offline status that set off.
+local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src',
+  'cts', 'craw', 'folded', 'fts', 'lsum', 'lcnt', 'n', 'gsrc', 'bays', 'bocc', 'offat'}
+
+local function fmt(n)
+  return string.format('%d', n)
+end
+
+local function num(s, default)
+  return tonumber(s) or default
+end
+
+-- Reads the lot, and one more field when `extra` names it (a gate's counter):
+-- s[extra]. s.loaded keeps the values as read, so commit() writes only what changed.
+local function load_lot(key, lot_capacity, extra)
+  local names = FIELDS
+  if extra then
+    names = {unpack(FIELDS)}
+    names[#names + 1] = extra
+  end
+  local values = redis.call('HMGET', key, unpack(names))
+  local s = {exists = values[1] ~= false, loaded = values, extra = extra}
+  for i = 1, #names do s[names[i]] = values[i] or '' end
+  if s.cap == '' then s.cap = lot_capacity end
+  if s.clamped == '' then s.clamped = '0' end
+  if s.off == '' then s.off = '0' end
+  if s.stale == '' then s.stale = '0' end
+  return s
+end
+
+-- orderAgainst(): (ts, seq) against the last applied (ts, seq); '' is none.
+local function order_against(last_ts, last_seq, ts, seq)
+  local lts = tonumber(last_ts)
+  if not lts then return 'applied' end
+  if ts < lts then return 'out_of_order' end
+  if ts > lts then return 'applied' end
+  local lseq = tonumber(last_seq)
+  if seq == nil or lseq == nil or seq == lseq then return 'duplicate' end
+  if seq < lseq then return 'out_of_order' end
+  return 'applied'
+end
+
+-- settle(): the occupancy by precedence: bays, else count + gates, else gates.
+local function settle(s)
+  local raw
+  if num(s.bays, 0) > 0 then
+    s.src = 'bays'
+    raw = num(s.bocc, 0)
+  elseif s.cts ~= '' or s.gsrc == '1' then
+    if s.cts ~= '' then s.src = 'count' else s.src = 'gates' end
+    raw = num(s.craw, 0) + num(s.folded, 0) + num(s.lsum, 0)
+  else
+    s.src = ''
+  end
+  if raw == nil then
+    s.occ = ''
+    s.clamped = '0'
+    return
+  end
+  local occ = math.min(math.max(raw, 0), tonumber(s.cap))
+  s.occ = fmt(occ)
+  if occ ~= raw then s.clamped = '1' else s.clamped = '0' end
+end
+
+-- noteLife(): a sign of life; it ends an offline spell only if received after the offline status.
+local function note_life(s, ts, received_at)
+  if s.alive == '' or tonumber(ts) > tonumber(s.alive) then
+    s.alive = ts
+    s.stale = '0'
+  end
+  if s.off == '1' and (s.offat == '' or tonumber(received_at) > tonumber(s.offat)) then
+    s.off = '0'
+    s.offat = ''
+  end
+end
+
+-- touch(): an applied event: newest data time, life, receipt time.
+local function touch(s, ts, received_at)
+  if s.ts == '' or tonumber(ts) > tonumber(s.ts) then s.ts = ts end
+  note_life(s, ts, received_at)
+  s.rcv = received_at
+end
+
+local function state_values(s)
+  local out = {}
+  for i = 1, #STATE do out[i] = s[STATE[i]] end
+  return out
+end
+
+local function reply(outcome, s)
+  local out = state_values(s)
+  table.insert(out, 1, outcome)
+  return out
+end
+
+-- Saves what changed in the lot (the `extra` field included), announces it on the
+-- change feed (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
+local function commit(key, channel, lot_id, s)
+  local args = {}
+  local loaded = s.loaded
+  for i = 1, #FIELDS do
+    local name = FIELDS[i]
+    if s[name] ~= (loaded[i] or '') then
+      args[#args + 1] = name
+      args[#args + 1] = s[name]
+    end
+  end
+  if s.extra and s[s.extra] ~= (loaded[#FIELDS + 1] or '') then
+    args[#args + 1] = s.extra
+    args[#args + 1] = s[s.extra]
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
+  local values = state_values(s)
+  table.insert(values, 1, lot_id)
+  redis.call('PUBLISH', channel, table.concat(values, '|'))
+  return reply('applied', s)
+end
+
+-- A log member's ts and delta.
+local function member_parts(member)
+  local ts, delta = string.match(member, '|(%d+)|(-?%d+)$')
+  return ts, tonumber(delta)
+end
