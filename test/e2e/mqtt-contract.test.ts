@@ -69,6 +69,9 @@ for (const mode of modes) {
     const topic = (lot: string, rest: string) => `${base}/lots/${lot}/${rest}`;
     const lot = async (id: string) => (await getJson<LotView>(t.app.httpUrl, `/api/lots/${id}`)).body;
     const metrics = async () => (await fetch(`${t.app.httpUrl}/metrics`)).text();
+    /** How many events of a kind the service has applied (the broker's PUBACK does not say the service has). */
+    const applied = async (kind: string) =>
+      Number(new RegExp(`kongwei_events_total\\{kind="${kind}",outcome="applied"\\} (\\d+)`).exec(await metrics())?.[1] ?? 0);
     const gateway = async (clientId: string, options: Parameters<typeof connectMqtt>[1] = {}) => {
       const client = await connectMqtt(brokerUrl(), { clientId, ...options });
       clients.push(client);
@@ -192,9 +195,14 @@ for (const mode of modes) {
       const updates = await socketFor(['liaocheng-rd']);
       const outputs = recordMessages(g);
       await g.subscribeAsync(topic('liaocheng-rd', 'availability'), { qos: 1 });
+      const counts = await applied('count');
       await publish(g, topic('liaocheng-rd', 'count'), { occupied: 30, ts: now() });
+      await eventually(async () => (await applied('count')) > counts, 5000, 'the count applied');
       offsetMs += 890_000;
+      const heartbeats = await applied('heartbeat');
       await publish(g, topic('liaocheng-rd', 'heartbeat'), { ts: now() });
+      // Only once the service has the heartbeat may the clock move on, or the lot is rightly stale.
+      await eventually(async () => (await applied('heartbeat')) > heartbeats, 5000, 'the heartbeat applied');
       offsetMs += 20_000;
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal((await lot('liaocheng-rd')).stale, false, 'the heartbeat 20 s ago keeps it fresh');
