@@ -33,16 +33,19 @@ async function main(job: SocketsJob): Promise<void> {
       const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(job.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
       const traced = job.traceEvery ? index % job.traceEvery === 0 : false;
       const slot = traced ? traces.push([]) - 1 : -1;
-      socket.on('lots:update', (lots) => {
+      const onPush = (lots: { id: string; updatedAt: string | null }[]) => {
         if (!recording) return;
         pushes++;
         if (!traced) return;
         const now = Date.now();
         const trace = traces[slot]!;
         for (const lot of lots) if (lot.updatedAt) trace.push([now, lot.id, Date.parse(lot.updatedAt)]);
-      });
+      };
+      socket.on('lots:update', onPush);
+      socket.on('lots:live', onPush);
       socket.once('connect', () => {
-        socket.emit('subscribe', { bbox: job.bbox }, () => resolve());
+        // As the drivers' map subscribes: live changes bring only the fields that move.
+        socket.emit('subscribe', { bbox: job.bbox, fields: 'live' }, () => resolve());
       });
       socket.once('connect_error', () => {
         failed++;

@@ -6,15 +6,34 @@ import { lotIdSchema, type LotView } from './lot.ts';
 
 export const MAX_SUBSCRIBED_IDS = 1000;
 
+/** The fields a live change can move; `lots:live` carries only these (and the id). */
+export const LIVE_FIELDS = ['capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'clamped'] as const;
+export type LotLive = Pick<LotView, 'id' | (typeof LIVE_FIELDS)[number]>;
+
+export function liveFieldsOf(lot: LotView): LotLive {
+  const { id, capacity, free, occupied, availability, stale, updatedAt, clamped } = lot;
+  return { id, capacity, free, occupied, availability, stale, updatedAt, clamped };
+}
+
+/**
+ * `fields`: what a live change pushes. `all` (the default): whole lots in
+ * `lots:update`. `live`: only the live fields, in `lots:live` — a fifth of the
+ * bytes, for phones and for thousands of clients; whole lots still come in
+ * `lots:update` when a lot is new to the subscription or its metadata changed.
+ */
+const fieldsSchema = z.enum(['all', 'live']).default('all');
+
 export const subscriptionSchema = z.union([
   z.object({
     bbox: z
       .tuple([z.number(), z.number(), z.number(), z.number()])
       .refine(isValidBBox, 'bbox must be [minLon, minLat, maxLon, maxLat] in degrees, with minLat <= maxLat'),
+    fields: fieldsSchema,
   }),
-  z.object({ ids: z.array(lotIdSchema).min(1).max(MAX_SUBSCRIBED_IDS) }),
+  z.object({ ids: z.array(lotIdSchema).min(1).max(MAX_SUBSCRIBED_IDS), fields: fieldsSchema }),
 ]);
-export type Subscription = { bbox: BBox } | { ids: string[] };
+export type SubscriptionFields = 'all' | 'live';
+export type Subscription = ({ bbox: BBox } | { ids: string[] }) & { fields?: SubscriptionFields };
 
 export type SubscribeAck = { lots: LotView[] } | { error: { code: string; message: string } };
 
@@ -27,4 +46,6 @@ export interface ServerToClientEvents {
   'lots:update': (lots: LotView[]) => void;
   /** Lots that left the subscription: deleted from the catalog (or moved out of its bbox). */
   'lots:remove': (ids: string[]) => void;
+  /** With `fields: "live"`: the live fields of changed lots, coalesced. */
+  'lots:live': (lots: LotLive[]) => void;
 }

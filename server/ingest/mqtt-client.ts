@@ -195,6 +195,8 @@ export class MqttClientTransport implements MqttTransport {
       reconnectPeriod: 500,
       connectTimeout: 10_000,
       resubscribe: false,
+      // mqtt.js logs every packet through `debug`: a cost on each message even when muted.
+      log: () => {},
       ...(this.options.username ? { username: this.options.username } : {}),
       ...(this.options.password ? { password: this.options.password } : {}),
     };

@@ -10,7 +10,10 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Catalog, CatalogChange } from '../catalog/catalog.ts';
-import { subscriptionSchema, type ClientToServerEvents, type ServerToClientEvents, type Subscription } from '../domain/contract.ts';
+import {
+  liveFieldsOf, subscriptionSchema,
+  type ClientToServerEvents, type LotLive, type ServerToClientEvents, type Subscription, type SubscriptionFields,
+} from '../domain/contract.ts';
 import { inBBox } from '../domain/geo.ts';
 import { emptyLiveState, type LiveChange } from '../domain/live.ts';
 import type { LotMeta, LotView } from '../domain/lot.ts';
@@ -29,6 +32,7 @@ type KongweiSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<s
 interface SubscriptionEntry {
   room: string;
   matches: (lot: LotMeta) => boolean;
+  fields: SubscriptionFields;
 }
 
 export interface RealtimeOptions {
@@ -43,7 +47,8 @@ export interface RealtimeOptions {
 
 /** A stable key per distinct subscription: sockets that share it share a room. */
 export function subscriptionKey(subscription: Subscription): string {
-  return 'bbox' in subscription ? `bbox:${subscription.bbox.join(',')}` : `ids:${[...new Set(subscription.ids)].sort().join(',')}`;
+  const where = 'bbox' in subscription ? `bbox:${subscription.bbox.join(',')}` : `ids:${[...new Set(subscription.ids)].sort().join(',')}`;
+  return `${subscription.fields ?? 'all'}|${where}`;
 }
 
 function matcherOf(subscription: Subscription): (lot: LotMeta) => boolean {
@@ -60,6 +65,8 @@ export class Realtime {
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
   /** Changes since the last flush, newest per lot. */
   private pending = new Map<string, LiveChange>();
+  /** Pending lots whose metadata changed (or that are new): whole lots for every subscription. */
+  private pendingWhole = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlushAt = 0;
   private stopped = false;
@@ -133,7 +140,7 @@ export class Realtime {
 
   private join(socket: KongweiSocket, subscription: Subscription): string {
     const room = `sub:${subscriptionKey(subscription)}`;
-    if (!this.subscriptions.has(room)) this.subscriptions.set(room, { room, matches: matcherOf(subscription) });
+    if (!this.subscriptions.has(room)) this.subscriptions.set(room, { room, matches: matcherOf(subscription), fields: subscription.fields ?? 'all' });
     if (socket.data.room && socket.data.room !== room) void socket.leave(socket.data.room);
     socket.data.room = room;
     void socket.join(room);
@@ -148,6 +155,7 @@ export class Realtime {
   private async onCatalog(change: CatalogChange): Promise<void> {
     if (change.kind === 'removed') {
       this.pending.delete(change.lot.id);
+      this.pendingWhole.delete(change.lot.id);
       this.removed.set(change.lot.id, change.lot);
       this.scheduleFlush();
       return;
@@ -172,7 +180,9 @@ export class Realtime {
       for (const id of ids) {
         const meta = this.options.catalog.get(id);
         // A change from the feed already queued is as new as this read, or newer.
-        if (!meta || this.pending.has(id)) continue;
+        if (!meta) continue;
+        this.pendingWhole.add(id);
+        if (this.pending.has(id)) continue;
         this.pending.set(id, { id, ...(live.get(id) ?? emptyLiveState(meta.capacity)) });
       }
       this.scheduleFlush();
@@ -195,16 +205,27 @@ export class Realtime {
     }
     if (this.pending.size === 0) return;
     const changes = this.pending;
+    const whole = this.pendingWhole;
     this.pending = new Map();
-    const changed: { meta: LotMeta; view: LotView }[] = [];
+    this.pendingWhole = new Set();
+    const changed: { meta: LotMeta; view: LotView; live?: LotLive }[] = [];
     for (const change of changes.values()) {
       const meta = this.options.catalog.get(change.id);
       if (meta) changed.push({ meta, view: this.options.views.view(meta, change) });
     }
     if (changed.length === 0) return;
-    for (const { room, matches } of this.subscriptions.values()) {
-      const lots = changed.filter(({ meta }) => matches(meta)).map(({ view }) => view);
-      if (lots.length > 0) io.local.to(room).emit('lots:update', lots);
+    // Socket.IO encodes a room's message once for all its sockets; each list is built once per room.
+    for (const { room, matches, fields } of this.subscriptions.values()) {
+      const matched = changed.filter(({ meta }) => matches(meta));
+      if (matched.length === 0) continue;
+      if (fields === 'all') {
+        io.local.to(room).emit('lots:update', matched.map(({ view }) => view));
+        continue;
+      }
+      const wholeLots = matched.filter(({ meta }) => whole.has(meta.id)).map(({ view }) => view);
+      const liveOnly = matched.filter(({ meta }) => !whole.has(meta.id)).map((entry) => (entry.live ??= liveFieldsOf(entry.view)));
+      if (wholeLots.length > 0) io.local.to(room).emit('lots:update', wholeLots);
+      if (liveOnly.length > 0) io.local.to(room).emit('lots:live', liveOnly);
     }
   }
 

@@ -1,12 +1,13 @@
 // The page's live feed (DESIGN.md §4): subscribes to the area around the
-// viewport over Socket.IO, takes the snapshot in the acknowledgement, then the
-// coalesced `lots:update` and `lots:remove` pushes. After a reconnect it
+// viewport over Socket.IO (with `fields: "live"`, so a live change brings only
+// the fields that move), takes the snapshot in the acknowledgement, then the
+// coalesced `lots:live`, `lots:update` and `lots:remove` pushes. After a reconnect it
 // subscribes again for a fresh snapshot. It subscribes anew only when the
 // view leaves the area it holds (or shrinks well inside it), so small pans
 // cost nothing.
 import type L from 'leaflet';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
+import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
 import { bboxContains, type BBox } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 
@@ -14,6 +15,8 @@ export interface LiveHandlers {
   /** The lots of the (new) area. `fresh`: the first after a (re)connect, which replaces everything held. */
   snapshot(lots: LotView[], fresh: boolean): void;
   update(lots: LotView[]): void;
+  /** Live fields of lots already held. */
+  live(lots: LotLive[]): void;
   remove(ids: string[]): void;
   connection(connected: boolean): void;
 }
@@ -67,6 +70,7 @@ export class LiveLots {
     });
     socket.on('connect_error', () => handlers.connection(false));
     socket.on('lots:update', (lots) => handlers.update(lots));
+    socket.on('lots:live', (lots) => handlers.live(lots));
     socket.on('lots:remove', (ids) => handlers.remove(ids));
     this.map.on('moveend', () => {
       clearTimeout(this.resubscribeTimer);
@@ -88,7 +92,7 @@ export class LiveLots {
     if (!this.socket.connected) return;
     const bbox = bboxOf(this.map.getBounds().pad(PAD));
     const attempt = ++this.attempt;
-    this.socket.emit('subscribe', { bbox: [...bbox] as [number, number, number, number] }, (answer: SubscribeAck) => {
+    this.socket.emit('subscribe', { bbox: [...bbox] as [number, number, number, number], fields: 'live' }, (answer: SubscribeAck) => {
       if (attempt !== this.attempt) return;
       if ('error' in answer) {
         console.warn('subscribe failed:', answer.error.message);

@@ -206,6 +206,15 @@ const live = new LiveLots(map, {
     }
     schedule();
   },
+  live: (changes) => {
+    for (const change of changes) {
+      // Live fields merge into the lot as last received; a lot not held (yet) waits for its snapshot.
+      const known = pendingUpserts.get(change.id) ?? entries.get(change.id)?.lot;
+      if (!known || pendingRemovals.has(change.id)) continue;
+      pendingUpserts.set(change.id, { ...known, ...change });
+    }
+    schedule();
+  },
   remove: (ids) => {
     for (const id of ids) {
       pendingUpserts.delete(id);
