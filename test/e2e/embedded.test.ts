@@ -91,6 +91,20 @@ describe('end to end: embedded mode', function () {
     assert.equal((await getJson(t.app.httpUrl, '/healthz')).status, 200);
   });
 
+  it('pushes only the live fields of a count to a `fields: "live"` subscription', async () => {
+    const s = await socket();
+    const snapshot = await subscribe(s, { ids: ['anshan-5th-rd'], fields: 'live' });
+    assert.ok('lots' in snapshot && snapshot.lots[0]!.name === '鞍山五路街角停车位', 'the snapshot has whole lots');
+    const live: Record<string, unknown>[] = [];
+    s.on('lots:live', (lots) => live.push(...lots));
+    const whole = collectUpdates(s);
+    await publish(mqtt, 'parking/lots/anshan-5th-rd/count', { occupied: 4 });
+    const pushed = await eventually(() => live.find((l) => l.occupied === 4), 2000, 'lots:live');
+    assert.deepEqual(Object.keys(pushed).sort(), ['availability', 'capacity', 'clamped', 'free', 'id', 'occupied', 'stale', 'updatedAt']);
+    assert.deepEqual([pushed.id, pushed.free], ['anshan-5th-rd', 20]);
+    assert.equal(whole.length, 0, 'no whole lots for a live change');
+  });
+
   it('answers an invalid socket subscription with an error', async () => {
     const s = await socket();
     const answer = await subscribe(s, { bbox: [1, 2, 3] } as never);

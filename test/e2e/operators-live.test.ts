@@ -83,6 +83,20 @@ describe('operators: live effects', function () {
     await api(base, 'PATCH', '/api/lots/live-new', { token, body: { status: 'open' } });
   });
 
+  it('sends a whole lot to a `fields: "live"` map when its metadata changes, only live fields for a count', async () => {
+    const s = await socket();
+    await subscribe(s, { ids: ['live-new'], fields: 'live' });
+    const whole = collectUpdates(s);
+    const live: { id: string; free: number | null }[] = [];
+    s.on('lots:live', (lots) => live.push(...lots));
+    await api(base, 'PATCH', '/api/lots/live-new', { token, body: { nameEn: 'Renamed Car Park' } });
+    const renamed = await eventually(() => whole.flat().find((l) => l.nameEn === 'Renamed Car Park'), 5000, 'the whole lot');
+    assert.equal(renamed.name, '测试停车场');
+    await publish(mqtt, 'parking/lots/live-new/count', { free: 7 });
+    await eventually(() => live.some((l) => l.free === 7), 5000, 'the live fields');
+    assert.ok(!whole.flat().some((l) => l.free === 7), 'a count comes as live fields only');
+  });
+
   it('takes a lot moved out of an area off that map (lots:remove)', async () => {
     const s = await socket();
     await subscribe(s, { bbox: SHIBEI_BBOX });
