@@ -24,6 +24,8 @@ export interface PublisherResult {
   sent: number;
   acked: number;
   startedAt: number;
+  /** When the last message was handed to the broker connection. */
+  sentAt: number;
   finishedAt: number;
   /** With `log`: [lotId, ts] of every event sent. */
   events?: [string, number][];
@@ -58,11 +60,13 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
   let sent = 0;
   let acked = 0;
   const startedAt = Date.now();
+  let sentAt = startedAt;
   const events: [string, number][] = [];
   const send = (lane: Lane, onAck: () => void) => {
     const [lotId, payload, ts] = message(lane);
     if (job.log) events.push([lotId, ts]);
     sent++;
+    sentAt = ts;
     lane.client.publish(`${job.baseTopic}/lots/${lotId}/count`, payload, { qos: 1 }, (err) => {
       if (!err) acked++;
       onAck();
@@ -110,7 +114,7 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
   }
   const finishedAt = Date.now();
   await Promise.all(lanes.map((l) => l.client.endAsync()));
-  return { sent, acked, startedAt, finishedAt, ...(job.log ? { events } : {}) };
+  return { sent, acked, startedAt, sentAt, finishedAt, ...(job.log ? { events } : {}) };
 }
 
 // As a child process: the job comes in argv, the result goes back over IPC.
