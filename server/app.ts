@@ -10,6 +10,7 @@ import { OperatorRepository } from './auth/operators.ts';
 import { GatewayAdmin } from './catalog/gateway-admin.ts';
 import { LotAdmin } from './catalog/lot-admin.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { CatalogSync } from './cluster/catalog-sync.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
 import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
 import { redactUrl, type Config } from './config.ts';
@@ -58,6 +59,8 @@ export class Kongwei {
   readonly gatewayAuth: GatewayAuth | undefined;
   readonly availability: AvailabilityOutput;
   readonly staleWatch: StaleWatch;
+  /** With Redis, several instances may share the database: lot writes reach every instance's catalog. */
+  readonly catalogSync: CatalogSync | undefined;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
   /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
@@ -136,6 +139,9 @@ export class Kongwei {
       onApplied: (lotIds) => this.availability.schedule(lotIds),
       ...clock,
     });
+    this.catalogSync = config.REDIS_URL
+      ? new CatalogSync({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, catalog: this.catalog, log })
+      : undefined;
     this.staleWatch = new StaleWatch({
       catalog: this.catalog,
       store: this.store,
@@ -170,6 +176,7 @@ export class Kongwei {
     }
     try {
       await this.store.start();
+      await this.catalogSync?.start();
     } catch (err) {
       throw new Error(`could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
     }
@@ -258,6 +265,7 @@ export class Kongwei {
     await this.realtime?.stop();
     this.httpServer.closeAllConnections();
     await closing;
+    await this.catalogSync?.stop();
     await this.store.stop();
     await this.db.destroy();
     if (this.started) this.log.info('Kongwei stopped');

@@ -3,6 +3,7 @@
 // source of truth; the cache is loaded at start and then changed only through
 // apply(), which also tells the rest of the service (realtime, gateway auth).
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import type { LotMeta } from '../domain/lot.ts';
 import { LotRepository } from './repository.ts';
@@ -13,8 +14,18 @@ export type CatalogChange =
   | { kind: 'changed'; lot: LotMeta; previous: LotMeta }
   | { kind: 'removed'; lot: LotMeta };
 
+/** Where a change was made: here (a write through this instance), or on another instance sharing the database. */
+export type ChangeOrigin = 'local' | 'peer';
+
 export interface CatalogEvents {
-  change: [change: CatalogChange];
+  change: [change: CatalogChange, origin: ChangeOrigin];
+}
+
+/** The change that turns `cached` into `fresh`, or undefined when they are the same. */
+function diff(cached: LotMeta | undefined, fresh: LotMeta | undefined): CatalogChange | undefined {
+  if (!cached) return fresh ? { kind: 'added', lot: fresh } : undefined;
+  if (!fresh) return { kind: 'removed', lot: cached };
+  return isDeepStrictEqual(cached, fresh) ? undefined : { kind: 'changed', lot: fresh, previous: cached };
 }
 
 export class Catalog extends EventEmitter<CatalogEvents> {
@@ -48,10 +59,33 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    * With several instances on one database (DESIGN.md §2), this is the call
    * to fan out to every instance (e.g. over Redis pub/sub).
    */
-  apply(change: CatalogChange): void {
+  apply(change: CatalogChange, origin: ChangeOrigin = 'local'): void {
     if (change.kind === 'removed') this.lots.delete(change.lot.id);
     else this.lots.set(change.lot.id, change.lot);
-    this.emit('change', change);
+    this.emit('change', change, origin);
+  }
+
+  /**
+   * Another instance changed this lot in SQL: reads it again and applies the
+   * difference to the cache, as if the write had been made here.
+   */
+  async syncLot(id: string): Promise<void> {
+    const fresh = await this.repository.get(id);
+    const change = diff(this.lots.get(id), fresh);
+    if (change) this.apply(change, 'peer');
+  }
+
+  /** Reads every lot again and applies each difference (after missing peers' news). */
+  async resync(): Promise<number> {
+    const fresh = new Map((await this.repository.list()).map((lot) => [lot.id, lot]));
+    const changes: CatalogChange[] = [];
+    for (const [id, lot] of fresh) {
+      const change = diff(this.lots.get(id), lot);
+      if (change) changes.push(change);
+    }
+    for (const [id, lot] of this.lots) if (!fresh.has(id)) changes.push({ kind: 'removed', lot });
+    for (const change of changes) this.apply(change, 'peer');
+    return changes.length;
   }
 
   get(id: string): LotMeta | undefined {

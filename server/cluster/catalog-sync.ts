@@ -1,0 +1,90 @@
+// Several instances on one database (DESIGN.md §2): a lot written through one
+// instance must reach every instance's catalog cache — the ingest stage checks
+// events against it, searches scan it, sockets are told from it. Each local
+// write is announced on a Redis channel; the others read that lot again from
+// SQL (the source of truth) and apply the difference, which pushes it to
+// their own sockets. After a lost connection an instance re-reads the whole
+// catalog, so a missed announcement costs a moment, not a wrong map.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Catalog, CatalogChange, ChangeOrigin } from '../catalog/catalog.ts';
+import type { Logger } from '../log.ts';
+
+interface Announcement {
+  origin: string;
+  id: string;
+}
+
+export interface CatalogSyncOptions {
+  url: string;
+  keyPrefix: string;
+  catalog: Catalog;
+  log: Logger;
+}
+
+export class CatalogSync {
+  readonly instanceId = randomUUID();
+  private publisher: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private readonly channel: string;
+  private readonly onChange = (change: CatalogChange, origin: ChangeOrigin) => {
+    if (origin === 'local') this.announce(change.lot.id);
+  };
+
+  constructor(private readonly options: CatalogSyncOptions) {
+    this.channel = `${options.keyPrefix}catalog`;
+  }
+
+  async start(): Promise<void> {
+    const { log, catalog } = this.options;
+    const common = { lazyConnect: true, retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000) };
+    this.publisher = new Redis(this.options.url, { ...common, maxRetriesPerRequest: 3 });
+    this.publisher.on('error', () => {});
+    const subscriber = new Redis(this.options.url, { ...common, maxRetriesPerRequest: null });
+    subscriber.on('error', () => {});
+    let readyBefore = false;
+    subscriber.on('ready', () => {
+      if (readyBefore) {
+        catalog.resync().then(
+          (n) => n > 0 && log.info({ changes: n }, 'catalog re-read after a lost connection to Redis'),
+          (err: Error) => log.error({ err: err.message }, 'could not re-read the catalog'),
+        );
+      }
+      readyBefore = true;
+    });
+    subscriber.on('message', (_channel: string, message: string) => this.onAnnouncement(message));
+    this.subscriber = subscriber;
+    await Promise.all([this.publisher.connect(), subscriber.connect()]);
+    await subscriber.subscribe(this.channel);
+    catalog.on('change', this.onChange);
+    // Lots written between loading the catalog and subscribing were announced to no one here.
+    await catalog.resync();
+  }
+
+  async stop(): Promise<void> {
+    this.options.catalog.off('change', this.onChange);
+    await Promise.allSettled([this.subscriber?.quit(), this.publisher?.quit()]);
+    this.subscriber?.disconnect();
+    this.publisher?.disconnect();
+  }
+
+  private announce(id: string): void {
+    const message: Announcement = { origin: this.instanceId, id };
+    this.publisher?.publish(this.channel, JSON.stringify(message)).catch((err: Error) =>
+      this.options.log.error({ err: err.message, lot: id }, 'could not announce a catalog change to the other instances'),
+    );
+  }
+
+  private onAnnouncement(message: string): void {
+    let announcement: Announcement;
+    try {
+      announcement = JSON.parse(message) as Announcement;
+    } catch {
+      return;
+    }
+    if (announcement.origin === this.instanceId || typeof announcement.id !== 'string') return;
+    this.options.catalog.syncLot(announcement.id).catch((err: Error) =>
+      this.options.log.error({ err: err.message, lot: announcement.id }, 'could not read a lot another instance changed'),
+    );
+  }
+}
