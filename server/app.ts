@@ -28,6 +28,7 @@ import { StaleWatch } from './live/stale-watch.ts';
 import type { DependencyHealth, LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { LiveMirror } from './query/live-mirror.ts';
 import { LotViews } from './query/lot-views.ts';
 import { OpeningHoursWatch } from './realtime/opening-hours-watch.ts';
 import { Realtime } from './realtime/realtime.ts';
@@ -61,6 +62,7 @@ export class Kongwei {
   readonly staleWatch: StaleWatch;
   /** With Redis, several instances may share the database: lot writes reach every instance's catalog. */
   readonly catalogSync: CatalogSync | undefined;
+  private readonly mirror: LiveMirror | undefined;
   private readonly httpServer: HttpServer;
   private realtime: Realtime | undefined;
   /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
@@ -115,7 +117,16 @@ export class Kongwei {
         });
     this.metrics.trackGatewaysOnline(() => this.store.gatewaysOnline());
     const clock = options.clock ? { clock: options.clock } : {};
-    this.views = new LotViews({ catalog: this.catalog, store: this.store, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    // With Redis, searches and snapshots read a mirror of the feed in memory, not Redis (query/live-mirror.ts).
+    this.mirror = this.store.kind === 'redis' ? new LiveMirror({ store: this.store, catalog: this.catalog, log }) : undefined;
+    this.views = new LotViews({
+      catalog: this.catalog,
+      store: this.store,
+      ...(this.mirror ? { bulk: this.mirror } : {}),
+      staleAfterS: config.STALE_AFTER_S,
+      timeZone: config.TIME_ZONE,
+      ...clock,
+    });
     const publish = this.mqtt.publish.bind(this.mqtt);
     this.availability = new AvailabilityOutput({
       baseTopic: config.MQTT_BASE_TOPIC,
@@ -177,6 +188,7 @@ export class Kongwei {
     try {
       await this.store.start();
       await this.catalogSync?.start();
+      await this.mirror?.start();
     } catch (err) {
       throw new Error(`could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
     }
@@ -265,6 +277,7 @@ export class Kongwei {
     await this.realtime?.stop();
     this.httpServer.closeAllConnections();
     await closing;
+    this.mirror?.stop();
     await this.catalogSync?.stop();
     await this.store.stop();
     await this.db.destroy();

@@ -7,10 +7,16 @@ import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
 import { isOpenAt } from '../domain/opening-hours.ts';
 import { matchesMeta, type LotSearch } from '../domain/search.ts';
 import type { LiveStore } from '../live/store.ts';
+import type { LiveReader } from './live-mirror.ts';
 
 export interface LotViewsOptions {
   catalog: Catalog;
   store: LiveStore;
+  /**
+   * Where searches and socket snapshots read many lots' live state at once:
+   * an in-memory mirror of the store's feed (with Redis), or the store itself.
+   */
+  bulk?: LiveReader;
   staleAfterS: number;
   /** Time zone of the lots' opening hours; unset: the process's. */
   timeZone?: string;
@@ -36,8 +42,22 @@ export class LotViews {
     return this.view(meta, live.get(id) ?? null);
   }
 
+  /** The lots as the live store has them now (for answers and retained messages). */
   async viewsOf(metas: readonly LotMeta[]): Promise<LotView[]> {
-    const live = await this.options.store.getMany(metas.map((m) => m.id));
+    return this.viewsFrom(this.options.store, metas);
+  }
+
+  /** The lots for a socket snapshot: from the mirror of the feed that the pushes after it follow. */
+  async snapshot(metas: readonly LotMeta[]): Promise<LotView[]> {
+    return this.viewsFrom(this.bulk, metas);
+  }
+
+  private get bulk(): LiveReader {
+    return this.options.bulk ?? this.options.store;
+  }
+
+  private async viewsFrom(reader: LiveReader, metas: readonly LotMeta[]): Promise<LotView[]> {
+    const live = await reader.getMany(metas.map((m) => m.id));
     return metas.map((meta) => this.view(meta, live.get(meta.id) ?? null));
   }
 
@@ -60,7 +80,7 @@ export class LotViews {
     // Without a free-space filter, the limit applies before the live lookup.
     if (minFree === undefined) candidates = candidates.slice(0, limit);
 
-    const live = await this.options.store.getMany(candidates.map((c) => c.meta.id));
+    const live = await this.bulk.getMany(candidates.map((c) => c.meta.id));
     const views: LotView[] = [];
     for (const { meta, distance } of candidates) {
       const view = this.view(meta, live.get(meta.id) ?? null);

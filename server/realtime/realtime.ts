@@ -130,7 +130,7 @@ export class Realtime {
       try {
         const room = this.join(socket, subscription);
         const lots = [...this.options.catalog.all()].filter(this.subscriptions.get(room)!.matches);
-        ack({ lots: await this.options.views.viewsOf(lots) });
+        ack({ lots: await this.options.views.snapshot(lots) });
       } catch (err) {
         log.error({ err }, 'subscribe failed');
         ack({ error: { code: 'unavailable', message: 'live data is unavailable, try again' } });
