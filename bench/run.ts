@@ -13,6 +13,7 @@
 // backlog growing in the broker while the publisher steals CPU from the consumer.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     'redis-url': { type: 'string' },
     quick: { type: 'boolean', default: false },
     'ingest-connections': { type: 'string', default: '4' },
+    'push-interval': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     phases: { type: 'string', default: '1,2,3,4,5' },
     help: { type: 'boolean', default: false },
@@ -40,6 +42,7 @@ if (args.help) {
   console.log(`Usage: npm run bench -- [options]
   --quick                    shorter trials and fewer clients: a smoke run in about a minute
   --ingest-connections <n>   MQTT_INGEST_CONNECTIONS of the service (default 4)
+  --push-interval <ms>       PUSH_INTERVAL_MS of the service (default: the service's default)
   --mqtt-url <url>           use this broker instead of a private, tuned Mosquitto
   --redis-url <url>          use this Redis instead of a private redis-server
   --cpu-prof                 write CPU profiles of the service and the socket clients to bench-results/
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
       MQTT_BASE_TOPIC: BASE,
       MQTT_CLIENT_ID: `kongwei-bench-${process.pid}`,
       MQTT_INGEST_CONNECTIONS: args['ingest-connections'] ?? '4',
+      ...(args['push-interval'] ? { PUSH_INTERVAL_MS: args['push-interval'] } : {}),
     };
     if (want(2) || want(3) || want(4)) {
       const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-data-'));
@@ -326,15 +330,27 @@ async function main(): Promise<void> {
       const [minLon, minLat, maxLon, maxLat] = CITY_BBOX;
       const query = () =>
         `/api/lots?near=${(minLat + random() * (maxLat - minLat)).toFixed(5)},${(minLon + random() * (maxLon - minLon)).toFixed(5)}&radius=1000`;
-      for (let i = 0; i < 200; i++) await (await fetch(service.httpUrl + query())).arrayBuffer(); // warm-up
+      // A plain keep-alive HTTP client, as light as a client gets, so the figure is the service's.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (path: string) =>
+        new Promise<string>((resolve, reject) => {
+          http.get(service.httpUrl + path, { agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}`))));
+          }).on('error', reject);
+        });
+      for (let i = 0; i < 200; i++) await get(query()); // warm-up
       const timings: number[] = [];
       let found = 0;
       for (let i = 0; i < SEARCH_REQUESTS; i++) {
         const t0 = performance.now();
-        const body = (await (await fetch(service.httpUrl + query())).json()) as { lots: unknown[] };
+        const body = JSON.parse(await get(query())) as { lots: unknown[] };
         timings.push(performance.now() - t0);
         found += body.lots.length;
       }
+      agent.destroy();
       timings.sort((a, b) => a - b);
       results.search = { lots: SEARCH_LOTS, requests: SEARCH_REQUESTS, radiusM: 1000, meanResults: found / SEARCH_REQUESTS, p50: pct(timings, 50), p99: pct(timings, 99) };
       progress(`      p50 ${pct(timings, 50).toFixed(2)} ms, p99 ${pct(timings, 99).toFixed(2)} ms (${(found / SEARCH_REQUESTS).toFixed(1)} lots per answer)`);

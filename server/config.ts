@@ -55,7 +55,7 @@ export const configSchema = z.object({
   MQTT_PASSWORD: z.string().optional(),
   STALE_AFTER_S: z.coerce.number().int().positive().default(900),
   /** The shortest time between two pushes to a subscription (changes in between are coalesced). */
-  PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(50),
+  PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Gateway authentication on the embedded broker: username = gateway id, password = its secret. */
   MQTT_AUTH: flag.default(false),
