@@ -302,15 +302,20 @@ async function main(): Promise<void> {
         progress(`      p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms over ${latency.samples} event×client samples (${latency.undelivered} undelivered)`);
       }
 
-      // 4. Memory per socket client.
+      // 4. Memory per socket client, in a fresh service: what the earlier phases
+      // left for the garbage collector would otherwise blur the difference.
       if (want(4)) {
         progress(`[4/5] memory per socket client: ${MEMORY_CLIENTS} clients`);
-        await sleep(2000);
-        const rssBefore = service.rss();
-        const idle = await sockets({ url: service.httpUrl, clients: MEMORY_CLIENTS, bbox: [...DISTRICT_BBOX] }, 2);
+        await service.stop();
+        const fresh = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' });
+        cleanups.push(() => fresh.stop());
         await sleep(3000);
-        const rssAfter = service.rss();
+        const rssBefore = fresh.rss();
+        const idle = await sockets({ url: fresh.httpUrl, clients: MEMORY_CLIENTS, bbox: [...DISTRICT_BBOX] }, 2);
+        await sleep(5000);
+        const rssAfter = fresh.rss();
         await idle.close();
+        await fresh.stop();
         const perClient = (rssAfter - rssBefore) / idle.connected;
         results.memory = { clients: idle.connected, rssBeforeMB: rssBefore / 2 ** 20, rssAfterMB: rssAfter / 2 ** 20, bytesPerClient: perClient };
         progress(`      ${(perClient / 1024).toFixed(1)} KB per client (${idle.connected} connected)`);
