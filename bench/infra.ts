@@ -1,35 +1,16 @@
-// Infrastructure for the benchmark: a private Mosquitto and Redis (so the
-// run neither disturbs nor is disturbed by other users of the machine's
-// services), the service as a child process, free ports.
+// Infrastructure for the benchmark: a private Mosquitto and Redis (the test
+// helpers' own, so the run neither disturbs nor is disturbed by other users
+// of the machine's services) and the service as a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { freePort, PrivateMosquitto, PrivateRedis } from '../test/helpers/private-services.ts';
+import { tcpAnswers } from '../test/helpers/services.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('error', () => resolve(false));
-      socket.connect(port, host, () => {
-        socket.destroy();
-        resolve(true);
-      });
-    });
-    if (ok) return;
+  while (!(await tcpAnswers(`tcp://${host}:${port}`, port))) {
     if (Date.now() > deadline) throw new Error(`nothing answered on ${host}:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -38,6 +19,20 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
 export interface Managed {
   url: string;
   stop(): Promise<void>;
+}
+
+/** A private Mosquitto with no queue or in-flight limits, and no persistence: nothing but the broker's own work is measured. */
+export async function startMosquitto(): Promise<Managed> {
+  const broker = new PrivateMosquitto({ durable: false });
+  await broker.start();
+  return { url: broker.url, stop: () => broker.remove() };
+}
+
+/** A private Redis in memory only. */
+export async function startRedis(): Promise<Managed> {
+  const redis = new PrivateRedis({ durable: false });
+  await redis.start();
+  return { url: redis.url, stop: () => redis.remove() };
 }
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
@@ -50,58 +45,6 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', time
     });
     child.kill(signal);
   });
-}
-
-/**
- * A private Mosquitto tuned as the README asks of production brokers: no
- * queue limit (the default 1000 drops QoS 1 messages for a consumer that falls
- * behind) and no in-flight limit towards subscribers.
- */
-export async function startMosquitto(): Promise<Managed> {
-  const dir = mkdtempSync(join(tmpdir(), 'kongwei-bench-mosquitto-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'max_queued_messages 0',
-      'max_inflight_messages 0',
-      'max_keepalive 600',
-      'log_type error',
-      'log_dest stderr',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.once('error', (err) => console.error(`bench: could not run mosquitto: ${err.message} (install it, or pass --mqtt-url)`));
-  await waitForPort(port);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export async function startRedis(): Promise<Managed> {
-  const dir = mkdtempSync(join(tmpdir(), 'kongwei-bench-redis-'));
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.once('error', (err) => console.error(`bench: could not run redis-server: ${err.message} (install it, or pass --redis-url)`));
-  await waitForPort(port);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface ServiceProcess {

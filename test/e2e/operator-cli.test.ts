@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { api, newLot } from '../helpers/api.ts';
 import { connectMqtt, eventually, publish, startApp, type TestApp } from '../helpers/app.ts';
-import { createTestDatabase, requireService } from '../helpers/services.ts';
+import { freePort } from '../helpers/private-services.ts';
+import { createTestDatabase, requireService, tcpAnswers } from '../helpers/services.ts';
 
 const run = promisify(execFile);
 const MOSQUITTO = process.env.MOSQUITTO_PATH ?? '/usr/sbin/mosquitto';
@@ -65,23 +65,7 @@ for (const engine of engines) {
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const answers = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = new Socket();
-    socket.once('error', () => resolve(false));
-    socket.connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-  });
+const answers = (port: number) => tcpAnswers(`tcp://127.0.0.1:${port}`, port);
 
 describe('Mosquitto password_file and acl_file from npm run gateways', function () {
   this.timeout(90_000);

@@ -1,7 +1,7 @@
-// Private Redis and Mosquitto instances for the failure tests: each on a free
-// port, with its data in a temporary directory, started, killed and
-// restarted by the test alone (the machine's shared services are never
-// touched), and removed afterwards.
+// Private Redis and Mosquitto instances for the failure tests and the
+// benchmark: each on a free port, with its data in a temporary directory,
+// started, killed and restarted by its owner alone (the machine's shared
+// services are never touched), and removed afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -70,9 +70,12 @@ abstract class PrivateServer {
   }
 }
 
-/** Redis with an append-only file synced on every write: a crash loses no acknowledged commit. */
+/**
+ * Redis with an append-only file synced on every write (a crash loses no
+ * acknowledged commit), or, with `durable: false`, in memory only (the benchmark).
+ */
 export class PrivateRedis extends PrivateServer {
-  constructor() {
+  constructor(private readonly options: { durable?: boolean } = {}) {
     super('redis');
   }
 
@@ -82,15 +85,20 @@ export class PrivateRedis extends PrivateServer {
 
   protected command(): [string, string[]] {
     return ['redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '',
+      ...((this.options.durable ?? true) ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir', this.dir, '--daemonize', 'no',
     ]];
   }
 }
 
-/** Mosquitto with persistence and no limit on queued messages (the settings the README asks for). */
+/**
+ * Mosquitto with no limit on queued messages (the setting the README asks for)
+ * and persistence, or, with `durable: false`, without persistence and
+ * without a limit on messages in flight (the benchmark).
+ */
 export class PrivateMosquitto extends PrivateServer {
-  constructor() {
+  constructor(private readonly options: { durable?: boolean } = {}) {
     super('mosquitto');
   }
 
@@ -103,8 +111,7 @@ export class PrivateMosquitto extends PrivateServer {
     writeFileSync(config, [
       `listener ${this.port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${this.dir}/`,
+      ...((this.options.durable ?? true) ? ['persistence true', `persistence_location ${this.dir}/`] : ['persistence false', 'max_inflight_messages 0']),
       'max_queued_messages 0',
       // Tests run as root in CI containers; keep the user so the data directory stays writable.
       ...(process.getuid?.() === 0 ? ['user root'] : []),
