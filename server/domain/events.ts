@@ -17,6 +17,8 @@ export const rejectionReasons = [
   'future_timestamp',
   'unknown_lot',
   'reserved_topic',
+  /** The live store refused the event (a script error on this input): logged as an error, acknowledged. */
+  'store_refused',
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
@@ -112,9 +114,16 @@ export function parseTopic(baseTopic: string, topic: string): ParsedTopic | Reje
   return { kind: lotKind!, lotId };
 }
 
+/**
+ * The earliest ts accepted: a sensor reporting an older time has no clock
+ * set (1970), and every store keeps times as non-negative numbers.
+ */
+export const MIN_TS = Date.parse('2000-01-01T00:00:00Z');
+const NO_CLOCK = `must not be before 2000-01-01 (is the sensor's clock set?)`;
+
 const timestampSchema = z.union([
-  z.number().int().nonnegative().max(8.64e15),
-  z.iso.datetime({ offset: true }),
+  z.number().int().min(MIN_TS, NO_CLOCK).max(8.64e15),
+  z.iso.datetime({ offset: true }).refine((iso) => Date.parse(iso) >= MIN_TS, NO_CLOCK),
 ]);
 
 const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

@@ -11,7 +11,7 @@ import {
 } from '../domain/events.ts';
 import type { ApplyOutcome, ApplyResult } from '../domain/live.ts';
 import type { LotMeta } from '../domain/lot.ts';
-import type { LiveStore } from '../live/store.ts';
+import { LiveStoreRefusal, type LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -101,7 +101,14 @@ export class Ingest {
     if (isRejection(prepared)) return this.reject(topic, prepared, payload, publisher);
 
     if (publisher !== undefined) await this.learn(publisher, lot.id);
-    const result = await this.withRetry(prepared.apply);
+    let result: ApplyResult;
+    try {
+      result = await this.withRetry(prepared.apply);
+    } catch (err) {
+      if (!(err instanceof LiveStoreRefusal)) throw err;
+      this.options.log.error({ err: err.message, topic }, 'the live store refused an event');
+      return this.reject(topic, { reason: 'store_refused', message: err.message }, payload, publisher);
+    }
     const { metrics } = this.options;
     metrics.eventsAccepted.inc({ kind: parsedTopic.kind, outcome: result.outcome });
     if (result.outcome === 'applied') {
@@ -210,6 +217,7 @@ export class Ingest {
       try {
         return await command();
       } catch (err) {
+        if (err instanceof LiveStoreRefusal) throw err; // for good: retrying cannot help
         if (this.stopping) throw new IngestStoppedError();
         this.options.metrics.storeRetries.inc();
         if (attempt === 1 || attempt % 20 === 0) {

@@ -6,7 +6,7 @@ import {
   applyCapacity, applyCount, applyGate, applyHeartbeat, applyLotOffline, applySpace, applyStaleMark, emptyLotRecord,
   type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
 } from '../domain/live.ts';
-import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
+import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
   readonly kind = 'memory' as const;
@@ -23,7 +23,12 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   /** Applies a rule (which changes the record only when it applies); keeps and announces applied changes. */
   private apply(lotId: string, lotCapacity: number, rule: (record: LotRecord) => ApplyResult): ApplyResult {
     const record = this.records.get(lotId) ?? emptyLotRecord(lotCapacity);
-    const result = rule(record);
+    let result: ApplyResult;
+    try {
+      result = rule(record);
+    } catch (err) {
+      throw new LiveStoreRefusal(`the live store refused the event: ${(err as Error).message}`, { cause: err });
+    }
     if (result.outcome === 'applied') {
       this.records.set(lotId, record);
       this.emit('change', [{ id: lotId, ...result.state }]);

@@ -15,7 +15,7 @@ import {
   type ApplyOutcome, type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
   type LiveState, type OccupancySource, type SpaceEvent,
 } from '../domain/live.ts';
-import type { DependencyHealth, LiveStore, LiveStoreEvents } from './store.ts';
+import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 const LIB = lua('lib');
@@ -61,6 +61,17 @@ export function decodeState(values: readonly (string | null | undefined)[]): Req
     source: occupancySources.includes(src as OccupancySource) ? (src as OccupancySource) : null,
     staleMarked: stale === '1',
   };
+}
+
+/**
+ * A Redis error answer that starts with ERR (a script failed on this input)
+ * is a refusal; everything else — no connection, LOADING, BUSY, READONLY,
+ * MASTERDOWN, OOM… — passes on as is, and ingestion waits and retries.
+ */
+function refusalOr(err: unknown): unknown {
+  const error = err as Error;
+  if (error?.name === 'ReplyError' && /^ERR /.test(error.message)) return new LiveStoreRefusal(`Redis refused the event: ${error.message}`, { cause: err });
+  return err;
 }
 
 export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
@@ -153,7 +164,13 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   private async run(script: ScriptName, keys: string[], args: string[]): Promise<ApplyResult> {
     const command = (this.client as unknown as Record<ScriptName, (...a: string[]) => Promise<string[]>>)[script];
-    const [outcome, ...values] = await command.call(this.client, ...keys, ...args);
+    let reply: string[];
+    try {
+      reply = await command.call(this.client, ...keys, ...args);
+    } catch (err) {
+      throw refusalOr(err);
+    }
+    const [outcome, ...values] = reply;
     return { outcome: outcome as ApplyOutcome, state: decodeState(values) };
   }
 

@@ -7,6 +7,18 @@ import type {
   ApplyResult, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
 } from '../domain/live.ts';
 
+/**
+ * The store refused an event for good — a script error on this input, not an
+ * outage: retrying cannot help, so the event is rejected (and acknowledged)
+ * instead of holding ingestion up forever.
+ */
+export class LiveStoreRefusal extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LiveStoreRefusal';
+  }
+}
+
 export interface LiveStoreEvents {
   /** Changes applied by this or (Redis) any other instance. */
   change: [changes: LiveChange[]];

@@ -118,8 +118,8 @@ describe('domain: count payloads', () => {
 
 describe('domain: gate, bay, heartbeat and status payloads', () => {
   it('reads a gate event as a signed delta, count 1 by default', () => {
-    assert.deepEqual(parseGateEvent('a', '{"event":"exit","gate":"north","seq":4,"ts":1000}', NOW), {
-      lotId: 'a', gate: 'north', delta: -1, ts: 1000, sensorTs: true, seq: 4, receivedAt: NOW,
+    assert.deepEqual(parseGateEvent('a', `{"event":"exit","gate":"north","seq":4,"ts":${NOW - 1000}}`, NOW), {
+      lotId: 'a', gate: 'north', delta: -1, ts: NOW - 1000, sensorTs: true, seq: 4, receivedAt: NOW,
     });
     const entry = parseGateEvent('a', '{"event":"entry","count":3,"gate":"s"}', NOW);
     assert.ok(!isRejection(entry));
@@ -149,7 +149,7 @@ describe('domain: gate, bay, heartbeat and status payloads', () => {
 
   it('takes an empty heartbeat (mosquitto_pub -n) at the time of receipt', () => {
     assert.deepEqual(parseHeartbeatEvent('a', '', NOW), { lotId: 'a', ts: NOW, receivedAt: NOW });
-    assert.deepEqual(parseHeartbeatEvent('a', '{"ts":5}', NOW), { lotId: 'a', ts: 5, receivedAt: NOW });
+    assert.deepEqual(parseHeartbeatEvent('a', `{"ts":${NOW - 5}}`, NOW), { lotId: 'a', ts: NOW - 5, receivedAt: NOW });
     assert.equal(rejected(parseHeartbeatEvent('a', '{"ts":"soon"}', NOW)).reason, 'invalid_payload');
   });
 
@@ -158,6 +158,15 @@ describe('domain: gate, bay, heartbeat and status payloads', () => {
     assert.deepEqual(parseStatusEvent('g', 'online', NOW), { gatewayId: 'g', online: true, receivedAt: NOW });
     assert.equal(rejected(parseStatusEvent('g', '{"state":"sleeping"}', NOW)).reason, 'invalid_payload');
     assert.equal(rejected(parseStatusEvent('g', '', NOW)).reason, 'malformed_payload');
+  });
+
+  it('rejects a ts before 2000 (a sensor whose clock is not set) on every kind → invalid_payload', () => {
+    for (const ts of [0, -1000, '1969-12-31T23:59:59Z', '1999-12-31T23:59:59+00:00']) {
+      const count = rejected(parseCountEvent('a', JSON.stringify({ occupied: 1, ts }), NOW));
+      assert.deepEqual([count.reason, /clock/.test(count.message)], ['invalid_payload', true], JSON.stringify(ts));
+      assert.equal(rejected(parseGateEvent('a', JSON.stringify({ event: 'entry', gate: 'n', seq: 1, ts }), NOW)).reason, 'invalid_payload');
+      assert.equal(rejected(parseSpaceEvent('a', 's', JSON.stringify({ occupied: true, ts }), NOW)).reason, 'invalid_payload');
+    }
   });
 
   it('rejects a future ts on every kind → future_timestamp', () => {

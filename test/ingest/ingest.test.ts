@@ -5,6 +5,7 @@ import type { Catalog } from '../../server/catalog/catalog.ts';
 import type { CountEvent, GateEvent } from '../../server/domain/live.ts';
 import { Ingest, IngestStoppedError, type IngestResult } from '../../server/ingest/ingest.ts';
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
+import { LiveStoreRefusal } from '../../server/live/store.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { seededCatalog } from '../helpers/catalog.ts';
@@ -14,9 +15,11 @@ const NOW = Date.parse('2026-11-28T08:00:00Z');
 /** A store that fails while `down` is true, like Redis during an outage. */
 class FlakyStore extends MemoryLiveStore {
   down = false;
+  refuses = false;
   attempts = 0;
   override async applyCount(event: CountEvent, capacity: number) {
     this.attempts++;
+    if (this.refuses) throw new LiveStoreRefusal('ERR user_script:1: attempt to compare number with nil');
     if (this.down) throw new Error('connection is closed');
     return super.applyCount(event, capacity);
   }
@@ -122,6 +125,15 @@ describe('ingest', () => {
       assert.match(metric, new RegExp(`reason="${reason}"} 1`));
     });
   }
+
+  it('rejects an event the live store refuses for good → store_refused, at once, without retrying', async () => {
+    store.refuses = true;
+    const result = await handle('parking/lots/nanfeng-rd/count', '{"occupied":42}');
+    assert.deepEqual([result.status, (result as { reason: string }).reason], ['rejected', 'store_refused']);
+    assert.equal(store.attempts, 1, 'no retries');
+    store.refuses = false;
+    assert.equal((await handle('parking/lots/nanfeng-rd/count', '{"occupied":43}')).status, 'applied', 'the next event goes through');
+  });
 
   it('pauses while the live store is down and commits once it is back (nothing acknowledged early)', async () => {
     store.down = true;

@@ -6,7 +6,7 @@ import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW,
   type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange, type SpaceEvent,
 } from '../../server/domain/live.ts';
-import type { LiveStore } from '../../server/live/store.ts';
+import { LiveStoreRefusal, type LiveStore } from '../../server/live/store.ts';
 import { eventually } from '../helpers/app.ts';
 import { storesUnderTest } from './stores.ts';
 
@@ -267,6 +267,12 @@ for (const target of storesUnderTest) {
     it('sets no capacity for a lot with no live state → null', async () => {
       assert.equal(await store.setCapacity('nothing-yet', 10), null);
       assert.equal((await store.getMany(['nothing-yet'])).size, 0);
+    });
+
+    // Not a number where the rules need one: the Lua script fails on it (Redis answers ERR).
+    if (target.name === 'redis') it('refuses an event its script cannot apply with a LiveStoreRefusal, and stays usable', async () => {
+      await assert.rejects(store.applyGate(gate('odd', { seq: 1, ts: Number.NaN }), 32), LiveStoreRefusal);
+      assert.equal((await store.applyCount(count('odd', { occupied: 3 }), 32)).outcome, 'applied');
     });
 
     it('reports itself healthy', async () => {

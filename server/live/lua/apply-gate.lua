@@ -12,7 +12,7 @@ if seq then
   local counter = nil
   local restart = false
   if s[field] ~= '' then
-    local hi, hi_ts, run_ts = string.match(s[field], '^(%d+)|(%d+)|(%d*)$')
+    local hi, hi_ts, run_ts = string.match(s[field], '^(%d+)|(-?%d+)|(-?%d*)$')
     counter = {hi = hi, hi_ts = hi_ts, run_ts = run_ts}
     local outcome = 'applied'
     if run_ts ~= '' and ts < tonumber(run_ts) then

@@ -4,7 +4,7 @@
 local s = load_lot(KEYS[1], ARGV[2])
 local saved = redis.call('HGET', KEYS[2], ARGV[3])
 local last_occ, last_ts, last_seq = '0', '', ''
-if saved then last_occ, last_ts, last_seq = string.match(saved, '^([01])|(%d+)|(%d*)$') end
+if saved then last_occ, last_ts, last_seq = string.match(saved, '^([01])|(-?%d+)|(%d*)$') end
 local outcome = order_against(last_ts, last_seq, tonumber(ARGV[5]), tonumber(ARGV[6]))
 if outcome ~= 'applied' then return reply(outcome, s) end
 

@@ -139,6 +139,6 @@ end
 
 -- A log member's ts and delta.
 local function member_parts(member)
-  local ts, delta = string.match(member, '|(%d+)|(-?%d+)$')
+  local ts, delta = string.match(member, '|(-?%d+)|(-?%d+)$')
   return ts, tonumber(delta)
 end
