@@ -7,12 +7,12 @@ import { lotIdSchema, type LotView } from './lot.ts';
 export const MAX_SUBSCRIBED_IDS = 1000;
 
 /** The fields a live change can move; `lots:live` carries only these (and the id). */
-export const LIVE_FIELDS = ['capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'clamped'] as const;
+export const LIVE_FIELDS = ['capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped'] as const;
 export type LotLive = Pick<LotView, 'id' | (typeof LIVE_FIELDS)[number]>;
 
 export function liveFieldsOf(lot: LotView): LotLive {
-  const { id, capacity, free, occupied, availability, stale, updatedAt, clamped } = lot;
-  return { id, capacity, free, occupied, availability, stale, updatedAt, clamped };
+  const { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped } = lot;
+  return { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped };
 }
 
 /**

@@ -75,6 +75,12 @@ export interface LotView {
   stale: boolean;
   /** Time of the data (the sensor's ts), ISO 8601; null before any data. */
   updatedAt: string | null;
+  /**
+   * The last sign of life from the lot (an event or a heartbeat, sensor time),
+   * ISO 8601: staleness runs from here, so a lot whose count has not changed
+   * but whose gateway sends heartbeats stays fresh. Null before any data.
+   */
+  heardAt: string | null;
   /** The last count reported was outside 0..capacity and was clamped to it. */
   clamped: boolean;
   /** Only in answers to `near` searches. */
@@ -158,6 +164,7 @@ export function toLotView(
     availability: openNow ? classifyAvailability(meta.status, capacity, free, stale || !hasData) : 'closed',
     stale,
     updatedAt: hasData && live.ts !== null ? new Date(live.ts).toISOString() : null,
+    heardAt: hasData ? new Date(lastHeardAt(live)!).toISOString() : null,
     clamped: hasData ? live.clamped : false,
   };
 }

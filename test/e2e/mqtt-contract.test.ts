@@ -200,9 +200,12 @@ for (const mode of modes) {
       await eventually(async () => (await applied('count')) > counts, 5000, 'the count applied');
       offsetMs += 890_000;
       const heartbeats = await applied('heartbeat');
-      await publish(g, topic('liaocheng-rd', 'heartbeat'), { ts: now() });
+      const beat = now();
+      await publish(g, topic('liaocheng-rd', 'heartbeat'), { ts: beat });
       // Only once the service has the heartbeat may the clock move on, or the lot is rightly stale.
       await eventually(async () => (await applied('heartbeat')) > heartbeats, 5000, 'the heartbeat applied');
+      const heard = await lot('liaocheng-rd');
+      assert.deepEqual([heard.heardAt, heard.updatedAt === heard.heardAt], [new Date(beat).toISOString(), false], 'heardAt is the heartbeat, updatedAt the count');
       offsetMs += 20_000;
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal((await lot('liaocheng-rd')).stale, false, 'the heartbeat 20 s ago keeps it fresh');

@@ -12,7 +12,7 @@ function lot(overrides: Partial<LotView> & Pick<LotView, 'id'>): LotView {
     openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 100, free: 40, occupied: 60, availability: 'available', stale: false,
-    updatedAt: new Date(NOW - 60_000).toISOString(), clamped: false,
+    updatedAt: new Date(NOW - 60_000).toISOString(), heardAt: new Date(NOW - 60_000).toISOString(), clamped: false,
     ...overrides,
   };
 }
@@ -23,6 +23,12 @@ describe('web: what a lot shows', () => {
   it('is fresh until its data’s time plus its threshold (its own, else the service’s)', () => {
     assert.equal(freshUntil(lot({ id: 'a' }), DEFAULT_STALE_S), NOW - 60_000 + 900_000);
     assert.equal(freshUntil(lot({ id: 'a', staleAfterS: 120 }), DEFAULT_STALE_S), NOW - 60_000 + 120_000);
+  });
+
+  it('stays fresh while heartbeats come, however old the count (heardAt, not updatedAt)', () => {
+    const quiet = lot({ id: 'a', updatedAt: new Date(NOW - 20 * 60_000).toISOString(), heardAt: new Date(NOW - 30_000).toISOString() });
+    assert.equal(freshUntil(quiet, DEFAULT_STALE_S), NOW - 30_000 + 900_000);
+    assert.deepEqual(shown(quiet), { availability: 'available', free: 40 });
   });
 
   it('is never fresh with no data, or when the service already called it stale', () => {
@@ -53,6 +59,13 @@ describe('web: what a lot shows', () => {
     }
   });
 
+  it('shows an open lot outside its opening hours as closed, without a count, and leaves it out of cluster sums', () => {
+    const shut = lot({ id: 'shut', status: 'open', openingHours: 'Mo-Su 06:00-07:00', availability: 'closed', free: 42 });
+    assert.deepEqual(shown(shut), { availability: 'closed', free: null });
+    assert.equal(badgeText(shown(shut)), '–');
+    assert.deepEqual(clusterSummary([entry(shut)]), { free: null, availability: 'closed', lots: 1 });
+  });
+
   it('sums a cluster’s free spaces over its open lots with fresh data only', () => {
     const summary = clusterSummary([
       entry(lot({ id: 'a', free: 40 })),
@@ -67,8 +80,9 @@ describe('web: what a lot shows', () => {
   it('colours a cluster by its summed free share: almost full at 10 % or less, full at none', () => {
     assert.equal(clusterSummary([entry(lot({ id: 'a', free: 10, capacity: 100 }))]).availability, 'almost_full');
     assert.equal(clusterSummary([entry(lot({ id: 'a', free: 0 })), entry(lot({ id: 'b', free: 0 }))]).availability, 'full');
-    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', status: 'planned' }))]), { free: null, availability: 'closed', lots: 1 });
-    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', stale: true })), entry(lot({ id: 'b', status: 'planned' }))]),
+    // As the service shows them: a lot that is not open is `closed`.
+    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', status: 'planned', availability: 'closed' }))]), { free: null, availability: 'closed', lots: 1 });
+    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', stale: true })), entry(lot({ id: 'b', status: 'planned', availability: 'closed' }))]),
       { free: null, availability: 'unknown', lots: 2 });
   });
 

@@ -16,20 +16,23 @@ export interface Shown {
 }
 
 /**
- * Until when (epoch ms) a lot's data is fresh: its time plus the lot's stale
- * threshold; -Infinity when it never is (no data, or the server already
- * called it stale).
+ * Until when (epoch ms) a lot's data is fresh: its last sign of life (an
+ * event or a heartbeat) plus the lot's stale threshold; -Infinity when it
+ * never is (no data, or the server already called it stale).
  */
 export function freshUntil(lot: LotView, defaultStaleAfterS: number): number {
-  if (lot.free === null || lot.updatedAt === null || lot.stale) return -Infinity;
-  return Date.parse(lot.updatedAt) + (lot.staleAfterS ?? defaultStaleAfterS) * 1000;
+  const heard = lot.heardAt ?? lot.updatedAt;
+  if (lot.free === null || heard === null || lot.stale) return -Infinity;
+  return Date.parse(heard) + (lot.staleAfterS ?? defaultStaleAfterS) * 1000;
 }
 
 /** What a lot looks like at `nowMs`, given when its data stops being fresh (freshUntil). */
 export function shownState(lot: LotView, nowMs: number, freshUntilMs: number): Shown {
   const live = nowMs <= freshUntilMs;
-  const availability: Availability = lot.status !== 'open' ? 'closed' : live ? lot.availability : 'unknown';
-  return { availability, free: live && lot.status === 'open' ? lot.free : null };
+  // Closed — not open, or outside its opening hours — whatever the count says.
+  const closed = lot.availability === 'closed';
+  const availability: Availability = closed ? 'closed' : live ? lot.availability : 'unknown';
+  return { availability, free: live && !closed ? lot.free : null };
 }
 
 /** Whether a driver can park there now: open, fresh data, at least one free space. */
@@ -54,7 +57,7 @@ export function clusterSummary(members: Iterable<{ lot: LotView; shown: Shown }>
   let allClosed = true;
   for (const { lot, shown } of members) {
     lots++;
-    if (lot.status === 'open') allClosed = false;
+    if (lot.availability !== 'closed') allClosed = false;
     if (shown.free === null) continue;
     live++;
     free += shown.free;

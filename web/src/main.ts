@@ -129,8 +129,12 @@ function flush(): void {
       // restarted). Answering a re-subscribe on the same connection, it brings
       // nothing new for lots already held (their changes came as pushes, and a
       // push may even have overtaken it), so only new lots are taken from it.
-      const held = pendingUpserts.get(lot.id) ?? entries.get(lot.id)?.lot;
-      if (!fresh && held && updatedMs(lot) <= updatedMs(held)) continue;
+      // After a reconnect, what is pending came after the snapshot (older pending
+      // changes were dropped when it arrived): newer than the snapshot, it stays.
+      const pending = pendingUpserts.get(lot.id);
+      if (fresh && pending) continue;
+      const held = pending ?? entries.get(lot.id)?.lot;
+      if (!fresh && held && heardMs(lot) <= heardMs(held)) continue;
       pendingUpserts.set(lot.id, lot);
     }
   }
@@ -164,7 +168,11 @@ function flush(): void {
   }
 }
 
-const updatedMs = (lot: LotView) => (lot.updatedAt === null ? -Infinity : Date.parse(lot.updatedAt));
+/** When the lot was last heard from (its newest event or heartbeat): which of two versions is newer. */
+const heardMs = (lot: LotView) => {
+  const heard = lot.heardAt ?? lot.updatedAt;
+  return heard === null ? -Infinity : Date.parse(heard);
+};
 
 // ---- the clock: ages tick and lots turn grey when their data gets old, with no traffic at all
 function tickAges(root: ParentNode = document): void {
@@ -196,6 +204,8 @@ setInterval(() => {
 const banner = byId('connection-banner');
 const live = new LiveLots(map, {
   snapshot: (lots, fresh) => {
+    // A snapshot after a reconnect stands for everything received before it.
+    if (fresh) pendingUpserts.clear();
     pendingSnapshot = { lots, fresh };
     schedule();
   },
