@@ -153,6 +153,14 @@ export class Kongwei {
     this.catalogSync = config.REDIS_URL
       ? new CatalogSync({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, catalog: this.catalog, log })
       : undefined;
+    // The retained availability follows operators' writes too: the instance that made the write
+    // publishes it (or clears it, for a deleted lot).
+    this.catalog.on('change', (change, origin) => {
+      if (change.kind === 'removed') this.staleWatch.forget(change.lot.id);
+      if (origin !== 'local') return;
+      if (change.kind === 'removed') this.availability.remove(change.lot.id);
+      else this.availability.schedule([change.lot.id]);
+    });
     this.staleWatch = new StaleWatch({
       catalog: this.catalog,
       store: this.store,
@@ -233,7 +241,10 @@ export class Kongwei {
     this.openingHoursWatch = new OpeningHoursWatch({
       catalog: this.catalog,
       timeZone: config.TIME_ZONE,
-      onFlip: (ids) => void realtime.refresh(ids),
+      onFlip: (ids) => {
+        void realtime.refresh(ids);
+        this.availability.schedule(ids);
+      },
       ...(this.clock ? { clock: this.clock } : {}),
     });
     this.openingHoursWatch.start();

@@ -49,6 +49,16 @@ export class AvailabilityOutput {
     for (const id of lotIds) this.pending.add(id);
   }
 
+  /** A deleted lot: its retained message is cleared (an empty retained payload), so signs stop showing it. */
+  remove(lotId: string): void {
+    this.pending.delete(lotId);
+    this.published.delete(lotId);
+    const { baseTopic, log } = this.options;
+    this.options.publish(availabilityTopic(baseTopic, lotId), '', { qos: 1, retain: true }).catch((err: Error) =>
+      log.warn({ err: err.message, lot: lotId }, 'could not clear the retained availability of a deleted lot'),
+    );
+  }
+
   /** Publishes the scheduled lots' availability; resolves when the broker has them. */
   flush(): Promise<void> {
     if (this.flushing || this.pending.size === 0) return this.flushing ?? Promise.resolve();

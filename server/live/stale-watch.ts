@@ -59,6 +59,11 @@ export class StaleWatch {
     this.options.store.off('resync', this.onResync);
   }
 
+  /** A lot deleted from the catalog. */
+  forget(id: string): void {
+    this.heard.delete(id);
+  }
+
   private note(id: string, state: LiveState): void {
     this.heard.set(id, { at: lastHeardAt(state), marked: state.staleMarked ?? false });
   }

@@ -106,6 +106,35 @@ describe('operators: live effects', function () {
     await api(base, 'PATCH', '/api/lots/live-new', { token, body: { lat: 36.095, lon: 120.365 } });
   });
 
+  it('republishes the retained availability when an operator closes a lot, and clears it when the lot is deleted', async () => {
+    await api(base, 'POST', '/api/lots', { token, body: newLot({ id: 'sign-lot' }) });
+    await publish(mqtt, 'parking/lots/sign-lot/count', { free: 9 });
+    const sign = await connectMqtt(t.app.mqtt.url);
+    try {
+      const seen: { payload: string; retain: boolean }[] = [];
+      sign.on('message', (_topic, payload, packet) => seen.push({ payload: payload.toString(), retain: packet.retain }));
+      await sign.subscribeAsync('parking/lots/sign-lot/availability', { qos: 1 });
+      await eventually(() => seen.some((m) => m.payload.includes('"free":9')), 5000, 'the first availability');
+      await api(base, 'PATCH', '/api/lots/sign-lot', { token, body: { status: 'closed' } });
+      await eventually(() => seen.some((m) => m.payload && JSON.parse(m.payload).availability === 'closed'), 5000, 'closed on the sign');
+      assert.equal((await api(base, 'DELETE', '/api/lots/sign-lot', { token })).status, 204);
+      await eventually(() => seen.some((m) => m.payload === ''), 5000, 'the retained message cleared');
+    } finally {
+      await sign.endAsync();
+    }
+    // A sign that subscribes now gets nothing retained for the deleted lot.
+    const late = await connectMqtt(t.app.mqtt.url);
+    try {
+      const retained: string[] = [];
+      late.on('message', (_topic, payload) => retained.push(payload.toString()));
+      await late.subscribeAsync('parking/lots/sign-lot/availability', { qos: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(retained, []);
+    } finally {
+      await late.endAsync();
+    }
+  });
+
   it('takes a deleted lot off every map that shows it (lots:remove), and forgets its live state', async () => {
     const [byArea, byId, elsewhere] = [await socket(), await socket(), await socket()];
     await subscribe(byArea, { bbox: SHIBEI_BBOX });
