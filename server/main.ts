@@ -1,5 +1,6 @@
 // Entry point: read the configuration, start the service, stop it cleanly on
 // SIGTERM/SIGINT. Everything else is in the composition root (app.ts).
+import { pathToFileURL } from 'node:url';
 import { Kongwei } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -52,6 +53,8 @@ export async function run(env = process.env): Promise<Kongwei> {
   return app;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run when started as a program (not imported). The URL is compared as a URL:
+// a path with spaces or Chinese characters is percent-encoded in it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await run();
 }
