@@ -81,7 +81,8 @@ export class GatewaySimulator {
     this.random = options.random ?? Math.random;
     this.mode = options.mode ?? 'count';
     this.faults = new Set(options.faults ?? []);
-    this.gatewayId = options.gatewayId ?? `sim-${Math.floor(this.random() * 0xffffffff).toString(16)}`;
+    // With credentials, the gateway is the user: brokers with gateway auth want client id = gateway id.
+    this.gatewayId = options.gatewayId ?? options.username ?? `sim-${Math.floor(this.random() * 0xffffffff).toString(16)}`;
     this.models = options.lots.map((lot) => {
       const target = 0.35 + this.random() * 0.6;
       const occupied = Math.round(lot.capacity * target);

@@ -32,6 +32,8 @@ interface Entry {
 }
 
 const RELOAD_ON_MISS_EVERY_MS = 5000;
+/** MQTT CONNACK return code 2 (v3.1.1): identifier rejected. */
+const IDENTIFIER_REJECTED = 2;
 /** MQTT CONNACK return code 4 (v3.1.1): bad user name or password. */
 const BAD_USERNAME_OR_PASSWORD = 4;
 
@@ -85,6 +87,13 @@ export class GatewayAuth implements BrokerAuth {
       done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }), false);
     };
     if (!username || !password) return refuse();
+    // The client id must be the gateway's own: a broker drops an existing
+    // connection for a new one with the same id, so another gateway's id would
+    // knock that gateway off (and ingest its Last Will, turning its lots stale).
+    if (client.id !== username) {
+      this.options.log.info({ clientId: client.id, username: username.slice(0, 64) }, 'MQTT connection refused: the client id must be the gateway id');
+      return done(Object.assign(new Error('the client id must be the gateway id'), { returnCode: IDENTIFIER_REJECTED }), false);
+    }
     void (async () => {
       let entry = this.entries.get(username);
       const now = (this.options.clock ?? Date.now)();

@@ -19,9 +19,11 @@ export interface GatewayView extends GatewayInfo {
   online: boolean | null;
 }
 
-/** How a gateway connects: broker URL, username (its id) and the topics it may use. */
+/** How a gateway connects: broker URL, client id and username (both its id) and the topics it may use. */
 export interface GatewayConnection {
   url: string;
+  /** The embedded broker with MQTT_AUTH=on refuses any other client id (it would knock another gateway off). */
+  clientId: string;
   username: string;
   topics: GatewayTopics;
 }

@@ -47,6 +47,7 @@ export function operatorRouter(options: OperatorApiOptions): Router {
   const withOnline = (gateway: GatewayInfo) => ({ ...gateway, online: options.gatewayOnline(gateway.id) });
   const connection = (req: Request, gatewayId: string, lotIds: string[]) => ({
     url: options.brokerUrl(req),
+    clientId: gatewayId,
     username: gatewayId,
     topics: gatewayTopics(options.baseTopic, gatewayId, lotIds),
   });

@@ -29,8 +29,8 @@ describe('gateway credentials with MQTT_AUTH=on (embedded broker)', function () 
   let other: { id: string; token: string };
   let gateway: NewGateway;
   const clients: MqttClient[] = [];
-  const connect = async (username?: string, password?: string) => {
-    const client = await connectMqtt(t.app.mqtt.url, { ...(username ? { username } : {}), ...(password ? { password } : {}) });
+  const connect = async (username?: string, password?: string, clientId = username) => {
+    const client = await connectMqtt(t.app.mqtt.url, { ...(clientId ? { clientId } : {}), ...(username ? { username } : {}), ...(password ? { password } : {}) });
     clients.push(client);
     return client;
   };
@@ -107,6 +107,8 @@ describe('gateway credentials with MQTT_AUTH=on (embedded broker)', function () 
     await assert.rejects(connect(gateway.id, 'kwg_wrong-secret'), /Bad username or password|Not authorized/i);
     await assert.rejects(connect('gw-0000000000', gateway.secret), /Bad username or password|Not authorized/i);
     await assert.rejects(connect(), /Bad username or password|Not authorized/i);
+    // Right credentials, another client id: refused, so no gateway can knock another off by taking its id.
+    await assert.rejects(connect(gateway.id, gateway.secret, 'gw-someone-else'), /Identifier rejected/i);
   });
 
   it('lets the gateway publish for a lot it is given later', async () => {

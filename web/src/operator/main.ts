@@ -302,12 +302,13 @@ function connectionText(gateway: NewGatewayAnswer): string {
   const { hostname, port } = new URL(gateway.mqtt.url.replace(/^mqtts?:|^wss?:/, 'http:'));
   return [
     `${c.broker}: ${gateway.mqtt.url}`,
+    `${c.clientId}: ${gateway.mqtt.clientId}`,
     `${c.username}: ${gateway.mqtt.username}`,
     `${c.password}: ${gateway.mqtt.password}`,
     `${c.publish}:`,
     ...gateway.mqtt.topics.publish.map((t) => `  ${t}`),
     `${c.example}:`,
-    `  mosquitto_pub -h ${hostname} -p ${port || 1883} -u ${gateway.mqtt.username} -P '${gateway.mqtt.password}' -q 1 -t ${firstTopic} -m '{"free":12}'`,
+    `  mosquitto_pub -h ${hostname} -p ${port || 1883} -i ${gateway.mqtt.clientId} -u ${gateway.mqtt.username} -P '${gateway.mqtt.password}' -q 1 -t ${firstTopic} -m '{"free":12}'`,
   ].join('\n');
 }
 
