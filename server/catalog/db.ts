@@ -43,8 +43,48 @@ export function createDatabase(options: DatabaseOptions): Knex {
   });
 }
 
-export async function migrate(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+/** The PostgreSQL advisory lock instances take turns on to migrate (any fixed number: "kong" in ASCII). */
+const MIGRATION_LOCK = 0x6b6f6e67;
+
+/**
+ * SQLite: whether a migration failed only because another process was
+ * creating knex's own tables in the same file at that moment.
+ */
+function lostSqliteRace(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === 'SQLITE_BUSY' || (e.code === 'SQLITE_ERROR' && /already exists/.test(e.message ?? ''));
+}
+
+/**
+ * Runs the migrations. Instances starting together on one new database take
+ * turns: on PostgreSQL behind a session advisory lock (released by the server
+ * if an instance dies while migrating, unlike knex's own lock row); on SQLite
+ * the one that loses the race waits and tries again, and finds the work done.
+ */
+export async function migrate(db: Knex, { attempts = 40, waitMs = 250 } = {}): Promise<void> {
+  if (db.client.config.client === 'pg') {
+    const connection = await db.client.acquireConnection();
+    try {
+      await db.raw('select pg_advisory_lock(?)', [MIGRATION_LOCK]).connection(connection);
+      try {
+        await db.migrate.latest({ migrationSource });
+      } finally {
+        await db.raw('select pg_advisory_unlock(?)', [MIGRATION_LOCK]).connection(connection);
+      }
+    } finally {
+      await db.client.releaseConnection(connection);
+    }
+    return;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      if (!lostSqliteRace(err) || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, waitMs + Math.random() * waitMs));
+    }
+  }
 }
 
 export async function pingDatabase(db: Knex): Promise<void> {

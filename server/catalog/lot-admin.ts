@@ -31,6 +31,9 @@ export const forbidden = (what: string) => new AppError('forbidden', `${what} be
 
 const randomSuffix = () => randomBytes(3).toString('hex');
 
+/** How often a live capacity change is tried while the live store is away (about ten minutes in all). */
+const CAPACITY_ATTEMPTS = 60;
+
 export class LotAdmin {
   private readonly lots: LotRepository;
   readonly audit: AuditRepository;
@@ -83,13 +86,30 @@ export class LotAdmin {
     if ('unchanged' in result) return lot; // nothing to write, record or push
     if (lot.capacity !== previous.capacity) {
       // The live count is clamped into the new capacity, and the change announced on the store's feed.
-      await this.options.store.setCapacity(id, lot.capacity).catch((err: Error) =>
-        this.options.log.error({ lotId: id, err: err.message }, 'capacity changed in the catalog but not in the live store'),
-      );
+      await this.setLiveCapacity(id, lot.capacity);
     }
     this.options.catalog.apply({ kind: 'changed', lot, previous });
     this.options.log.info({ lotId: id, actor: principal.id }, 'lot changed');
     return lot;
+  }
+
+  /**
+   * Sets the live capacity; while the live store is unreachable, tries again
+   * in the background (the catalog already has the new capacity), for a while.
+   */
+  private async setLiveCapacity(id: string, capacity: number, attempt = 1): Promise<void> {
+    // A later edit (or a deletion) supersedes a retry of this one.
+    if (attempt > 1 && this.options.catalog.get(id)?.capacity !== capacity) return;
+    try {
+      await this.options.store.setCapacity(id, capacity);
+    } catch (err) {
+      const last = attempt >= CAPACITY_ATTEMPTS;
+      this.options.log.error(
+        { lotId: id, err: (err as Error).message, attempt },
+        last ? 'capacity changed in the catalog but not in the live store; giving up' : 'could not set the live capacity yet; will try again',
+      );
+      if (!last) setTimeout(() => void this.setLiveCapacity(id, capacity, attempt + 1), Math.min(1000 * attempt, 10_000)).unref();
+    }
   }
 
   async remove(principal: Principal, id: string): Promise<void> {

@@ -114,8 +114,15 @@ export class LotRepository {
   }
 
   /** A lot with its owner, read inside a transaction before it is changed. */
+  /**
+   * A lot and its owner. Inside a transaction on PostgreSQL the row is locked
+   * (FOR UPDATE) until it ends, so two edits of one lot take turns instead of
+   * the second overwriting the first; SQLite's one connection already serialises them.
+   */
   async getOwned(id: string, trx: Knex = this.db): Promise<{ lot: LotMeta; ownerId: string | null } | undefined> {
-    const row = await trx<LotRow & { owner_id: string | null }>('lots').where({ id }).first();
+    let query = trx<LotRow & { owner_id: string | null }>('lots').where({ id });
+    if (trx !== this.db && this.db.client.config.client === 'pg') query = query.forUpdate();
+    const row = await query.first();
     return row ? { lot: fromRow(row), ownerId: row.owner_id } : undefined;
   }
 

@@ -27,6 +27,7 @@ export class CatalogSync {
   private publisher: Redis | undefined;
   private subscriber: Redis | undefined;
   private readonly channel: string;
+  private readonly syncing = new Map<string, Promise<void>>();
   private readonly onChange = (change: CatalogChange, origin: ChangeOrigin) => {
     if (origin === 'local') this.announce(change.lot.id);
   };
@@ -83,8 +84,16 @@ export class CatalogSync {
       return;
     }
     if (announcement.origin === this.instanceId || typeof announcement.id !== 'string') return;
-    this.options.catalog.syncLot(announcement.id).catch((err: Error) =>
-      this.options.log.error({ err: err.message, lot: announcement.id }, 'could not read a lot another instance changed'),
-    );
+    const { id } = announcement;
+    // One read at a time per lot, in the order announced: two reads racing
+    // through the connection pool could otherwise land the older one last.
+    const previous = this.syncing.get(id) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.options.catalog.syncLot(id))
+      .catch((err: Error) => this.options.log.error({ err: err.message, lot: id }, 'could not read a lot another instance changed'))
+      .finally(() => {
+        if (this.syncing.get(id) === next) this.syncing.delete(id);
+      });
+    this.syncing.set(id, next);
   }
 }

@@ -39,10 +39,18 @@ export class AvailabilityOutput {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops publishing. A flush under way gets a moment to finish; while the
+   * broker is away it would never (the publishes wait for a reconnection), and
+   * what it held is published again at the next start anyway.
+   */
+  async stop(graceMs = 2000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flushing;
+    if (!this.flushing) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flushing, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 
   schedule(lotIds: Iterable<string>): void {

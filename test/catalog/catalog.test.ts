@@ -54,6 +54,13 @@ for (const engine of engines) {
       await cleanup();
     });
 
+    it('lets instances starting together migrate one new database: they take turns', async () => {
+      const [a, b, c] = [open(), open(), open()];
+      opened.push(a, b, c);
+      await Promise.all([migrate(a), migrate(b), migrate(c)]);
+      assert.ok(await a.schema.hasTable('lots'));
+    });
+
     it('migrates and seeds the nine Shibei lots into an empty catalog', async () => {
       const catalog = new Catalog(await connect());
       assert.equal(await catalog.start(seedLots()), 9);
