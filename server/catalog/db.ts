@@ -48,11 +48,13 @@ const MIGRATION_LOCK = 0x6b6f6e67;
 
 /**
  * SQLite: whether a migration failed only because another process was
- * creating knex's own tables in the same file at that moment.
+ * migrating the same file at that moment (knex's lock was taken, or both
+ * created knex's own tables at once).
  */
 function lostSqliteRace(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e.code === 'SQLITE_BUSY' || (e.code === 'SQLITE_ERROR' && /already exists/.test(e.message ?? ''));
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'MigrationLocked' || e.code === 'SQLITE_BUSY') return true;
+  return e.code === 'SQLITE_ERROR' && /already exists/.test(e.message ?? '');
 }
 
 /**
