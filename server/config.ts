@@ -40,7 +40,12 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be topic levels of A-Z, a-z, 0-9, "_" and "-", without wildcards')
     .default('parking'),
   /** Stable client id for the persistent MQTT session (external broker). */
-  MQTT_CLIENT_ID: z.string().min(1).max(64).default('kongwei-ingest'),
+  MQTT_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^#]+$/, 'must not contain "#" (the service adds "#2", "#3"… for its further connections)')
+    .default('kongwei-ingest'),
   /** Ingest connections to an external broker (each its own persistent session); more than one share a subscription. */
   MQTT_INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(1),
   /** Messages each ingest connection commits at once (its MQTT 5 receive maximum); PUBACKs still follow each commit, in order. */

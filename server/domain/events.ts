@@ -298,8 +298,11 @@ export function parseHeartbeatEvent(lotId: string, payload: Uint8Array | string,
 /** `{"state":"online"|"offline"}`, or the bare words `online` / `offline` many gateways use as their Last Will. */
 export function parseStatusEvent(gatewayId: string, payload: Uint8Array | string, receivedAt: number): GatewayStatusEvent | Rejection {
   const word = payloadText(payload).trim();
-  const p = word === 'online' || word === 'offline' ? { state: word } : parsePayload(statusPayloadSchema, payload);
+  const p: StatusPayload | Rejection = word === 'online' || word === 'offline' ? { state: word } : parsePayload(statusPayloadSchema, payload);
   if (isRejection(p)) return p;
+  // A status is applied in arrival order (its ts tells nothing usable), but a ts far ahead is still refused, as on every topic.
+  const time = eventTime(p.ts, receivedAt);
+  if (isRejection(time)) return time;
   return { gatewayId, online: p.state === 'online', receivedAt };
 }
 

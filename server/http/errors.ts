@@ -30,7 +30,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  return (err, req, res, next) => {
     let error: AppError;
     if (err instanceof AppError) error = err;
     else if (err?.type === 'entity.parse.failed') error = new AppError('malformed_json', 'the request body is not valid JSON');
@@ -39,7 +39,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       log.error({ err, method: req.method, path: req.path }, 'unhandled error in HTTP handler');
       error = new AppError('internal', 'internal error');
     }
-    if (res.headersSent) return;
+    // Half an answer already sent: Express's own handler closes the connection.
+    if (res.headersSent) return next(err);
     res.status(error.status).json({
       error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
     });

@@ -63,8 +63,9 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   const scripts = await buildWebBundles();
   const page = (file: string) =>
     readFileSync(join(webDir, file), 'utf8')
-      .replace('{{TILE_URL}}', escapeAttr(options.tileUrl))
-      .replace('{{TILE_ATTRIBUTION}}', escapeAttr(options.tileAttribution))
+      // Replacement functions: a "$&" or "$'" in a configured value stays as written.
+      .replace('{{TILE_URL}}', () => escapeAttr(options.tileUrl))
+      .replace('{{TILE_ATTRIBUTION}}', () => escapeAttr(options.tileAttribution))
       .replace('{{STALE_AFTER_S}}', String(options.staleAfterS));
   const indexHtml = page('index.html');
 

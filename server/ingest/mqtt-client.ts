@@ -49,9 +49,15 @@ export interface MqttClientTransportOptions {
   sessionExpiryS?: number;
 }
 
-/** The client id of ingest connection `index` (0-based): the first keeps MQTT_CLIENT_ID itself. */
+/**
+ * The client id of ingest connection `index` (0-based): the first keeps
+ * MQTT_CLIENT_ID itself, the others add `#2`, `#3`… (the output connection
+ * `#out`) — `#` is not in the ids operators give instances, so instance
+ * `kongwei-ingest`'s second connection can never take the session of an
+ * instance named `kongwei-ingest-2`.
+ */
 export function ingestClientId(clientId: string, index: number): string {
-  return index === 0 ? clientId : `${clientId}-${index + 1}`;
+  return index === 0 ? clientId : `${clientId}#${index + 1}`;
 }
 
 /** Messages a connection commits at once unless told otherwise. */
@@ -226,7 +232,7 @@ export class MqttClientTransport implements MqttTransport {
       });
       this.watch(client);
     }
-    this.publisher = mqtt.connect(this.options.url, this.clientOptions(`${this.options.clientId}-out`, false));
+    this.publisher = mqtt.connect(this.options.url, this.clientOptions(`${this.options.clientId}#out`, false));
     this.watch(this.publisher);
 
     await Promise.all([...this.ingestClients, this.publisher].map((client) => this.connected(client)));

@@ -234,10 +234,11 @@ export class Realtime {
     const io = this.io;
     if (!io) return;
     try {
-      const views = await this.options.views.viewsOf([...this.options.catalog.all()]);
-      const byId = new Map(views.map((v) => [v.id, v]));
+      // One list of lots for the read and the rooms: a lot added meanwhile comes with its own push.
+      const metas = [...this.options.catalog.all()];
+      const views = await this.options.views.viewsOf(metas);
       for (const { room, matches } of this.subscriptions.values()) {
-        const lots = [...this.options.catalog.all()].filter(matches).map((meta) => byId.get(meta.id)!);
+        const lots = views.filter((_, i) => matches(metas[i]!));
         if (lots.length > 0) io.local.to(room).emit('lots:update', lots);
       }
     } catch (err) {

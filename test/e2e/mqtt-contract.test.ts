@@ -108,8 +108,8 @@ for (const mode of modes) {
       await publish(g, topic('liaocheng-rd', 'gate'), { event: 'entry', gate: 'south', ts: now() - 20_000, seq: 1 });
       await eventually(async () => (await lot('liaocheng-rd')).occupied === 11, 5000, 'occupied = 10 + 2 − 1');
       const text = await metrics();
-      assert.match(text, /kongwei_events_total\{kind="gate",outcome="duplicate"\} 1/);
-      assert.match(text, /kongwei_events_total\{kind="gate",outcome="superseded"\} 1/);
+      assert.match(text, /kongwei_events_total\{kind="gate",outcome="duplicate"\} 1$/m);
+      assert.match(text, /kongwei_events_total\{kind="gate",outcome="superseded"\} 1$/m);
     });
 
     it('keeps the newest count: an older one and a duplicate change nothing', async () => {
@@ -169,7 +169,7 @@ for (const mode of modes) {
       });
       assert.deepEqual(await lot('siji-dormitory'), before);
       const text = await metrics();
-      for (const reason of reasons) assert.match(text, new RegExp(`kongwei_events_rejected_total\\{reason="${reason}"\\} 1`));
+      for (const reason of reasons) assert.match(text, new RegExp(`kongwei_events_rejected_total\\{reason="${reason}"\\} 1$`, 'm'));
     });
 
     it("publishes each lot's availability, retained, for roadside signs", async () => {

@@ -77,7 +77,7 @@ describe('ingest', () => {
     assert.equal((await handle('parking/lots/liaocheng-rd/heartbeat', '')).status, 'applied');
     assert.equal((await live('liaocheng-rd'))!.aliveAt, NOW);
     assert.deepEqual(appliedLots, ['nanfeng-rd', 'cruise-port', 'liaocheng-rd']);
-    assert.match(await metric('kongwei_events_total'), /kind="gate",outcome="duplicate"\} 1/);
+    assert.match(await metric('kongwei_events_total'), /kind="gate",outcome="duplicate"\} 1$/m);
     assert.match(await metric('kongwei_ingest_lag_seconds'), /kongwei_ingest_lag_seconds_count 3/);
   });
 
@@ -122,7 +122,7 @@ describe('ingest', () => {
       assert.deepEqual(rejections.map((r) => r.publisher), ['gw-1']);
       assert.equal(store.attempts, 0);
       const metric = await metrics.registry.getSingleMetricAsString('kongwei_events_rejected_total');
-      assert.match(metric, new RegExp(`reason="${reason}"} 1`));
+      assert.match(metric, new RegExp(`reason="${reason}"} 1$`, 'm'));
     });
   }
 

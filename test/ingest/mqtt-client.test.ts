@@ -31,7 +31,7 @@ describe('external broker subscriptions', () => {
   });
 
   it('gives each connection its own stable client id, the first keeping MQTT_CLIENT_ID', () => {
-    assert.deepEqual([0, 1, 2].map((i) => ingestClientId('kongwei-ingest', i)), ['kongwei-ingest', 'kongwei-ingest-2', 'kongwei-ingest-3']);
+    assert.deepEqual([0, 1, 2].map((i) => ingestClientId('kongwei-ingest', i)), ['kongwei-ingest', 'kongwei-ingest#2', 'kongwei-ingest#3']);
   });
 
   it('reads MQTT_INGEST_CONNECTIONS and MQTT_SHARED_GROUP, refusing bad values', () => {

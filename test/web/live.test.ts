@@ -51,9 +51,9 @@ describe('web: the live map across a service restart', function () {
     const second = await startApp({ PORT: String(port), PUSH_INTERVAL_MS: '100' }, { dataDir });
     apps.push(second);
     await page.locator('#connection-banner').waitFor({ state: 'hidden', timeout: 30_000 });
-    await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '–', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '–', undefined, { timeout: 20_000 });
     await publishTo(second, 'nanfeng-rd', { occupied: 140 });
-    await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '10', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '10', undefined, { timeout: 20_000 });
     assert.equal(await countOnPage('nanfeng-rd'), '10');
   });
 });
