@@ -49,8 +49,15 @@ export class AuditRepository {
   }
 
   /** A lot's trail, oldest first. */
+  /**
+   * The trail of the lot's latest life: from its last creation on. An id can
+   * be reused after a deletion, by another operator; the earlier lot's trail
+   * is not the new owner's to read.
+   */
   async list(lotId: string): Promise<AuditEntry[]> {
-    const rows = await this.db<AuditRow>('lot_audit').where({ lot_id: lotId }).orderBy('id');
+    const all = await this.db<AuditRow>('lot_audit').where({ lot_id: lotId }).orderBy('id');
+    const created = all.map((row) => row.action).lastIndexOf('lot.create');
+    const rows = created > 0 ? all.slice(created) : all;
     return rows.map((row) => ({
       id: Number(row.id),
       lotId: row.lot_id,

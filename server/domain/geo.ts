@@ -51,3 +51,19 @@ export function isValidBBox([minLon, minLat, maxLon, maxLat]: readonly number[])
 export function bboxContains(outer: BBox, inner: BBox): boolean {
   return inner[0] >= outer[0] && inner[1] >= outer[1] && inner[2] <= outer[2] && inner[3] <= outer[3];
 }
+
+/**
+ * The area to subscribe to, grown outwards to a grid whose step is a power of
+ * two near a quarter of its size: drivers looking at about the same place at
+ * about the same zoom then ask for the same area, and the service, which
+ * coalesces and encodes a push once per distinct subscription, serves them
+ * together instead of one by one.
+ */
+export function snapToGrid([w, s, e, n]: BBox): BBox {
+  const size = Math.max(e - w, n - s, 1e-6);
+  const step = 2 ** Math.ceil(Math.log2(size / 4));
+  const down = (v: number) => Math.floor(v / step) * step;
+  const up = (v: number) => Math.ceil(v / step) * step;
+  return [Math.max(-180, down(w)), Math.max(-90, down(s)), Math.min(180, up(e)), Math.min(90, up(n))];
+}
+

@@ -2,23 +2,14 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
+import { fieldErrorsOf } from '../domain/lot-input.ts';
 import type { Logger } from '../log.ts';
-
-/** Field errors of a zod failure, keyed by the field's path ("" for the whole input). */
-export function fieldErrors(error: z.ZodError): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.join('.');
-    (fields[key] ??= []).push(issue.message);
-  }
-  return fields;
-}
 
 /** Parses input with a schema, or throws a 400 naming every bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const fields = fieldErrors(parsed.error);
+  const fields = fieldErrorsOf(parsed.error);
   const summary = Object.entries(fields)
     .map(([field, messages]) => `${field || what}: ${messages.join(', ')}`)
     .join('; ');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { bboxAround, bboxContains, distanceM, inBBox, isValidBBox } from '../../server/domain/geo.ts';
+import { bboxAround, bboxContains, distanceM, inBBox, isValidBBox, snapToGrid } from '../../server/domain/geo.ts';
 
 describe('domain: geo maths', () => {
   it('measures one degree of latitude as about 111.2 km', () => {
@@ -67,5 +67,24 @@ describe('domain: geo maths', () => {
     assert.ok(bboxContains(area, area), 'edges included');
     assert.ok(!bboxContains(area, [120.35, 36.05, 120.55, 36.15]), 'sticks out east');
     assert.ok(!bboxContains(area, [120.2, 35.9, 120.6, 36.3]), 'larger');
+  });
+});
+
+describe('domain: subscription areas on a grid', () => {
+  it('grows an area outwards to a power-of-two grid near a quarter of its size', () => {
+    const snapped = snapToGrid([120.3412, 36.0710, 120.4012, 36.1110]);
+    const [w, s, e, n] = snapped;
+    assert.ok(w <= 120.3412 && s <= 36.071 && e >= 120.4012 && n >= 36.111, 'it holds the area');
+    const step = 2 ** Math.ceil(Math.log2(0.06 / 4));
+    for (const v of snapped) assert.ok(Math.abs(v / step - Math.round(v / step)) < 1e-9, `${v} on the grid`);
+    assert.ok(e - w <= 0.06 + 2 * step + 1e-9, 'and not much more');
+  });
+
+  it('gives drivers looking at about the same place the same area', () => {
+    assert.deepEqual(snapToGrid([120.3412, 36.0710, 120.4012, 36.1110]), snapToGrid([120.3420, 36.0722, 120.4020, 36.1102]));
+  });
+
+  it('stays within the world', () => {
+    assert.deepEqual(snapToGrid([-179.9, -89.9, 179.9, 89.9]), [-180, -90, 180, 90]);
   });
 });

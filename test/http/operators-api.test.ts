@@ -245,6 +245,11 @@ for (const engine of engines) {
         const trail = await api(base, 'GET', '/api/lots/test-car-park-2/audit', { token: alice.token });
         assert.deepEqual(trail.body.entries.map((e: { action: string }) => e.action), ['lot.create', 'lot.delete'], 'the trail outlives the lot');
         assert.equal((await api(base, 'GET', '/api/lots/test-car-park-2/audit', { token: bob.token })).status, 403);
+        // The id taken again by another operator: its trail starts afresh, the old one is not theirs to read.
+        const reused = await api(base, 'POST', '/api/lots', { token: bob.token, body: newLot({ id: 'test-car-park-2' }) });
+        assert.equal(reused.status, 201);
+        const bobs = await api(base, 'GET', '/api/lots/test-car-park-2/audit', { token: bob.token });
+        assert.deepEqual(bobs.body.entries.map((e: { action: string; actor: { id: string } }) => [e.action, e.actor.id]), [['lot.create', bob.id]]);
       });
     });
   });

@@ -8,7 +8,7 @@
 import type L from 'leaflet';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
-import { bboxContains, type BBox } from '../../server/domain/geo.ts';
+import { bboxContains, snapToGrid, type BBox } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 
 export interface LiveHandlers {
@@ -90,7 +90,7 @@ export class LiveLots {
 
   private subscribe(): void {
     if (!this.socket.connected) return;
-    const bbox = bboxOf(this.map.getBounds().pad(PAD));
+    const bbox = snapToGrid(bboxOf(this.map.getBounds().pad(PAD)));
     const attempt = ++this.attempt;
     this.socket.emit('subscribe', { bbox: [...bbox] as [number, number, number, number], fields: 'live' }, (answer: SubscribeAck) => {
       if (attempt !== this.attempt) return;

@@ -12,18 +12,13 @@ import { chooseLang, lotName, type Lang } from '../i18n.ts';
 import { ApiError, OperatorApi } from './api.ts';
 import { LotForm } from './form.ts';
 import { strings } from './i18n.ts';
+import { el } from '../dom.ts';
 
 const SHIBEI_CENTER: L.LatLngTuple = [36.0915, 120.3610];
 const TOKEN_KEY = 'kongwei.operatorToken';
 const GATEWAY_POLL_MS = 20_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 let lang: Lang = chooseLang(location.search, localStorage.getItem('kongwei.lang'), navigator.languages ?? [navigator.language]);
 let s = strings(lang);
