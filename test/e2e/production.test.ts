@@ -7,42 +7,29 @@ import { Redis } from 'ioredis';
 import type { LotView } from '../../server/domain/lot.ts';
 import { collectUpdates, connectMqtt, connectSocket, eventually, getJson, publish, startApp, subscribe, type TestApp } from '../helpers/app.ts';
 import { clearRetained } from '../helpers/mqtt.ts';
-import {
-  cleanRedisPrefix, createTestDatabase, MQTT_TEST_URL, REDIS_TEST_URL, requireService, uniqueName,
-} from '../helpers/services.ts';
+import { MQTT_TEST_URL, productionEnvironment, REDIS_TEST_URL, uniqueName, type ProductionEnvironment } from '../helpers/services.ts';
 
 describe('end to end: production mode (PostgreSQL, Redis, Mosquitto)', function () {
   this.timeout(30_000);
   let env: Record<string, string>;
-  let dropDatabase = async () => {};
+  let production: ProductionEnvironment | undefined;
   let t: TestApp | undefined;
   let gateway: MqttClient;
-  const prefix = uniqueName('kwtest:');
-  const base = uniqueName('kwtest-');
+  let prefix = '';
+  let base = '';
   const lot = async (id: string) => (await getJson<LotView>(t!.app.httpUrl, `/api/lots/${id}`)).body;
 
   before(async function () {
-    await requireService(this, 'postgresql');
-    await requireService(this, 'redis');
-    await requireService(this, 'mosquitto');
-    const db = await createTestDatabase();
-    dropDatabase = db.drop;
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: REDIS_TEST_URL,
-      REDIS_KEY_PREFIX: `${prefix}:`,
-      MQTT_URL: MQTT_TEST_URL,
-      MQTT_BASE_TOPIC: base,
-      MQTT_CLIENT_ID: uniqueName('kongwei-test-'),
-    };
+    production = await productionEnvironment(this);
+    ({ prefix, base } = production);
+    env = { ...production.env, MQTT_CLIENT_ID: uniqueName('kongwei-test-') };
     t = await startApp(env);
     gateway = await connectMqtt(MQTT_TEST_URL);
   });
   after(async () => {
     await gateway?.endAsync();
     await t?.stop();
-    await dropDatabase();
-    await cleanRedisPrefix(prefix);
+    await production?.cleanup();
     await clearRetained(MQTT_TEST_URL, base); // the service's retained availability outputs
   });
 
@@ -61,7 +48,7 @@ describe('end to end: production mode (PostgreSQL, Redis, Mosquitto)', function 
       await eventually(async () => (await lot('hangzhou-rd-7')).free === 22, 3000, 'free = 22 in the API');
       const redis = new Redis(REDIS_TEST_URL);
       try {
-        assert.equal(await redis.hget(`${prefix}:{lot:hangzhou-rd-7}`, 'occ'), '10', 'the live state is in Redis');
+        assert.equal(await redis.hget(`${prefix}{lot:hangzhou-rd-7}`, 'occ'), '10', 'the live state is in Redis');
       } finally {
         redis.disconnect();
       }

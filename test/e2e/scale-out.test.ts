@@ -11,9 +11,7 @@ import {
   collectUpdates, connectMqtt, connectSocket, eventually, getJson, publish, startApp, subscribe,
   type TestApp, type TestSocket,
 } from '../helpers/app.ts';
-import {
-  cleanRedisPrefix, createTestDatabase, MQTT_TEST_URL, REDIS_TEST_URL, requireService, uniqueName,
-} from '../helpers/services.ts';
+import { MQTT_TEST_URL, productionEnvironment, uniqueName, type ProductionEnvironment } from '../helpers/services.ts';
 
 const SHIBEI_BBOX = [120.30, 36.06, 120.40, 36.12] as const;
 
@@ -26,10 +24,9 @@ describe('scale-out: two instances on one Redis, PostgreSQL and Mosquitto', func
   this.timeout(60_000);
   const instances: TestApp[] = [];
   const sockets: TestSocket[] = [];
-  let dropDatabase = async () => {};
+  let production: ProductionEnvironment | undefined;
   let gateway: MqttClient;
-  const prefix = uniqueName('kwtest:');
-  const base = uniqueName('kwtest-');
+  let base = '';
   const lot = async (t: TestApp, id: string) => getJson<LotView>(t.app.httpUrl, `/api/lots/${id}`);
   const socketOn = async (t: TestApp) => {
     const s = await connectSocket(t.app.httpUrl);
@@ -38,17 +35,10 @@ describe('scale-out: two instances on one Redis, PostgreSQL and Mosquitto', func
   };
 
   before(async function () {
-    await requireService(this, 'postgresql');
-    await requireService(this, 'redis');
-    await requireService(this, 'mosquitto');
-    const db = await createTestDatabase();
-    dropDatabase = db.drop;
+    production = await productionEnvironment(this);
+    base = production.base;
     const shared = {
-      DATABASE_URL: db.url,
-      REDIS_URL: REDIS_TEST_URL,
-      REDIS_KEY_PREFIX: `${prefix}:`,
-      MQTT_URL: MQTT_TEST_URL,
-      MQTT_BASE_TOPIC: base,
+      ...production.env,
       MQTT_INGEST_CONNECTIONS: '2',
       MQTT_SHARED_GROUP: uniqueName('kwtest-group-'),
       ADMIN_TOKEN,
@@ -62,8 +52,7 @@ describe('scale-out: two instances on one Redis, PostgreSQL and Mosquitto', func
     for (const s of sockets) s.disconnect();
     await gateway?.endAsync();
     for (const t of instances) await t.stop();
-    await dropDatabase();
-    await cleanRedisPrefix(prefix);
+    await production?.cleanup();
   });
 
   it('applies each gate event exactly once across both instances, duplicates included, and both instances show it', async () => {

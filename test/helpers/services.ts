@@ -108,3 +108,37 @@ export async function cleanRedisPrefix(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+export interface ProductionEnvironment {
+  /** DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX, MQTT_URL and MQTT_BASE_TOPIC for this suite alone. */
+  env: Record<string, string>;
+  /** The suite's MQTT base topic. */
+  base: string;
+  /** The suite's Redis key prefix (with its colon). */
+  prefix: string;
+  /** Drops the database and the Redis keys. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The production parts for one suite (PostgreSQL, Redis, Mosquitto), each
+ * answering or the suite skipped (failed under CI=true): a database of its
+ * own, a Redis key prefix and an MQTT base topic of its own.
+ */
+export async function productionEnvironment(ctx: Mocha.Context): Promise<ProductionEnvironment> {
+  await requireService(ctx, 'postgresql');
+  await requireService(ctx, 'redis');
+  await requireService(ctx, 'mosquitto');
+  const db = await createTestDatabase();
+  const prefix = `${uniqueName('kwtest:')}:`;
+  const base = uniqueName('kwtest-');
+  return {
+    env: { DATABASE_URL: db.url, REDIS_URL: REDIS_TEST_URL, REDIS_KEY_PREFIX: prefix, MQTT_URL: MQTT_TEST_URL, MQTT_BASE_TOPIC: base },
+    base,
+    prefix,
+    cleanup: async () => {
+      await db.drop();
+      await cleanRedisPrefix(prefix);
+    },
+  };
+}

@@ -8,7 +8,7 @@ import type { LotFeatureCollection } from '../../server/query/geojson.ts';
 import { connectMqtt, getJson, publish, startApp, type TestApp } from '../helpers/app.ts';
 import { launchBrowser, offlinePage } from '../helpers/browser.ts';
 import { addLots, testLot } from '../helpers/lots.ts';
-import { cleanRedisPrefix, createTestDatabase, MQTT_TEST_URL, REDIS_TEST_URL, requireService, uniqueName } from '../helpers/services.ts';
+import { MQTT_TEST_URL, productionEnvironment, uniqueName, type ProductionEnvironment } from '../helpers/services.ts';
 
 describe('web: the live map in production mode (PostgreSQL, Redis, Mosquitto)', function () {
   this.timeout(60_000);
@@ -16,21 +16,14 @@ describe('web: the live map in production mode (PostgreSQL, Redis, Mosquitto)', 
   let t: TestApp | undefined;
   let gateway: MqttClient;
   let page: Page | undefined;
-  let dropDatabase = async () => {};
-  const prefix = uniqueName('kwtest:');
-  const base = uniqueName('kwtest-');
+  let production: ProductionEnvironment | undefined;
+  let base = '';
 
   before(async function () {
-    await requireService(this, 'postgresql');
-    await requireService(this, 'redis');
-    await requireService(this, 'mosquitto');
+    production = await productionEnvironment(this);
+    base = production.base;
     browser = await launchBrowser(this);
-    const db = await createTestDatabase();
-    dropDatabase = db.drop;
-    t = await startApp({
-      DATABASE_URL: db.url, REDIS_URL: REDIS_TEST_URL, REDIS_KEY_PREFIX: `${prefix}:`,
-      MQTT_URL: MQTT_TEST_URL, MQTT_BASE_TOPIC: base, MQTT_CLIENT_ID: uniqueName('kongwei-test-'), PUSH_INTERVAL_MS: '100',
-    });
+    t = await startApp({ ...production.env, MQTT_CLIENT_ID: uniqueName('kongwei-test-'), PUSH_INTERVAL_MS: '100' });
     await addLots(t.app, [testLot({ id: 'pg-ev-lot', nameEn: 'EV Car Park', lat: 36.068, lon: 120.372, capacity: 40, capacityCharging: 6, fee: true })]);
     gateway = await connectMqtt(MQTT_TEST_URL);
   });
@@ -39,8 +32,7 @@ describe('web: the live map in production mode (PostgreSQL, Redis, Mosquitto)', 
     await browser?.close();
     await gateway?.endAsync();
     await t?.stop();
-    await dropDatabase();
-    await cleanRedisPrefix(prefix);
+    await production?.cleanup();
   });
 
   it('finds every lot, shows a count published on Mosquitto without a reload, and filters by EV spaces', async () => {
