@@ -1,37 +1,41 @@
-// The composition root: builds every part from the configuration, wires them
-// along the data path (DESIGN.md §1), starts them in order and stops them in
-// reverse. Tests use it exactly as server/main.ts does.
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The composition root: builds every part from the configuration, lists them
+// in the order they start (DESIGN.md §1–2), and stops them in reverse. Wiring
+// only: what a part does when a lot changes is in the part, which subscribes
+// to the bus itself. Tests use it exactly as server/main.ts does.
+import { createServer } from 'node:http';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
 import { GatewayAuth } from './auth/gateway-auth.ts';
-import { OperatorRepository } from './auth/operators.ts';
-import { GatewayAdmin } from './catalog/gateway-admin.ts';
-import { LotAdmin } from './catalog/lot-admin.ts';
+import { Bus } from './bus.ts';
+import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
-import { CatalogSync } from './cluster/catalog-sync.ts';
+import { createDatabase, SqlDatabase } from './catalog/db.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
-import { createDatabase, describeDatabase, migrate, pingDatabase } from './catalog/db.ts';
+import { LotRepository } from './catalog/repository.ts';
+import { CatalogSync } from './catalog/sync.ts';
+import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
+import { StaleWatch } from './clock/stale-watch.ts';
 import { redactUrl, type Config } from './config.ts';
-import { isContractTopic } from './domain/events.ts';
 import { createHttpApp } from './http/app.ts';
-import { AvailabilityOutput } from './ingest/availability-output.ts';
-import { EmbeddedBroker, PortInUseError } from './ingest/embedded-broker.ts';
-import { ErrorFeedbackPublisher } from './ingest/error-feedback.ts';
+import { HttpListener } from './http/listener.ts';
+import { EmbeddedBroker } from './ingest/embedded-broker.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { MqttClientTransport, sharedGroupFor } from './ingest/mqtt-client.ts';
-import type { MqttTransport } from './ingest/transport.ts';
+import { gatewayBrokerUrl, type MqttTransport } from './ingest/transport.ts';
+import { Parts, PortInUseError, type DependencyHealth, type NamedPart } from './lifecycle.ts';
+import { LiveFeed } from './live/feed.ts';
 import { MemoryLiveStore } from './live/memory-store.ts';
 import { RedisLiveStore } from './live/redis-store.ts';
-import { StaleWatch } from './live/stale-watch.ts';
-import type { DependencyHealth, LiveStore } from './live/store.ts';
+import type { LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
+import { GatewayAdmin } from './manage/gateway-admin.ts';
+import { LotAdmin } from './manage/lot-admin.ts';
+import { OperatorAccounts } from './manage/operators.ts';
 import { Metrics } from './metrics.ts';
-import { LiveMirror } from './query/live-mirror.ts';
 import { LotViews } from './query/lot-views.ts';
-import { OpeningHoursWatch } from './realtime/opening-hours-watch.ts';
-import { Realtime } from './realtime/realtime.ts';
+import { AvailabilityOutput } from './realtime/availability-output.ts';
+import { ErrorFeedbackPublisher } from './realtime/error-feedback.ts';
+import { SocketOutput } from './realtime/sockets.ts';
 
 export { PortInUseError };
 
@@ -47,57 +51,54 @@ export class Kongwei {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: Metrics;
+  readonly bus: Bus;
   readonly db: Knex;
   readonly catalog: Catalog;
   readonly store: LiveStore;
   readonly mqtt: MqttTransport;
-  readonly ingest: Ingest;
-  readonly views: LotViews;
-  readonly operators: OperatorRepository;
-  readonly lotAdmin: LotAdmin;
-  readonly gatewayAdmin: GatewayAdmin;
-  /** Checks gateway credentials on the embedded broker (MQTT_AUTH=on). */
-  readonly gatewayAuth: GatewayAuth | undefined;
-  readonly availability: AvailabilityOutput;
-  readonly staleWatch: StaleWatch;
-  /** With Redis, several instances may share the database: lot writes reach every instance's catalog. */
-  readonly catalogSync: CatalogSync | undefined;
-  private readonly mirror: LiveMirror | undefined;
-  private readonly httpServer: HttpServer;
-  private realtime: Realtime | undefined;
-  /** Pushes lots that opened or closed by their opening hours (exposed for tests to drive with a clock). */
-  openingHoursWatch: OpeningHoursWatch | undefined;
-  private readonly clock: (() => number) | undefined;
+  /** Lots opening and closing by their hours (tests drive it with a clock: check()). */
+  readonly openingHoursWatch: OpeningHoursWatch;
+  private readonly sql: SqlDatabase;
+  private readonly http: HttpListener;
+  private readonly parts: Parts;
   private started = false;
 
   constructor(options: KongweiOptions) {
     const { config, log } = options;
+    const clock = options.clock ? { clock: options.clock } : {};
+    const redis = config.REDIS_URL ? { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX } : undefined;
     this.config = config;
     this.log = log;
-    this.clock = options.clock;
-    this.metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false });
-    this.db = createDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-    this.catalog = new Catalog(this.db);
-    this.store = config.REDIS_URL
+    const metrics = (this.metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false }));
+    const bus = (this.bus = new Bus(log));
+
+    // State: SQL (repositories and the catalog's cache) and the live store with its one follower.
+    const databaseOptions = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR };
+    const db = (this.db = createDatabase(databaseOptions));
+    this.sql = new SqlDatabase(db, databaseOptions);
+    const lotRepository = new LotRepository(db);
+    const gatewayRepository = new GatewayRepository(db);
+    const audit = new AuditRepository(db);
+    const catalog = (this.catalog = new Catalog({ db, bus, seed: config.SEED_LOTS ? seedLots() : [] }));
+    const store = (this.store = redis
       ? new RedisLiveStore({
-          url: config.REDIS_URL,
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          onConnectionChange: (up, detail) =>
-            up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost'),
+          ...redis,
+          onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore();
-    this.operators = new OperatorRepository(this.db, config.ADMIN_TOKEN);
-    this.lotAdmin = new LotAdmin({ db: this.db, catalog: this.catalog, store: this.store, log });
-    const reloadGateways = () =>
-      void this.gatewayAuth?.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
-    this.gatewayAdmin = new GatewayAdmin({ db: this.db, lots: this.lotAdmin, audit: this.lotAdmin.audit, onChange: reloadGateways });
-    this.gatewayAuth =
-      config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, source: this.gatewayAdmin, log }) : undefined;
-    // A deleted lot takes its gateway links with it (ON DELETE CASCADE): the broker must forget them too.
-    this.catalog.on('change', (change) => {
-      if (change.kind === 'removed') reloadGateways();
-    });
-    this.mqtt = config.MQTT_URL
+      : new MemoryLiveStore());
+    const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
+    const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
+    metrics.trackGatewaysOnline(() => store.gatewaysOnline());
+
+    // Use cases.
+    const operators = new OperatorAccounts(db, config.ADMIN_TOKEN);
+    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
+    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+
+    // Inputs: MQTT, timers, HTTP.
+    const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, source: gatewayRepository, bus, log }) : undefined;
+    const mqtt = (this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
           clientId: config.MQTT_CLIENT_ID,
@@ -108,73 +109,72 @@ export class Kongwei {
           inFlight: config.MQTT_INGEST_INFLIGHT,
           sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
         })
-      : new EmbeddedBroker({
-          port: config.MQTT_PORT,
-          host: config.MQTT_HOST,
+      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, ...(gatewayAuth ? { auth: gatewayAuth } : {}) }));
+    const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayRepository, ...clock });
+    const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
+    this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
+    const httpServer = createServer();
+    this.http = new HttpListener({
+      server: httpServer,
+      port: config.PORT,
+      host: config.HOST,
+      createApp: () =>
+        createHttpApp({
+          views,
+          metrics,
           log,
-          claims: (topic) => isContractTopic(config.MQTT_BASE_TOPIC, topic),
-          ...(this.gatewayAuth ? { auth: this.gatewayAuth } : {}),
-        });
-    this.metrics.trackGatewaysOnline(() => this.store.gatewaysOnline());
-    const clock = options.clock ? { clock: options.clock } : {};
-    // With Redis, searches and snapshots read a mirror of the feed in memory, not Redis (query/live-mirror.ts).
-    this.mirror = this.store.kind === 'redis' ? new LiveMirror({ store: this.store, catalog: this.catalog, log }) : undefined;
-    this.views = new LotViews({
-      catalog: this.catalog,
-      store: this.store,
-      ...(this.mirror ? { bulk: this.mirror } : {}),
-      staleAfterS: config.STALE_AFTER_S,
-      timeZone: config.TIME_ZONE,
-      ...clock,
+          web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S },
+          health: () => this.health(),
+          trustProxy: config.TRUST_PROXY,
+          operators: {
+            operators,
+            lots: lotAdmin,
+            gateways: gatewayAdmin,
+            views,
+            catalog,
+            baseTopic: config.MQTT_BASE_TOPIC,
+            brokerUrl: (req) => gatewayBrokerUrl(mqtt, config.MQTT_PUBLIC_URL, req.hostname),
+            mqttAuth: config.MQTT_AUTH,
+            gatewayOnline: (id) => gatewayAuth?.isOnline(id) ?? null,
+            writesPerMinute: config.WRITE_RATE_LIMIT,
+            authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
+          },
+        }),
     });
-    const publish = this.mqtt.publish.bind(this.mqtt);
-    this.availability = new AvailabilityOutput({
-      baseTopic: config.MQTT_BASE_TOPIC,
-      catalog: this.catalog,
-      views: this.views,
-      publish,
-      intervalMs: config.PUSH_INTERVAL_MS,
-      log,
-      metrics: this.metrics,
-    });
-    const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, publish, metrics: this.metrics, ...clock });
-    const gateways = new GatewayRepository(this.db);
-    this.ingest = new Ingest({
-      baseTopic: config.MQTT_BASE_TOPIC,
-      catalog: this.catalog,
-      store: this.store,
-      log,
-      metrics: this.metrics,
-      assignedLots: (gatewayId) => gateways.lotIdsOf(gatewayId),
-      onRejected: (result, payload, publisher) => errors.report(result, payload, publisher),
-      onApplied: (lotIds) => this.availability.schedule(lotIds),
-      ...clock,
-    });
-    this.catalogSync = config.REDIS_URL
-      ? new CatalogSync({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, catalog: this.catalog, log })
-      : undefined;
-    // The retained availability follows operators' writes too: the instance that made the write
-    // publishes it (or clears it, for a deleted lot).
-    this.catalog.on('change', (change, origin) => {
-      if (change.kind === 'removed') this.staleWatch.forget(change.lot.id);
-      if (origin !== 'local') return;
-      if (change.kind === 'removed') this.availability.remove(change.lot.id);
-      else this.availability.schedule([change.lot.id]);
-    });
-    this.staleWatch = new StaleWatch({
-      catalog: this.catalog,
-      store: this.store,
-      staleAfterS: config.STALE_AFTER_S,
-      log,
-      metrics: this.metrics,
-      onStale: (lotId) => this.availability.schedule([lotId]),
-      ...clock,
-    });
-    this.httpServer = createServer();
+
+    // Outputs: sockets, the retained availability, the errors topic.
+    const publish = mqtt.publish.bind(mqtt);
+    const outputs = { bus, log, metrics };
+    const sockets = new SocketOutput({ httpServer, catalog, feed, views, pushIntervalMs: config.PUSH_INTERVAL_MS, ...outputs });
+    const availability = new AvailabilityOutput({ baseTopic: config.MQTT_BASE_TOPIC, catalog, views, feed, publish, intervalMs: config.PUSH_INTERVAL_MS, ...outputs });
+    const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, bus, publish, metrics, ...clock });
+
+    const sqlFailure = (err: Error) =>
+      `could not open the SQL database ${config.DATABASE_URL ? `at DATABASE_URL=${redactUrl(config.DATABASE_URL)}` : `in DATA_DIR=${config.DATA_DIR}`}: ${err.message}`;
+    const redisFailure = (err: Error) => `could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${err.message}`;
+    const list: (NamedPart | false | undefined)[] = [
+      { name: 'sql', part: this.sql, failure: sqlFailure },
+      { name: 'catalog', part: catalog, failure: sqlFailure },
+      { name: 'live store', part: store, failure: redisFailure },
+      catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
+      { name: 'live feed', part: feed, failure: redisFailure },
+      gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
+      { name: 'errors topic', part: errors },
+      { name: 'mqtt', part: { start: () => mqtt.start(ingest.subscriptions, ingest.receive), stop: () => mqtt.stop() } },
+      { name: 'availability', part: availability },
+      { name: 'stale watch', part: staleWatch },
+      // Stopped before the broker connection: a message still being applied is not acknowledged, and the broker keeps it.
+      { name: 'ingest', part: ingest },
+      { name: 'opening hours', part: this.openingHoursWatch },
+      { name: 'http', part: this.http },
+      // Stopped first: sockets close before the HTTP server waits for its connections.
+      { name: 'sockets', part: sockets },
+    ];
+    this.parts = new Parts(list.filter((p): p is NamedPart => !!p), log);
   }
 
   get httpPort(): number {
-    return (this.httpServer.address() as AddressInfo | null)?.port ?? this.config.PORT;
+    return this.http.port;
   }
 
   get httpUrl(): string {
@@ -183,138 +183,27 @@ export class Kongwei {
 
   async start(): Promise<void> {
     const { config, log } = this;
-    try {
-      await migrate(this.db);
-      const seeded = await this.catalog.start(config.SEED_LOTS ? seedLots() : []);
-      log.info({ database: describeDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }), lots: this.catalog.size, seeded }, 'catalog ready');
-    } catch (err) {
-      throw new Error(
-        `could not open the SQL database ${config.DATABASE_URL ? `at DATABASE_URL=${redactUrl(config.DATABASE_URL)}` : `in DATA_DIR=${config.DATA_DIR}`}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    try {
-      await this.store.start();
-      await this.catalogSync?.start();
-      await this.mirror?.start();
-    } catch (err) {
-      throw new Error(`could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
-    }
-
-    await this.gatewayAuth?.start();
     if (config.MQTT_AUTH && config.MQTT_URL) {
       log.info('MQTT_AUTH=on applies to the embedded broker; with MQTT_URL, your broker checks gateways (npm run gateways -- mosquitto-passwd / mosquitto-acl)');
     }
-    const app = await createHttpApp({
-      views: this.views,
-      metrics: this.metrics,
-      log,
-      web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S },
-      health: () => this.health(),
-      trustProxy: config.TRUST_PROXY,
-      operators: {
-        operators: this.operators,
-        lots: this.lotAdmin,
-        gateways: this.gatewayAdmin,
-        views: this.views,
-        catalog: this.catalog,
-        baseTopic: config.MQTT_BASE_TOPIC,
-        brokerUrl: (req) => this.brokerUrlFor(req.hostname),
-        mqttAuth: config.MQTT_AUTH,
-        gatewayOnline: (id) => this.gatewayAuth?.isOnline(id) ?? null,
-        writesPerMinute: config.WRITE_RATE_LIMIT,
-        authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
-      },
-    });
-    this.httpServer.on('request', app);
-    this.realtime = new Realtime({
-      httpServer: this.httpServer,
-      catalog: this.catalog,
-      store: this.store,
-      views: this.views,
-      pushIntervalMs: config.PUSH_INTERVAL_MS,
-      log,
-      metrics: this.metrics,
-    });
-    this.realtime.start();
-    const realtime = this.realtime;
-    this.openingHoursWatch = new OpeningHoursWatch({
-      catalog: this.catalog,
-      timeZone: config.TIME_ZONE,
-      onFlip: (ids) => {
-        void realtime.refresh(ids);
-        this.availability.schedule(ids);
-      },
-      ...(this.clock ? { clock: this.clock } : {}),
-    });
-    this.openingHoursWatch.start();
-
-    await this.staleWatch.start();
-    this.ingest.start();
-    await this.mqtt.start(this.ingest.subscriptions, async (topic, payload, publisher) => {
-      const result = await this.ingest.handle(topic, payload, publisher);
-      return { refuse: result.status === 'rejected' && result.reason === 'reserved_topic' };
-    });
-    this.availability.start();
-
-    await new Promise<void>((resolve, reject) => {
-      this.httpServer.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new PortInUseError(`PORT ${config.PORT} is already in use; set PORT to a free port`)
-            : err,
-        ),
-      );
-      this.httpServer.listen(config.PORT, config.HOST, () => resolve());
-    });
+    await this.parts.start();
     this.started = true;
+    log.info({ database: this.sql.describe(), lots: this.catalog.size, seeded: this.catalog.seeded }, 'catalog ready');
     log.info(
-      { http: `http://localhost:${this.httpPort}`, mqtt: this.mqtt.kind === 'embedded' ? `embedded, port ${(this.mqtt as EmbeddedBroker).port}` : redactUrl(this.mqtt.url), live: this.store.kind },
+      { http: `http://localhost:${this.httpPort}`, mqtt: this.mqtt instanceof EmbeddedBroker ? `embedded, port ${this.mqtt.port}` : redactUrl(this.mqtt.url), live: this.store.kind },
       `Kongwei is up: the map is at http://localhost:${this.httpPort}`,
     );
   }
 
-  /** Stops in reverse order: no new requests, no new events, then the stores. Safe to call twice. */
+  /** Stops every part in reverse order: no new requests or events, then the stores. Safe to call twice. */
   async stop(): Promise<void> {
-    const closing = new Promise<void>((resolve) => {
-      if (!this.httpServer.listening) return resolve();
-      this.httpServer.close(() => resolve());
-    });
-    this.openingHoursWatch?.stop();
-    this.ingest.stop();
-    this.staleWatch.stop();
-    await this.availability.stop();
-    await this.mqtt.stop().catch((err) => this.log.warn({ err: (err as Error).message }, 'MQTT stop failed'));
-    await this.realtime?.stop();
-    this.httpServer.closeAllConnections();
-    await closing;
-    this.mirror?.stop();
-    await this.catalogSync?.stop();
-    await this.store.stop();
-    await this.db.destroy();
+    await this.parts.stop();
     if (this.started) this.log.info('Kongwei stopped');
     this.started = false;
   }
 
-  /**
-   * The broker URL operators give their gateways: MQTT_PUBLIC_URL, else the
-   * embedded broker's port on the host the operator reached us by, else MQTT_URL.
-   */
-  brokerUrlFor(hostname: string): string {
-    if (this.config.MQTT_PUBLIC_URL) return this.config.MQTT_PUBLIC_URL;
-    if (this.mqtt instanceof EmbeddedBroker) return `mqtt://${hostname.includes(':') ? `[${hostname}]` : hostname}:${this.mqtt.port}`;
-    const url = new URL(this.mqtt.url);
-    url.username = '';
-    url.password = ''; // the service's own credentials; a gateway uses its id and secret
-    return url.toString().replace(/\/$/, '');
-  }
-
   async health(): Promise<Record<string, DependencyHealth>> {
-    const sql: Promise<DependencyHealth> = pingDatabase(this.db).then(
-      () => ({ ok: true, kind: this.config.DATABASE_URL ? 'postgresql' : 'sqlite' }),
-      (err: Error) => ({ ok: false, kind: this.config.DATABASE_URL ? 'postgresql' : 'sqlite', detail: err.message }),
-    );
-    const [database, live, mqtt] = await Promise.all([sql, this.store.health(), this.mqtt.health()]);
+    const [database, live, mqtt] = await Promise.all([this.sql.health(), this.store.health(), this.mqtt.health()]);
     return { database, live, mqtt };
   }
 }

@@ -6,6 +6,7 @@
 // costs no SQL query; a connection from a gateway the cache does not know
 // (created on another instance) reloads it, at most once per few seconds.
 import type { Client, Subscription } from 'aedes';
+import type { Bus } from '../bus.ts';
 import { gatewayTopics, mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
 import type { Logger } from '../log.ts';
 import { verifyGatewaySecret } from './secrets.ts';
@@ -45,13 +46,28 @@ export class GatewayAuth implements BrokerAuth {
   private readonly connections = new Map<string, Set<Client>>();
   private lastMissReload = 0;
   private reloading: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly options: { baseTopic: string; source: GatewayCredentialSource; log: Logger; clock?: () => number },
+    private readonly options: { baseTopic: string; source: GatewayCredentialSource; bus?: Bus; log: Logger; clock?: () => number },
   ) {}
 
+  /** Loads the credentials, and reloads them whenever gateways change or a lot is deleted (its links go with it). */
   async start(): Promise<void> {
+    const { bus, log } = this.options;
+    const reload = () => void this.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
+    if (bus) {
+      this.unsubscribe = [
+        bus.on('gateways.changed', reload),
+        bus.on('catalog.changed', (change) => change.kind === 'removed' && reload()),
+      ];
+    }
     await this.reload();
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
   }
 
   /**

@@ -2,7 +2,7 @@
 // what. Rows are written in the same transaction as the change itself, so a
 // change without its record (or the reverse) cannot happen.
 import type { Knex } from 'knex';
-import type { Principal } from '../auth/operators.ts';
+import type { Principal } from '../domain/principal.ts';
 import { changesBetween } from '../domain/lot-input.ts';
 import type { AuditEntry } from '../domain/operator-api.ts';
 

@@ -1,25 +1,15 @@
 // The catalog: lot metadata from SQL, held in memory for the hot paths
 // (ingest checks every event's lot; searches scan every lot). SQL stays the
 // source of truth; the cache is loaded at start and then changed only through
-// apply(), which also tells the rest of the service (realtime, gateway auth).
-import { EventEmitter } from 'node:events';
+// apply(), which tells the rest of the service on the bus ('catalog.changed').
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
+import type { Bus } from '../bus.ts';
+import type { CatalogChange, ChangeOrigin } from '../domain/changes.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import { LotRepository } from './repository.ts';
 
-/** A change to the catalog, once it is committed to SQL. */
-export type CatalogChange =
-  | { kind: 'added'; lot: LotMeta }
-  | { kind: 'changed'; lot: LotMeta; previous: LotMeta }
-  | { kind: 'removed'; lot: LotMeta };
-
-/** Where a change was made: here (a write through this instance), or on another instance sharing the database. */
-export type ChangeOrigin = 'local' | 'peer';
-
-export interface CatalogEvents {
-  change: [change: CatalogChange, origin: ChangeOrigin];
-}
+export type { CatalogChange, ChangeOrigin };
 
 /** The change that turns `cached` into `fresh`, or undefined when they are the same. */
 function diff(cached: LotMeta | undefined, fresh: LotMeta | undefined): CatalogChange | undefined {
@@ -28,24 +18,37 @@ function diff(cached: LotMeta | undefined, fresh: LotMeta | undefined): CatalogC
   return isDeepStrictEqual(cached, fresh) ? undefined : { kind: 'changed', lot: fresh, previous: cached };
 }
 
-export class Catalog extends EventEmitter<CatalogEvents> {
+export interface CatalogOptions {
+  db: Knex;
+  bus: Bus;
+  /** Lots written to an empty catalog at start (SEED_LOTS). */
+  seed?: readonly LotMeta[];
+}
+
+export class Catalog {
   private readonly repository: LotRepository;
   private lots = new Map<string, LotMeta>();
+  private seededCount = 0;
 
-  constructor(db: Knex) {
-    super();
-    this.repository = new LotRepository(db);
+  constructor(private readonly options: CatalogOptions) {
+    this.repository = new LotRepository(options.db);
   }
 
-  /** Loads every lot; seeds `seed` first when the catalog is empty. Returns how many were seeded. */
-  async start(seed: readonly LotMeta[] = []): Promise<number> {
-    let seeded = 0;
+  /** Loads every lot; seeds first when the catalog is empty. */
+  async start(): Promise<void> {
+    const seed = this.options.seed ?? [];
     if (seed.length > 0 && (await this.repository.count()) === 0) {
       await this.repository.insertMissing(seed);
-      seeded = seed.length;
+      this.seededCount = seed.length;
     }
     await this.reload();
-    return seeded;
+  }
+
+  stop(): void {}
+
+  /** How many lots the last start() seeded. */
+  get seeded(): number {
+    return this.seededCount;
   }
 
   async reload(): Promise<void> {
@@ -55,14 +58,15 @@ export class Catalog extends EventEmitter<CatalogEvents> {
 
   /**
    * The one way the cache changes after start: a write committed to SQL is
-   * applied here, and listeners react (sockets, the broker's credentials).
+   * applied here, and the bus tells every part that reacts (sockets, the
+   * broker's credentials, the retained output, the other instances).
    * With several instances on one database (DESIGN.md §2), this is the call
    * to fan out to every instance (e.g. over Redis pub/sub).
    */
   apply(change: CatalogChange, origin: ChangeOrigin = 'local'): void {
     if (change.kind === 'removed') this.lots.delete(change.lot.id);
     else this.lots.set(change.lot.id, change.lot);
-    this.emit('change', change, origin);
+    this.options.bus.emit('catalog.changed', change, origin);
   }
 
   /**
@@ -94,6 +98,10 @@ export class Catalog extends EventEmitter<CatalogEvents> {
 
   all(): IterableIterator<LotMeta> {
     return this.lots.values();
+  }
+
+  ids(): string[] {
+    return [...this.lots.keys()];
   }
 
   get size(): number {

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
+import type { DependencyHealth } from '../lifecycle.ts';
 import { migrationSource } from '../../db/migrations/index.ts';
 
 export interface DatabaseOptions {
@@ -91,4 +92,32 @@ export async function migrate(db: Knex, { attempts = 40, waitMs = 250 } = {}): P
 
 export async function pingDatabase(db: Knex): Promise<void> {
   await db.raw('select 1');
+}
+
+/** The SQL database as a part of the service: migrated at start, closed at stop. */
+export class SqlDatabase {
+  constructor(
+    readonly db: Knex,
+    private readonly options: DatabaseOptions,
+  ) {}
+
+  start(): Promise<void> {
+    return migrate(this.db);
+  }
+
+  stop(): Promise<void> {
+    return this.db.destroy();
+  }
+
+  describe(): string {
+    return describeDatabase(this.options);
+  }
+
+  health(): Promise<DependencyHealth> {
+    const kind = this.options.databaseUrl ? 'postgresql' : 'sqlite';
+    return pingDatabase(this.db).then(
+      () => ({ ok: true, kind }),
+      (err: Error) => ({ ok: false, kind, detail: err.message }),
+    );
+  }
 }

@@ -4,7 +4,7 @@
 // format; no secret is needed or shown) and acl_file entries.
 import { parseArgs } from 'node:util';
 import { mosquittoAclFile, mosquittoPasswordFile } from '../auth/mosquitto.ts';
-import { loadGatewayCredentials } from '../catalog/gateway-admin.ts';
+import { loadGatewayCredentials } from '../catalog/gateways.ts';
 import { withDatabase } from './db.ts';
 
 const usage = `Usage: npm run gateways -- <command>

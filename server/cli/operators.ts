@@ -2,7 +2,8 @@
 // Operator accounts from the command line, on the configured database
 // (DATABASE_URL, or the SQLite file in DATA_DIR): the same as POST /api/operators.
 import { parseArgs } from 'node:util';
-import { newOperatorSchema, OperatorRepository } from '../auth/operators.ts';
+import { newOperatorSchema } from '../domain/principal.ts';
+import { OperatorAccounts } from '../manage/operators.ts';
 import { withDatabase } from './db.ts';
 
 const usage = `Usage: npm run operators -- <command>
@@ -21,19 +22,19 @@ async function main(): Promise<void> {
   if (command === 'add') {
     const parsed = newOperatorSchema.safeParse({ name: rest.join(' '), role: values.admin ? 'admin' : 'operator' });
     if (!parsed.success) throw new Error(`a name is needed: npm run operators -- add "<name>"`);
-    const { operator, token } = await withDatabase((db) => new OperatorRepository(db).create(parsed.data));
+    const { operator, token } = await withDatabase((db) => new OperatorAccounts(db).create(parsed.data));
     console.error(`created ${operator.role} ${operator.id} "${operator.name}"; its token (shown this once, keep it safe):`);
     console.log(token);
     return;
   }
   if (command === 'list') {
-    const operators = await withDatabase((db) => new OperatorRepository(db).list());
+    const operators = await withDatabase((db) => new OperatorAccounts(db).list());
     for (const o of operators) console.log(`${o.id}\t${o.role}\t${o.createdAt}\t${o.name}`);
     return;
   }
   if (command === 'disable' && rest[0]) {
     const id = rest[0];
-    if (!(await withDatabase((db) => new OperatorRepository(db).disable(id)))) throw new Error(`no active operator "${id}"`);
+    if (!(await withDatabase((db) => new OperatorAccounts(db).disable(id)))) throw new Error(`no active operator "${id}"`);
     console.error(`disabled ${id}: its token no longer works`);
     return;
   }

@@ -4,8 +4,11 @@
 // Pure: no I/O.
 import { transliterate } from 'transliteration';
 import { z } from 'zod';
+import { fieldErrorsOf, type FieldErrors } from './errors.ts';
 import { openingHoursProblem } from './opening-hours.ts';
 import { LOT_ID_PATTERN, lotIdSchema, lotMetaSchema, type LotMeta } from './lot.ts';
+
+export type { FieldErrors };
 
 /** The special capacities, each a share of `capacity`. */
 export const specialCapacityFields = ['capacityDisabled', 'capacityCharging', 'capacityFamily', 'capacityWomen'] as const;
@@ -24,7 +27,6 @@ const fullLotSchema = lotMetaSchema.extend({ openingHours: openingHoursField }).
 export const lotCreateSchema = fullLotSchema.extend({ id: lotIdSchema.optional() });
 export type LotCreateInput = z.output<typeof lotCreateSchema>;
 
-export type FieldErrors = Record<string, string[]>;
 
 /**
  * The rules across fields, on the raw input, so they are reported along with
@@ -43,23 +45,12 @@ function crossFieldErrors(lot: Record<string, unknown>): FieldErrors {
 }
 
 function withCrossFieldErrors<T>(parsed: z.ZodSafeParseResult<T>, raw: Record<string, unknown>): Checked<T> {
-  const fields = parsed.success ? {} : fieldErrorsOf(parsed.error);
+  const fields = parsed.success ? {} : fieldErrorsOf(parsed.error, 'a lot');
   for (const [field, messages] of Object.entries(crossFieldErrors(raw))) (fields[field] ??= []).push(...messages);
   if (Object.keys(fields).length > 0) return { ok: false, fields };
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, fields };
 }
 export type Checked<T> = { ok: true; value: T } | { ok: false; fields: FieldErrors };
-
-/** Field errors keyed by field name; each unknown field is named on its own. */
-export function fieldErrorsOf(error: z.ZodError): FieldErrors {
-  const fields: FieldErrors = {};
-  const add = (key: string, message: string) => (fields[key] ??= []).push(message);
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add(key, 'is not a field of a lot');
-    else add(issue.path.join('.'), issue.message);
-  }
-  return fields;
-}
 
 const notAnObject = { ok: false as const, fields: { '': ['the body must be a JSON object'] } };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,9 +1,10 @@
 // The operators' API answers (DESIGN.md §4), typed once for the server, the
 // operator page and the tests.
-import type { Principal } from '../auth/operators.ts';
+import { z } from 'zod';
+import type { Principal } from './principal.ts';
 import type { GatewayTopics } from './gateway-topics.ts';
 import type { FieldChange } from './lot-input.ts';
-import type { LotView } from './lot.ts';
+import { lotIdSchema, type LotView } from './lot.ts';
 
 export type { FieldChange, GatewayTopics, Principal };
 
@@ -58,3 +59,8 @@ export interface AuditEntry {
 export interface ErrorAnswer {
   error: { code: string; message: string; details?: { fields?: Record<string, string[]>; retryAfterS?: number } };
 }
+
+/** POST /api/lots/{id}/gateways: a gateway's optional name. */
+export const newGatewaySchema = z.object({ name: z.string().trim().min(1).max(200).optional() }).strict();
+/** POST /api/gateways/{id}/lots: one more lot for a gateway. */
+export const assignLotSchema = z.object({ lotId: lotIdSchema }).strict();

@@ -1,7 +1,8 @@
 // Bearer-token authentication for the operators' API. The token never reaches
 // a log: only the principal it stands for is kept on the request.
 import type { Request, RequestHandler } from 'express';
-import type { OperatorRepository, Principal } from '../auth/operators.ts';
+import type { Principal } from '../domain/principal.ts';
+import type { OperatorAccounts } from '../manage/operators.ts';
 import { AppError } from '../domain/errors.ts';
 
 const principals = new WeakMap<Request, Principal>();
@@ -17,7 +18,7 @@ function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message);
 }
 
-export function requireAuth(operators: OperatorRepository): RequestHandler {
+export function requireAuth(operators: OperatorAccounts): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -1,19 +1,14 @@
 // Every error leaves as {"error":{"code","message","details"}}; never a stack trace.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { z } from 'zod';
-import { AppError } from '../domain/errors.ts';
-import { fieldErrorsOf } from '../domain/lot-input.ts';
+import type { z } from 'zod';
+import { AppError, validationError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 
 /** Parses input with a schema, or throws a 400 naming every bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const fields = fieldErrorsOf(parsed.error);
-  const summary = Object.entries(fields)
-    .map(([field, messages]) => `${field || what}: ${messages.join(', ')}`)
-    .join('; ');
-  throw new AppError('validation_failed', `invalid ${what}: ${summary}`, { fields });
+  throw validationError(what, parsed.error);
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -1,10 +1,11 @@
 // The operators' API (DESIGN.md §4): accounts, lot writes, audit, gateway
 // credentials. Thin handlers: authenticate, call one use case, answer.
 import { Router, type Request } from 'express';
-import { newOperatorSchema, type OperatorRepository } from '../auth/operators.ts';
+import { newOperatorSchema } from '../domain/principal.ts';
+import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { GatewayAdmin, GatewayInfo } from '../catalog/gateway-admin.ts';
-import type { LotAdmin } from '../catalog/lot-admin.ts';
+import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
+import type { LotAdmin } from '../manage/lot-admin.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
 import type { MyLotsAnswer } from '../domain/operator-api.ts';
@@ -15,7 +16,7 @@ import { parseOr400 } from './errors.ts';
 import { authFailureRateLimit, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
-  operators: OperatorRepository;
+  operators: OperatorAccounts;
   lots: LotAdmin;
   gateways: GatewayAdmin;
   views: LotViews;

@@ -12,17 +12,12 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { BrokerAuth } from '../auth/gateway-auth.ts';
-import type { Subscriptions } from '../domain/events.ts';
+import { isContractTopic, type Subscriptions } from '../domain/events.ts';
+import { PortInUseError, type DependencyHealth } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
-import type { DependencyHealth } from '../live/store.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
 
-export class PortInUseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PortInUseError';
-  }
-}
+export { PortInUseError };
 
 export interface EmbeddedBrokerOptions {
   port: number;
@@ -30,8 +25,8 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Gateway authentication (MQTT_AUTH=on); without it the broker accepts anyone. */
   auth?: BrokerAuth;
-  /** Which topics the service ingests (or rejects with a reason); others pass through untouched. */
-  claims: (topic: string) => boolean;
+  /** The contract's base topic: its namespace is ingested (or rejected with a reason); other topics pass through untouched. */
+  baseTopic: string;
 }
 
 export class EmbeddedBroker implements MqttTransport {
@@ -92,7 +87,7 @@ export class EmbeddedBroker implements MqttTransport {
     if (refused) return callback(refused);
     // Obsolete wills replayed without their client (client null), and topics
     // outside the contract, pass through untouched.
-    if (!client || !this.options.claims(packet.topic)) return callback(null);
+    if (!client || !isContractTopic(this.options.baseTopic, packet.topic)) return callback(null);
     const handler = this.handler;
     if (!handler) return callback(new Error('the service is stopping'));
     // The publisher, for its errors topic and the lots it serves: the

@@ -2,8 +2,12 @@
 // with its reason) out. Transports (the embedded broker, an external broker)
 // acknowledge a message only after handle() has resolved: then the event is
 // in the live store, or it was rejected and redelivering it would not help.
+// What it changed goes on the bus with the state the store committed
+// ('lot.applied'), and so do its refusals ('message.rejected').
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Bus } from '../bus.ts';
 import type { Catalog } from '../catalog/catalog.ts';
+import type { AppliedLot, RejectedMessage } from '../domain/changes.ts';
 import {
   ERROR_PAYLOAD_EXCERPT, isRejection, isValidId, parseCountEvent, parseGateEvent, parseHeartbeatEvent, parseSpaceEvent,
   ingestSubscriptions, parseStatusEvent, parseTopic, payloadText,
@@ -14,8 +18,9 @@ import type { LotMeta } from '../domain/lot.ts';
 import { LiveStoreRefusal, type LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { HandledMessage } from './transport.ts';
 
-export type RejectedMessage = { status: 'rejected'; topic: string } & Rejection;
+export type { RejectedMessage };
 
 export type IngestResult =
   | { status: ApplyOutcome; kind: Exclude<MessageKind, 'status'>; lotId: string }
@@ -34,15 +39,13 @@ export interface IngestOptions {
   baseTopic: string;
   catalog: Catalog;
   store: LiveStore;
+  /** Where what was applied and what was refused is told; without one, nobody is. */
+  bus?: Bus;
   log: Logger;
   metrics: Metrics;
   clock?: () => number;
   /** The lots operators assigned to a gateway (SQL), to turn stale when it goes offline. */
-  assignedLots?: (gatewayId: string) => Promise<string[]>;
-  /** Told of every rejection, e.g. to publish it on the errors topic. */
-  onRejected?: (result: RejectedMessage, payload: Uint8Array, publisher: string | undefined) => void;
-  /** Told of lots whose live state this instance changed, e.g. to publish their availability. */
-  onApplied?: (lotIds: string[]) => void;
+  assignedLots?: { lotIdsOf(gatewayId: string): Promise<string[]> };
 }
 
 const MAX_RETRY_DELAY_MS = 2000;
@@ -68,6 +71,15 @@ export class Ingest {
   start(): void {
     this.stopping = false;
   }
+
+  /**
+   * The transports' message handler: handles the message and tells the
+   * transport to refuse it when a client wrote to a topic only the service writes.
+   */
+  readonly receive = async (topic: string, payload: Uint8Array, publisher?: string): Promise<HandledMessage> => {
+    const result = await this.handle(topic, payload, publisher);
+    return { refuse: result.status === 'rejected' && result.reason === 'reserved_topic' };
+  };
 
   /** Stops retrying: pending handle() calls reject with IngestStoppedError. */
   stop(): void {
@@ -114,7 +126,7 @@ export class Ingest {
     if (result.outcome === 'applied') {
       metrics.ingestLag.observe(Math.max(0, this.clock() - prepared.ts) / 1000);
       if (result.state.clamped) metrics.clamped.inc();
-      this.options.onApplied?.([lot.id]);
+      this.options.bus?.emit('lot.applied', [{ id: lot.id, state: result.state }]);
     }
     return { status: result.outcome, kind: parsedTopic.kind, lotId: lot.id };
   }
@@ -164,20 +176,21 @@ export class Ingest {
     const { store, catalog, metrics } = this.options;
     const assigned = this.options.assignedLots;
     const [fromSql, fromTraffic] = await Promise.all([
-      assigned ? this.withRetry(() => assigned(gatewayId)) : [],
+      assigned ? this.withRetry(() => assigned.lotIdsOf(gatewayId)) : [],
       this.withRetry(() => store.gatewayLots(gatewayId)),
     ]);
     const lots = [...new Set([...fromSql, ...fromTraffic])].flatMap((id) => catalog.get(id) ?? []);
     await this.withRetry(() => store.setGatewayStatus(gatewayId, event.online));
-    const changed: string[] = [];
+    const changed: AppliedLot[] = [];
     for (const lot of lots) {
       const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity));
-      if (result.outcome === 'applied') changed.push(lot.id);
+      if (result.outcome === 'applied') changed.push({ id: lot.id, state: result.state });
     }
     metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });
-    if (changed.length > 0) this.options.onApplied?.(changed);
-    this.options.log.info({ gateway: gatewayId, online: event.online, lots: changed }, `gateway ${event.online ? 'online' : 'offline'}`);
-    return { status: 'applied', kind: 'status', gatewayId, online: event.online, lotIds: changed };
+    if (changed.length > 0) this.options.bus?.emit('lot.applied', changed);
+    const lotIds = changed.map((lot) => lot.id);
+    this.options.log.info({ gateway: gatewayId, online: event.online, lots: lotIds }, `gateway ${event.online ? 'online' : 'offline'}`);
+    return { status: 'applied', kind: 'status', gatewayId, online: event.online, lotIds };
   }
 
   /** Remembers that a publisher sends for a lot (once per process for each pair). */
@@ -202,7 +215,7 @@ export class Ingest {
       },
       `rejected MQTT message: ${rejection.message}`,
     );
-    this.options.onRejected?.(result, payload, publisher);
+    this.options.bus?.emit('message.rejected', result, payload, publisher);
     return result;
   }
 

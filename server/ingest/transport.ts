@@ -1,6 +1,6 @@
 // What ingest needs from MQTT, whichever broker carries it.
 import type { Subscriptions } from '../domain/events.ts';
-import type { DependencyHealth } from '../live/store.ts';
+import type { DependencyHealth } from '../lifecycle.ts';
 
 /** What the transport should do with a message once it is handled. */
 export interface HandledMessage {
@@ -27,4 +27,19 @@ export interface MqttTransport {
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
   stop(): Promise<void>;
   health(): Promise<DependencyHealth>;
+}
+
+/**
+ * The broker URL operators give their gateways: MQTT_PUBLIC_URL, else the
+ * embedded broker's port on the host the operator reached us by, else the
+ * external broker's URL without the service's own credentials (a gateway
+ * uses its id and secret).
+ */
+export function gatewayBrokerUrl(transport: MqttTransport & { readonly port?: number }, publicUrl: string | undefined, hostname: string): string {
+  if (publicUrl) return publicUrl;
+  if (transport.kind === 'embedded') return `mqtt://${hostname.includes(':') ? `[${hostname}]` : hostname}:${transport.port}`;
+  const url = new URL(transport.url);
+  url.username = '';
+  url.password = '';
+  return url.toString().replace(/\/$/, '');
 }

@@ -3,6 +3,7 @@
 // domain/live.ts atomically, one step per event, and announce every applied
 // change on their feed.
 import type { EventEmitter } from 'node:events';
+import type { DependencyHealth } from '../lifecycle.ts';
 import type {
   ApplyResult, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
 } from '../domain/live.ts';
@@ -26,11 +27,7 @@ export interface LiveStoreEvents {
   resync: [];
 }
 
-export interface DependencyHealth {
-  ok: boolean;
-  kind: string;
-  detail?: string;
-}
+export type { DependencyHealth };
 
 /**
  * Every apply method takes the catalog's capacity, for a lot with no state

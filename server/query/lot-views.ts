@@ -7,7 +7,7 @@ import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
 import { isOpenAt } from '../domain/opening-hours.ts';
 import { matchesMeta, type LotSearch } from '../domain/search.ts';
 import type { LiveStore } from '../live/store.ts';
-import type { LiveReader } from './live-mirror.ts';
+import type { LiveReader } from '../live/feed.ts';
 
 export interface LotViewsOptions {
   catalog: Catalog;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { migrationSource } from '../../db/migrations/index.ts';
 import { seedLots } from '../../db/seed.ts';
+import { Bus } from '../../server/bus.ts';
 import { Catalog } from '../../server/catalog/catalog.ts';
 import { GatewayRepository } from '../../server/catalog/gateways.ts';
 import { createDatabase, migrate } from '../../server/catalog/db.ts';
@@ -74,8 +75,9 @@ for (const engine of engines) {
     });
 
     it('migrates and seeds the nine Shibei lots into an empty catalog', async () => {
-      const catalog = new Catalog(await connect());
-      assert.equal(await catalog.start(seedLots()), 9);
+      const catalog = new Catalog({ db: await connect(), bus: new Bus(), seed: seedLots() });
+      await catalog.start();
+      assert.equal(catalog.seeded, 9);
       assert.equal(catalog.size, 9);
       const lot = catalog.get('hangzhou-rd-7')!;
       assert.deepEqual(lot, lotMetaSchema.parse({
@@ -92,7 +94,7 @@ for (const engine of engines) {
         opening_hours: 'Mo-Fr 07:00-22:00', capacity_disabled: 4, capacity_charging: 10, fee: true,
         price_info: '首小时5元', price_info_en: 'CNY 5 the first hour', max_height_cm: 210, stale_after_s: 600,
       });
-      const catalog = new Catalog(db);
+      const catalog = new Catalog({ db, bus: new Bus() });
       await catalog.start();
       const lot = catalog.get('nanfeng-rd')!;
       assert.deepEqual(
@@ -102,8 +104,9 @@ for (const engine of engines) {
     });
 
     it('does not seed again on the next start, and migrating twice changes nothing', async () => {
-      const catalog = new Catalog(await connect());
-      assert.equal(await catalog.start(seedLots()), 0);
+      const catalog = new Catalog({ db: await connect(), bus: new Bus(), seed: seedLots() });
+      await catalog.start();
+      assert.equal(catalog.seeded, 0);
       assert.equal(catalog.size, 9);
     });
 
@@ -123,8 +126,8 @@ for (const engine of engines) {
     it('lets two instances seed one database at once without failing or duplicating', async () => {
       const db = await connect();
       await db('lots').delete();
-      const [a, b] = [new Catalog(await connect()), new Catalog(await connect())];
-      await Promise.all([a.start(seedLots()), b.start(seedLots())]);
+      const [a, b] = [new Catalog({ db: await connect(), bus: new Bus(), seed: seedLots() }), new Catalog({ db: await connect(), bus: new Bus(), seed: seedLots() })];
+      await Promise.all([a.start(), b.start()]);
       assert.equal(a.size, 9);
       assert.equal(b.size, 9);
     });

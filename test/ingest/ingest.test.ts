@@ -1,6 +1,7 @@
 // The ingest stage on its own: every kind of message, gateway statuses,
 // rejections with reasons, and pausing while the live store is down.
 import assert from 'node:assert/strict';
+import { Bus } from '../../server/bus.ts';
 import type { Catalog } from '../../server/catalog/catalog.ts';
 import type { CountEvent, GateEvent } from '../../server/domain/live.ts';
 import { Ingest, IngestStoppedError, type IngestResult } from '../../server/ingest/ingest.ts';
@@ -50,11 +51,12 @@ describe('ingest', () => {
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
     rejections.length = 0;
     appliedLots.length = 0;
+    const bus = new Bus();
+    bus.on('message.rejected', (result, _payload, publisher) => rejections.push({ result, publisher }));
+    bus.on('lot.applied', (lots) => appliedLots.push(...lots.map((lot) => lot.id)));
     ingest = new Ingest({
-      baseTopic: 'parking', catalog, store, metrics, log: createLogger('silent'), clock: () => NOW,
-      assignedLots: async (gatewayId) => assigned.get(gatewayId) ?? [],
-      onRejected: (result, _payload, publisher) => rejections.push({ result, publisher }),
-      onApplied: (lots) => appliedLots.push(...lots),
+      baseTopic: 'parking', catalog, store, bus, metrics, log: createLogger('silent'), clock: () => NOW,
+      assignedLots: { lotIdsOf: async (gatewayId) => assigned.get(gatewayId) ?? [] },
     });
     ingest.start();
   });

@@ -2,8 +2,10 @@
 // several instances exactly one announces each transition.
 import assert from 'node:assert/strict';
 import type { LiveChange } from '../../server/domain/live.ts';
+import { Bus } from '../../server/bus.ts';
+import { StaleWatch } from '../../server/clock/stale-watch.ts';
+import { LiveFeed } from '../../server/live/feed.ts';
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
-import { StaleWatch } from '../../server/live/stale-watch.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { catalogOf, lotMeta } from '../helpers/catalog.ts';
@@ -15,11 +17,24 @@ describe('stale watch', () => {
   let store: MemoryLiveStore;
   let changes: LiveChange[];
   const catalog = catalogOf([lotMeta('a'), lotMeta('quick', { staleAfterS: 60 })]);
-  const watch = (claimed: string[]) =>
-    new StaleWatch({
-      catalog, store, staleAfterS: 900, log: createLogger('silent'), metrics: new Metrics(), clock: () => now,
-      intervalMs: 60_000, onStale: (id) => claimed.push(id),
-    });
+  /** A watch as one instance runs it: its own bus and its own follower of the store's feed. */
+  const watch = (claimed: string[]) => {
+    const bus = new Bus();
+    bus.on('stale.claimed', (ids) => claimed.push(...ids));
+    const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log: createLogger('silent') });
+    const w = new StaleWatch({ catalog, store, feed, bus, staleAfterS: 900, metrics: new Metrics(), clock: () => now, intervalMs: 60_000 });
+    return {
+      start: async () => {
+        await feed.start();
+        w.start();
+      },
+      tick: () => w.tick(),
+      stop: () => {
+        w.stop();
+        feed.stop();
+      },
+    };
+  };
 
   beforeEach(async () => {
     now = T0;

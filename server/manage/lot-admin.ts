@@ -3,31 +3,27 @@
 // map the result to HTTP; the rules live here.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { mayManage, type Principal } from '../auth/operators.ts';
-import { AppError, notFound } from '../domain/errors.ts';
-import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName, type FieldErrors } from '../domain/lot-input.ts';
+import type { Bus } from '../bus.ts';
+import type { AuditEntry, AuditRepository } from '../catalog/audit.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { isUniqueViolation, type LotRepository } from '../catalog/repository.ts';
+import { AppError, notFound, validationError } from '../domain/errors.ts';
+import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName } from '../domain/lot-input.ts';
 import type { LotMeta } from '../domain/lot.ts';
+import { mayManage, type Principal } from '../domain/principal.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
-import { AuditRepository, type AuditEntry } from './audit.ts';
-import type { Catalog } from './catalog.ts';
-import { isUniqueViolation, LotRepository } from './repository.ts';
+import { forbidden, ownedLot } from './ownership.ts';
 
 export interface LotAdminOptions {
   db: Knex;
+  lots: LotRepository;
+  audit: AuditRepository;
   catalog: Catalog;
   store: LiveStore;
+  bus: Bus;
   log: Logger;
 }
-
-export function invalid(what: string, fields: FieldErrors): AppError {
-  const summary = Object.entries(fields)
-    .map(([field, messages]) => `${field || what}: ${messages.join(', ')}`)
-    .join('; ');
-  return new AppError('validation_failed', `invalid ${what}: ${summary}`, { fields });
-}
-
-export const forbidden = (what: string) => new AppError('forbidden', `${what} belongs to another operator`);
 
 const randomSuffix = () => randomBytes(3).toString('hex');
 
@@ -35,18 +31,20 @@ const randomSuffix = () => randomBytes(3).toString('hex');
 const CAPACITY_ATTEMPTS = 60;
 
 export class LotAdmin {
-  private readonly lots: LotRepository;
-  readonly audit: AuditRepository;
+  constructor(private readonly options: LotAdminOptions) {}
 
-  constructor(private readonly options: LotAdminOptions) {
-    this.lots = new LotRepository(options.db);
-    this.audit = new AuditRepository(options.db);
+  private get lots(): LotRepository {
+    return this.options.lots;
+  }
+
+  private get audit(): AuditRepository {
+    return this.options.audit;
   }
 
   /** Creates a lot owned by `principal`. An id that is taken is a 409; a derived one gets a suffix instead. */
   async create(principal: Principal, input: unknown): Promise<LotMeta> {
     const checked = checkLotCreate(input);
-    if (!checked.ok) throw invalid('lot', checked.fields);
+    if (!checked.ok) throw validationError('lot', checked.fields);
     const { id: requestedId, ...fields } = checked.value;
     const candidates = requestedId ? [requestedId] : idCandidates(slugFromName(fields), randomSuffix);
     for (const id of candidates) {
@@ -75,7 +73,7 @@ export class LotAdmin {
     const result = await this.options.db.transaction(async (trx) => {
       const current = await this.owned(principal, id, trx);
       const checked = checkLotPatch(current.lot, patch);
-      if (!checked.ok) throw invalid('lot', checked.fields);
+      if (!checked.ok) throw validationError('lot', checked.fields);
       const lot = checked.value;
       if (Object.keys(changesBetween(current.lot, lot)).length === 0) return { lot, previous: lot, unchanged: true };
       await this.lots.update(lot, trx);
@@ -101,7 +99,8 @@ export class LotAdmin {
     // A later edit (or a deletion) supersedes a retry of this one.
     if (attempt > 1 && this.options.catalog.get(id)?.capacity !== capacity) return;
     try {
-      await this.options.store.setCapacity(id, capacity);
+      const state = await this.options.store.setCapacity(id, capacity);
+      if (state) this.options.bus.emit('lot.applied', [{ id, state }]);
     } catch (err) {
       const last = attempt >= CAPACITY_ATTEMPTS;
       this.options.log.error(
@@ -139,11 +138,7 @@ export class LotAdmin {
     return this.lots.idsOwnedBy(principal.id);
   }
 
-  /** The lot, if it exists and `principal` may manage it: else 404 or 403. */
-  async owned(principal: Principal, id: string, trx?: Knex): Promise<{ lot: LotMeta; ownerId: string | null }> {
-    const current = await this.lots.getOwned(id, trx);
-    if (!current) throw notFound(`lot "${id}"`);
-    if (!mayManage(principal, current.ownerId)) throw forbidden(`lot "${id}"`);
-    return current;
+  private owned(principal: Principal, id: string, trx: Knex): Promise<{ lot: LotMeta; ownerId: string | null }> {
+    return ownedLot(this.lots, principal, id, trx);
   }
 }

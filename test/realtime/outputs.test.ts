@@ -1,13 +1,15 @@
 // The service's MQTT outputs on their own: the retained availability of each
 // lot, and the rate-limited errors topic.
 import assert from 'node:assert/strict';
-import { AvailabilityOutput } from '../../server/ingest/availability-output.ts';
-import { ErrorFeedbackPublisher } from '../../server/ingest/error-feedback.ts';
+import { Bus } from '../../server/bus.ts';
 import type { PublishOptions } from '../../server/ingest/transport.ts';
+import { LiveFeed } from '../../server/live/feed.ts';
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
 import { createLogger } from '../../server/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { LotViews } from '../../server/query/lot-views.ts';
+import { AvailabilityOutput } from '../../server/realtime/availability-output.ts';
+import { ErrorFeedbackPublisher } from '../../server/realtime/error-feedback.ts';
 import { catalogOf, lotMeta } from '../helpers/catalog.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
@@ -23,14 +25,18 @@ describe('availability output', () => {
   let published: Published[];
   let failing: boolean;
   let output: AvailabilityOutput;
+  let feed: LiveFeed;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     store = new MemoryLiveStore();
     published = [];
     failing = false;
     const catalog = catalogOf([lotMeta('a', { capacity: 10 }), lotMeta('b', { status: 'closed' })]);
+    const bus = new Bus();
+    feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log: createLogger('silent') });
+    await feed.start();
     output = new AvailabilityOutput({
-      baseTopic: 'parking', catalog, views: new LotViews({ catalog, store, staleAfterS: 900, clock: () => T0 }),
+      baseTopic: 'parking', catalog, feed, bus, views: new LotViews({ catalog, store, staleAfterS: 900, clock: () => T0 }),
       publish: async (topic, payload, options) => {
         if (failing) throw new Error('broker away');
         published.push({ topic, payload, options });
@@ -38,7 +44,10 @@ describe('availability output', () => {
       intervalMs: 60_000, log: createLogger('silent'), metrics: new Metrics(),
     });
   });
-  afterEach(() => output.stop());
+  afterEach(async () => {
+    await output.stop();
+    feed.stop();
+  });
 
   it('publishes every lot at start, retained, QoS 1, with the live numbers', async () => {
     output.start();

@@ -7,8 +7,9 @@
 // catalog, so a missed announcement costs a moment, not a wrong map.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Catalog, CatalogChange, ChangeOrigin } from '../catalog/catalog.ts';
+import type { Bus } from '../bus.ts';
 import type { Logger } from '../log.ts';
+import type { Catalog } from './catalog.ts';
 
 interface Announcement {
   origin: string;
@@ -19,6 +20,7 @@ export interface CatalogSyncOptions {
   url: string;
   keyPrefix: string;
   catalog: Catalog;
+  bus: Bus;
   log: Logger;
 }
 
@@ -28,9 +30,7 @@ export class CatalogSync {
   private subscriber: Redis | undefined;
   private readonly channel: string;
   private readonly syncing = new Map<string, Promise<void>>();
-  private readonly onChange = (change: CatalogChange, origin: ChangeOrigin) => {
-    if (origin === 'local') this.announce(change.lot.id);
-  };
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: CatalogSyncOptions) {
     this.channel = `${options.keyPrefix}catalog`;
@@ -57,13 +57,15 @@ export class CatalogSync {
     this.subscriber = subscriber;
     await Promise.all([this.publisher.connect(), subscriber.connect()]);
     await subscriber.subscribe(this.channel);
-    catalog.on('change', this.onChange);
+    this.unsubscribe = this.options.bus.on('catalog.changed', (change, origin) => {
+      if (origin === 'local') this.announce(change.lot.id);
+    });
     // Lots written between loading the catalog and subscribing were announced to no one here.
     await catalog.resync();
   }
 
   async stop(): Promise<void> {
-    this.options.catalog.off('change', this.onChange);
+    this.unsubscribe?.();
     await Promise.allSettled([this.subscriber?.quit(), this.publisher?.quit()]);
     this.subscriber?.disconnect();
     this.publisher?.disconnect();

@@ -1,16 +1,17 @@
-// The in-memory mirror of the live store that searches and snapshots read.
+// The one follower of the live store's feed: the in-memory mirror that searches, snapshots and the stale watch read.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { seedLots } from '../../db/seed.ts';
+import { Bus } from '../../server/bus.ts';
 import { Catalog } from '../../server/catalog/catalog.ts';
 import { createDatabase, migrate } from '../../server/catalog/db.ts';
 import type { CountEvent, LiveState } from '../../server/domain/live.ts';
+import { LiveFeed } from '../../server/live/feed.ts';
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
 import { createLogger } from '../../server/log.ts';
-import { LiveMirror } from '../../server/query/live-mirror.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
 const count = (lotId: string, occupied: number, ts = T0): CountEvent => ({ lotId, ts, seq: null, occupied, free: null, capacity: null, receivedAt: ts });
@@ -25,19 +26,21 @@ class SlowStore extends MemoryLiveStore {
   }
 }
 
-describe('query: the live mirror', () => {
+describe('live: the feed and its mirror', () => {
   let dir: string;
   let db: Knex;
   let catalog: Catalog;
+  let bus: Bus;
   let store: SlowStore;
-  let mirror: LiveMirror;
+  let mirror: LiveFeed;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kongwei-mirror-'));
     db = createDatabase({ dataDir: dir });
     await migrate(db);
-    catalog = new Catalog(db);
-    await catalog.start(seedLots());
+    bus = new Bus();
+    catalog = new Catalog({ db, bus, seed: seedLots() });
+    await catalog.start();
     store = new SlowStore();
   });
   afterEach(async () => {
@@ -50,7 +53,7 @@ describe('query: the live mirror', () => {
 
   it('starts from the store and follows its feed', async () => {
     await store.applyCount(count('nanfeng-rd', 10), 150);
-    mirror = new LiveMirror({ store, catalog, log: createLogger('silent') });
+    mirror = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log: createLogger('silent') });
     await mirror.start();
     assert.equal(await occupied('nanfeng-rd'), 10);
     await store.applyCount(count('nanfeng-rd', 11, T0 + 1), 150);
@@ -60,7 +63,7 @@ describe('query: the live mirror', () => {
 
   it('keeps a change the feed brought while it was reading the store', async () => {
     await store.applyCount(count('nanfeng-rd', 10), 150);
-    mirror = new LiveMirror({ store, catalog, log: createLogger('silent') });
+    mirror = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log: createLogger('silent') });
     await mirror.start();
     let release!: () => void;
     store.gate = new Promise((r) => (release = r));
@@ -74,7 +77,7 @@ describe('query: the live mirror', () => {
   it('forgets a lot deleted from the catalog, and what the store lost on a reload', async () => {
     await store.applyCount(count('nanfeng-rd', 10), 150);
     await store.applyCount(count('cruise-port', 5), 300);
-    mirror = new LiveMirror({ store, catalog, log: createLogger('silent') });
+    mirror = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log: createLogger('silent') });
     await mirror.start();
     catalog.apply({ kind: 'removed', lot: catalog.get('nanfeng-rd')! });
     assert.equal(await occupied('nanfeng-rd'), undefined);

@@ -3,14 +3,17 @@
 // (the embedded broker: its client id), else on `{base}/errors`. QoS 0, not
 // retained, and rate-limited per errors topic and overall, so a broken gateway
 // cannot flood the broker with its own errors.
+import type { Bus } from '../bus.ts';
+import type { RejectedMessage } from '../domain/changes.ts';
 import { ERROR_PAYLOAD_EXCERPT, errorsTopic, payloadText, type ErrorFeedback } from '../domain/events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { RejectedMessage } from './ingest.ts';
-import type { PublishOptions } from './transport.ts';
+import type { Publish } from './availability-output.ts';
 
 export interface ErrorFeedbackOptions {
   baseTopic: string;
-  publish: (topic: string, payload: string, options: PublishOptions) => Promise<void>;
+  /** Where refusals are heard of ('message.rejected'); without one, report() is called directly. */
+  bus?: Bus;
+  publish: Publish;
   metrics: Metrics;
   clock?: () => number;
   /** Per errors topic: sustained messages per second, and the burst allowed. */
@@ -46,11 +49,20 @@ export class ErrorFeedbackPublisher {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly overall: TokenBucket;
   private readonly perTopic: { ratePerS: number; burst: number };
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: ErrorFeedbackOptions) {
     this.clock = options.clock ?? Date.now;
     this.perTopic = options.perTopic ?? { ratePerS: 5, burst: 20 };
     this.overall = new TokenBucket(options.overall ?? { ratePerS: 50, burst: 200 }, this.clock());
+  }
+
+  start(): void {
+    this.unsubscribe = this.options.bus?.on('message.rejected', (rejected, payload, publisher) => this.report(rejected, payload, publisher));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
   }
 
   report(rejected: RejectedMessage, payload: Uint8Array, publisher: string | undefined): void {

@@ -1,14 +1,16 @@
 // Lots open and close by their opening hours with no event to say so: this
-// looks every minute and tells realtime which lots flipped, so maps show a
-// lot "closed" at closing time, not at its next sensor message.
-import type { Catalog, CatalogChange } from '../catalog/catalog.ts';
+// looks every minute and says on the bus which lots flipped ('hours.flipped'),
+// so maps and signs show a lot "closed" at closing time, not at its next
+// sensor message.
+import type { Bus } from '../bus.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import type { CatalogChange } from '../domain/changes.ts';
 import { isOpenAt } from '../domain/opening-hours.ts';
 
 export interface OpeningHoursWatchOptions {
   catalog: Catalog;
+  bus: Bus;
   timeZone: string;
-  /** Receives the ids of lots whose open state changed. */
-  onFlip: (ids: string[]) => void;
   clock?: () => number;
   intervalMs?: number;
 }
@@ -16,6 +18,7 @@ export interface OpeningHoursWatchOptions {
 export class OpeningHoursWatch {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastOpen = new Map<string, boolean>();
+  private unsubscribe: (() => void) | undefined;
   /** A lot added or edited was pushed as it is now: that is the state to compare with next. */
   private readonly onCatalogChange = (change: CatalogChange) => {
     if (change.kind === 'removed' || change.lot.openingHours === null) this.lastOpen.delete(change.lot.id);
@@ -25,14 +28,14 @@ export class OpeningHoursWatch {
   constructor(private readonly options: OpeningHoursWatchOptions) {}
 
   start(): void {
-    this.options.catalog.on('change', this.onCatalogChange);
+    this.unsubscribe = this.options.bus.on('catalog.changed', this.onCatalogChange);
     this.check();
     this.timer = setInterval(() => this.check(), this.options.intervalMs ?? 60_000);
     this.timer.unref();
   }
 
   stop(): void {
-    this.options.catalog.off('change', this.onCatalogChange);
+    this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
   }
 
@@ -53,7 +56,7 @@ export class OpeningHoursWatch {
       if (before !== undefined && before !== open) flipped.push(lot.id);
     }
     for (const id of this.lastOpen.keys()) if (!seen.has(id)) this.lastOpen.delete(id);
-    if (flipped.length > 0) this.options.onFlip(flipped);
+    if (flipped.length > 0) this.options.bus.emit('hours.flipped', flipped);
     return flipped;
   }
 }

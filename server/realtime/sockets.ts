@@ -1,26 +1,31 @@
 // Live counts over Socket.IO (DESIGN.md §4). A client subscribes to a bbox or
 // a list of ids and gets a snapshot in the acknowledgement; after that,
-// changes from the live store's feed are coalesced and pushed at most every
-// PUSH_INTERVAL_MS, to that subscription only. The first change after a quiet
-// spell goes out at once; changes that follow within the interval wait for
-// the next push — low latency when quiet, bounded work when busy.
+// changes are coalesced (realtime/coalescer.ts) and pushed at most every
+// PUSH_INTERVAL_MS, to that subscription only. Live changes come from the
+// bus's 'live.changed' (the one follower of the store's feed, live/feed.ts),
+// whose mirror also gives the snapshots; catalog edits and lots opening or
+// closing by their hours come from the bus too.
 //
 // Sockets with the same subscription share a room, so each flush filters and
 // encodes the changed lots once per distinct subscription, not once per socket.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { Catalog, CatalogChange } from '../catalog/catalog.ts';
+import type { Bus } from '../bus.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import type { CatalogChange } from '../domain/changes.ts';
 import {
   liveFieldsOf, subscriptionSchema,
   type ClientToServerEvents, type LotLive, type ServerToClientEvents, type Subscription, type SubscriptionFields,
 } from '../domain/contract.ts';
+import { validationError } from '../domain/errors.ts';
 import { inBBox } from '../domain/geo.ts';
 import { emptyLiveState, type LiveChange } from '../domain/live.ts';
 import type { LotMeta, LotView } from '../domain/lot.ts';
-import type { LiveStore } from '../live/store.ts';
+import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
+import { Coalescer } from './coalescer.ts';
 
 interface SocketData {
   room?: string;
@@ -35,14 +40,33 @@ interface SubscriptionEntry {
   fields: SubscriptionFields;
 }
 
-export interface RealtimeOptions {
+export interface SocketOutputOptions {
   httpServer: HttpServer;
   catalog: Catalog;
-  store: LiveStore;
+  feed: LiveFeed;
+  bus: Bus;
   views: LotViews;
   pushIntervalMs: number;
   log: Logger;
   metrics: Metrics;
+}
+
+/**
+ * A lot waiting for the next push: its newest live change; `whole` when its
+ * metadata changed (or it is new), so every subscription gets it whole;
+ * `removed` (its last metadata) when it was deleted.
+ */
+interface PendingLot {
+  change?: LiveChange;
+  whole?: boolean;
+  removed?: LotMeta;
+}
+
+function mergePending(pending: PendingLot, next: PendingLot): PendingLot {
+  if (next.removed) return { removed: next.removed };
+  // Deleted, then created again within one interval: both go out, the removal first.
+  if (pending.removed) return { ...next, removed: pending.removed };
+  return { change: next.change ?? pending.change, whole: (pending.whole ?? false) || (next.whole ?? false) };
 }
 
 /** A stable key per distinct subscription: sockets that share it share a room. */
@@ -60,54 +84,37 @@ function matcherOf(subscription: Subscription): (lot: LotMeta) => boolean {
   return (lot) => ids.has(lot.id);
 }
 
-export class Realtime {
+export class SocketOutput {
   private io: KongweiServer | undefined;
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
-  /** Changes since the last flush, newest per lot. */
-  private pending = new Map<string, LiveChange>();
-  /** Pending lots whose metadata changed (or that are new): whole lots for every subscription. */
-  private pendingWhole = new Set<string>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private lastFlushAt = 0;
-  private stopped = false;
-  private readonly onChange = (changes: LiveChange[]) => {
-    for (const change of changes) this.pending.set(change.id, change);
-    this.scheduleFlush();
-  };
-  private readonly onResync = () => void this.pushEverything();
-  /** Lots deleted since the last flush, with their last metadata (to know whose subscription they left). */
-  private removed = new Map<string, LotMeta>();
-  private readonly onCatalogChange = (change: CatalogChange) => void this.onCatalog(change);
+  private readonly pending: Coalescer<PendingLot>;
+  private unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly options: RealtimeOptions) {}
+  constructor(private readonly options: SocketOutputOptions) {
+    this.pending = new Coalescer<PendingLot>({ intervalMs: options.pushIntervalMs, flush: (batch) => this.flush(batch), merge: mergePending });
+  }
 
   start(): void {
+    const { bus } = this.options;
     const io: KongweiServer = new Server(this.options.httpServer, { serveClient: false });
     this.io = io;
     io.of('/').adapter.on('delete-room', (room: string) => this.subscriptions.delete(room));
     io.on('connection', (socket) => this.onConnection(socket));
-    this.options.store.on('change', this.onChange);
-    this.options.store.on('resync', this.onResync);
-    this.options.catalog.on('change', this.onCatalogChange);
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.stopped) return;
-    const wait = Math.max(0, this.lastFlushAt + this.options.pushIntervalMs - Date.now());
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      this.lastFlushAt = Date.now();
-      this.flush();
-    }, wait);
+    this.unsubscribe = [
+      bus.on('live.changed', (changes) => {
+        for (const change of changes) this.pending.add(change.id, { change });
+      }),
+      bus.on('live.resync', () => this.pushEverything()),
+      bus.on('catalog.changed', (change) => this.onCatalog(change)),
+      bus.on('hours.flipped', (ids) => this.refresh(ids)),
+    ];
   }
 
   /** Disconnects every socket. Leaves the HTTP server to its owner. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.options.store.off('change', this.onChange);
-    this.options.store.off('resync', this.onResync);
-    this.options.catalog.off('change', this.onCatalogChange);
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    await this.pending.stop(0);
     const io = this.io;
     if (!io) return;
     io.disconnectSockets(true);
@@ -122,10 +129,7 @@ export class Realtime {
     socket.on('subscribe', async (raw, ack) => {
       if (typeof ack !== 'function') return;
       const parsed = subscriptionSchema.safeParse(raw);
-      if (!parsed.success) {
-        const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'subscription'}: ${i.message}`).join('; ');
-        return ack({ error: { code: 'validation_failed', message: `invalid subscription: ${message}` } });
-      }
+      if (!parsed.success) return ack({ error: { code: 'validation_failed', message: validationError('subscription', parsed.error).message } });
       const subscription = parsed.data as Subscription;
       try {
         const room = this.join(socket, subscription);
@@ -152,12 +156,9 @@ export class Realtime {
    * changed lot goes to every subscription it matches as `lots:update`; a
    * deleted one, or one that moved out of a subscription's area, as `lots:remove`.
    */
-  private async onCatalog(change: CatalogChange): Promise<void> {
+  private onCatalog(change: CatalogChange): void {
     if (change.kind === 'removed') {
-      this.pending.delete(change.lot.id);
-      this.pendingWhole.delete(change.lot.id);
-      this.removed.set(change.lot.id, change.lot);
-      this.scheduleFlush();
+      this.pending.add(change.lot.id, { removed: change.lot });
       return;
     }
     if (change.kind === 'changed') {
@@ -166,52 +167,39 @@ export class Realtime {
         if (matches(change.previous) && !matches(change.lot)) io?.local.to(room).emit('lots:remove', [change.lot.id]);
       }
     }
-    await this.refresh([change.lot.id]);
+    this.refresh([change.lot.id]);
   }
 
   /**
-   * Queues these lots for the next push with their current live state, for
-   * changes that do not come through the live store's feed (catalog edits,
-   * opening hours that opened or closed a lot).
+   * Queues these lots, whole, for the next push with their live state from
+   * the mirror: changes that do not come through the feed (catalog edits,
+   * opening hours that opened or closed a lot). A live change already queued
+   * is as new as the mirror, or newer.
    */
-  async refresh(ids: readonly string[]): Promise<void> {
-    try {
-      const live = await this.options.store.getMany(ids);
-      for (const id of ids) {
-        const meta = this.options.catalog.get(id);
-        // A change from the feed already queued is as new as this read, or newer.
-        if (!meta) continue;
-        this.pendingWhole.add(id);
-        if (this.pending.has(id)) continue;
-        this.pending.set(id, { id, ...(live.get(id) ?? emptyLiveState(meta.capacity)) });
-      }
-      this.scheduleFlush();
-    } catch (err) {
-      this.options.log.warn({ err: (err as Error).message, ids: ids.slice(0, 10) }, 'could not read live state to push changed lots');
+  private refresh(ids: readonly string[]): void {
+    for (const id of ids) {
+      const meta = this.options.catalog.get(id);
+      if (!meta) continue;
+      const queued = this.pending.get(id)?.change;
+      this.pending.add(id, { whole: true, change: queued ?? { id, ...(this.options.feed.get(id) ?? emptyLiveState(meta.capacity)) } });
     }
   }
 
   /** Pushes the coalesced changes: once per distinct subscription that has a changed lot. */
-  private flush(): void {
+  private flush(batch: Map<string, PendingLot>): void {
     const io = this.io;
     if (!io) return;
-    if (this.removed.size > 0) {
-      const removed = [...this.removed.values()];
-      this.removed = new Map();
+    const removed = [...batch.values()].flatMap((p) => p.removed ?? []);
+    if (removed.length > 0) {
       for (const { room, matches } of this.subscriptions.values()) {
         const ids = removed.filter(matches).map((lot) => lot.id);
         if (ids.length > 0) io.local.to(room).emit('lots:remove', ids);
       }
     }
-    if (this.pending.size === 0) return;
-    const changes = this.pending;
-    const whole = this.pendingWhole;
-    this.pending = new Map();
-    this.pendingWhole = new Set();
-    const changed: { meta: LotMeta; view: LotView; live?: LotLive }[] = [];
-    for (const change of changes.values()) {
-      const meta = this.options.catalog.get(change.id);
-      if (meta) changed.push({ meta, view: this.options.views.view(meta, change) });
+    const changed: { meta: LotMeta; view: LotView; whole: boolean; live?: LotLive }[] = [];
+    for (const [id, { change, whole }] of batch) {
+      const meta = change && this.options.catalog.get(id);
+      if (meta) changed.push({ meta, view: this.options.views.view(meta, change), whole: whole ?? false });
     }
     if (changed.length === 0) return;
     // Socket.IO encodes a room's message once for all its sockets; each list is built once per room.
@@ -222,8 +210,8 @@ export class Realtime {
         io.local.to(room).emit('lots:update', matched.map(({ view }) => view));
         continue;
       }
-      const wholeLots = matched.filter(({ meta }) => whole.has(meta.id)).map(({ view }) => view);
-      const liveOnly = matched.filter(({ meta }) => !whole.has(meta.id)).map((entry) => (entry.live ??= liveFieldsOf(entry.view)));
+      const wholeLots = matched.filter((entry) => entry.whole).map(({ view }) => view);
+      const liveOnly = matched.filter((entry) => !entry.whole).map((entry) => (entry.live ??= liveFieldsOf(entry.view)));
       if (wholeLots.length > 0) io.local.to(room).emit('lots:update', wholeLots);
       if (liveOnly.length > 0) io.local.to(room).emit('lots:live', liveOnly);
     }
@@ -236,7 +224,7 @@ export class Realtime {
     try {
       // One list of lots for the read and the rooms: a lot added meanwhile comes with its own push.
       const metas = [...this.options.catalog.all()];
-      const views = await this.options.views.viewsOf(metas);
+      const views = await this.options.views.snapshot(metas);
       for (const { room, matches } of this.subscriptions.values()) {
         const lots = views.filter((_, i) => matches(metas[i]!));
         if (lots.length > 0) io.local.to(room).emit('lots:update', lots);
