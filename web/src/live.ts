@@ -1,18 +1,21 @@
-// The page's live feed (DESIGN.md §4): subscribes to the area around the
-// viewport over Socket.IO (with `fields: "live"`, so a live change brings only
-// the fields that move), takes the snapshot in the acknowledgement, then the
-// coalesced `lots:live`, `lots:update` and `lots:remove` pushes. After a reconnect it
-// subscribes again for a fresh snapshot. It subscribes anew only when the
-// view leaves the area it holds (or shrinks well inside it), so small pans
-// cost nothing.
+// A page's live feed (DESIGN.md §4) over Socket.IO: subscribes, takes the
+// snapshot in the acknowledgement, then the coalesced `lots:live`,
+// `lots:update` and `lots:remove` pushes. After a reconnect it subscribes
+// again for a fresh snapshot. It follows one of two targets:
+// - the area around a map's view (the drivers' page), with `fields: "live"`,
+//   so a live change brings only the fields that move. It subscribes anew
+//   only when the view leaves the area it holds (or shrinks well inside it),
+//   so small pans cost nothing;
+// - a list of lot ids (the operator page's own lots), with whole lots pushed;
+//   the page calls resubscribe() when its list changes.
 import type L from 'leaflet';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck } from '../../server/domain/contract.ts';
+import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck, Subscription } from '../../server/domain/contract.ts';
 import { bboxContains, snapToGrid, type BBox } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 
 export interface LiveHandlers {
-  /** The lots of the (new) area. `fresh`: the first after a (re)connect, which replaces everything held. */
+  /** The lots of the (new) subscription. `fresh`: the first after a (re)connect, which replaces everything held. */
   snapshot(lots: LotView[], fresh: boolean): void;
   update(lots: LotView[]): void;
   /** Live fields of lots already held. */
@@ -20,6 +23,9 @@ export interface LiveHandlers {
   remove(ids: string[]): void;
   connection(connected: boolean): void;
 }
+
+/** What the feed follows: the area around a map's view, or the lots whose ids `ids()` gives (none: no subscription). */
+export type LiveTarget = { area: L.Map } | { ids: () => Iterable<string> };
 
 const RESUBSCRIBE_DELAY_MS = 250;
 const RETRY_DELAY_MS = 2000;
@@ -40,15 +46,23 @@ function bboxOf(bounds: L.LatLngBounds): BBox {
 
 export class LiveLots {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  /** The area subscribed to (an area target only). */
   private subscribed: BBox | undefined;
   /** Whether the next snapshot is the first since a (re)connect. */
   private fresh = true;
   /** Numbers each subscribe, so the answer to an older one is ignored. */
   private attempt = 0;
   private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private readonly onMoveEnd = () => {
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = setTimeout(() => {
+      if (this.needsResubscribe()) this.subscribe();
+    }, RESUBSCRIBE_DELAY_MS);
+  };
 
   constructor(
-    private readonly map: L.Map,
+    private readonly target: LiveTarget,
     private readonly handlers: LiveHandlers,
   ) {
     this.socket = io({ transports: ['websocket', 'polling'] });
@@ -66,40 +80,63 @@ export class LiveLots {
       this.subscribed = undefined;
       // The server closed this socket on purpose (it is stopping): Socket.IO
       // does not reconnect by itself then, so try again after a pause.
-      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), RETRY_DELAY_MS);
+      if (reason === 'io server disconnect') setTimeout(() => !this.stopped && socket.connect(), RETRY_DELAY_MS);
     });
     socket.on('connect_error', () => handlers.connection(false));
     socket.on('lots:update', (lots) => handlers.update(lots));
     socket.on('lots:live', (lots) => handlers.live(lots));
     socket.on('lots:remove', (ids) => handlers.remove(ids));
-    this.map.on('moveend', () => {
-      clearTimeout(this.resubscribeTimer);
-      this.resubscribeTimer = setTimeout(() => {
-        if (this.needsResubscribe()) this.subscribe();
-      }, RESUBSCRIBE_DELAY_MS);
-    });
+    if ('area' in this.target) this.target.area.on('moveend', this.onMoveEnd);
+  }
+
+  /** Subscribes again now: the list of ids changed (an area follows the map by itself). */
+  resubscribe(): void {
+    this.subscribe();
+  }
+
+  /** Closes the feed for good (the operator signed out). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.resubscribeTimer);
+    if ('area' in this.target) this.target.area.off('moveend', this.onMoveEnd);
+    this.socket.disconnect();
   }
 
   private needsResubscribe(): boolean {
+    if (!('area' in this.target)) return false;
     if (!this.subscribed) return true;
-    const view = bboxOf(this.map.getBounds());
+    const view = bboxOf(this.target.area.getBounds());
     if (!bboxContains(this.subscribed, view)) return true;
     const [w, s, e, n] = this.subscribed;
     return (view[2] - view[0]) * (view[3] - view[1]) < SHRUNK_SHARE * (e - w) * (n - s);
   }
 
+  /** What to subscribe to now; undefined when there is nothing to follow (no ids). */
+  private subscription(): { subscription: Subscription; bbox?: BBox } | undefined {
+    if ('ids' in this.target) {
+      const ids = [...this.target.ids()];
+      return ids.length ? { subscription: { ids } } : undefined;
+    }
+    const bbox = snapToGrid(bboxOf(this.target.area.getBounds().pad(PAD)));
+    return { subscription: { bbox: [...bbox] as [number, number, number, number], fields: 'live' }, bbox };
+  }
+
   private subscribe(): void {
     if (!this.socket.connected) return;
-    const bbox = snapToGrid(bboxOf(this.map.getBounds().pad(PAD)));
+    const next = this.subscription();
+    if (!next) return;
     const attempt = ++this.attempt;
-    this.socket.emit('subscribe', { bbox: [...bbox] as [number, number, number, number], fields: 'live' }, (answer: SubscribeAck) => {
+    this.socket.emit('subscribe', next.subscription, (answer: SubscribeAck) => {
       if (attempt !== this.attempt) return;
       if ('error' in answer) {
         console.warn('subscribe failed:', answer.error.message);
-        setTimeout(() => attempt === this.attempt && this.subscribe(), RETRY_DELAY_MS);
+        // A list of ids the server refuses (more than it takes) would be refused
+        // again; an area is taken anew from the map, and "unavailable" passes.
+        const retry = 'area' in this.target || answer.error.code !== 'validation_failed';
+        if (retry) setTimeout(() => attempt === this.attempt && this.subscribe(), RETRY_DELAY_MS);
         return;
       }
-      this.subscribed = bbox;
+      this.subscribed = next.bbox;
       const fresh = this.fresh;
       this.fresh = false;
       this.handlers.snapshot(answer.lots, fresh);

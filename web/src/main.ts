@@ -202,7 +202,7 @@ setInterval(() => {
 
 // ---- the live feed
 const banner = byId('connection-banner');
-const live = new LiveLots(map, {
+const live = new LiveLots({ area: map }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
