@@ -9,6 +9,8 @@
 // (ts, seq), each gate by its seq window), so the final state does not depend
 // on the order events arrive in.
 
+import type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent } from './live-events.ts';
+
 /** One lot's live state, as readers (views, the change feed) see it. */
 export interface LiveState {
   /** Effective capacity: the catalog's, or the one the gateway last reported. */
@@ -42,56 +44,7 @@ export interface LiveChange extends LiveState {
   id: string;
 }
 
-/** An absolute count for a whole lot, validated (see events.ts). */
-export interface CountEvent {
-  lotId: string;
-  /** Sensor time (epoch ms); the time of receipt when the payload had none. */
-  ts: number;
-  seq: number | null;
-  /** Exactly one of occupied and free is set. */
-  occupied: number | null;
-  free: number | null;
-  /** Capacity reported by the gateway, replacing the effective capacity. */
-  capacity: number | null;
-  receivedAt: number;
-}
-
-/** Vehicles passing one gate: a delta, not an absolute count. */
-export interface GateEvent {
-  lotId: string;
-  gate: string;
-  /** +count for an entry, −count for an exit. */
-  delta: number;
-  ts: number;
-  /** Whether `ts` came from the gate counter (false: the time of receipt stands in). */
-  sensorTs: boolean;
-  seq: number | null;
-  receivedAt: number;
-}
-
-/** One bay sensor's state. */
-export interface SpaceEvent {
-  lotId: string;
-  spaceId: string;
-  occupied: boolean;
-  ts: number;
-  seq: number | null;
-  receivedAt: number;
-}
-
-/** "Still alive, nothing changed." */
-export interface HeartbeatEvent {
-  lotId: string;
-  ts: number;
-  receivedAt: number;
-}
-
-/** A gateway's retained status, or its Last Will. */
-export interface GatewayStatusEvent {
-  gatewayId: string;
-  online: boolean;
-  receivedAt: number;
-}
+export type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent };
 
 /**
  * What happened to an event: applied; a duplicate; older than what the state
