@@ -4,6 +4,7 @@
 // connection) or at a fixed rate. Each lot belongs to one connection, whose
 // seq for it increases, so every event is new to the service.
 import mqtt, { type MqttClient } from 'mqtt';
+import { countTopic, type CountPayload } from '../server/domain/events.ts';
 
 export interface PublisherJob {
   url: string;
@@ -43,7 +44,7 @@ function message(lane: Lane): [lotId: string, payload: string, ts: number] {
   const seq = (lane.seq.get(lotId) ?? 0) + 1;
   lane.seq.set(lotId, seq);
   const ts = Date.now();
-  return [lotId, JSON.stringify({ occupied: seq % 1000, ts, seq }), ts];
+  return [lotId, JSON.stringify({ occupied: seq % 1000, ts, seq } satisfies CountPayload), ts];
 }
 
 export async function runPublisher(job: PublisherJob): Promise<PublisherResult> {
@@ -67,7 +68,7 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
     if (job.log) events.push([lotId, ts]);
     sent++;
     sentAt = ts;
-    lane.client.publish(`${job.baseTopic}/lots/${lotId}/count`, payload, { qos: 1 }, (err) => {
+    lane.client.publish(countTopic(job.baseTopic, lotId), payload, { qos: 1 }, (err) => {
       if (!err) acked++;
       onAck();
     });

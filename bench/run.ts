@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
+import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { eventLatencies } from './latency.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
@@ -64,6 +65,8 @@ const SEARCH_LOTS = 10_000;
 const SEARCH_REQUESTS = quick ? 500 : 2_000;
 const DISTRICT_LOTS = 50;
 const BASE = 'parking';
+/** The raw phase's base topic: apart from the service's, on the same broker. */
+const RAW_BASE = 'bench-raw';
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -226,10 +229,10 @@ async function main(): Promise<void> {
       const subscriber = await mqtt.connectAsync(broker.url, { clientId: `kongwei-bench-raw-${process.pid}`, protocolVersion: 4, clean: true });
       let received = 0;
       subscriber.on('message', () => received++);
-      await subscriber.subscribeAsync('bench-raw/lots/+/count', { qos: 1 });
+      await subscriber.subscribeAsync(countTopic(RAW_BASE, ANY_ID), { qos: 1 });
       const raw = await sustainedRate('raw', 10_000, async (rate) => {
         const before = received;
-        const pub = await publish({ url: broker.url, baseTopic: 'bench-raw', lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
+        const pub = await publish({ url: broker.url, baseTopic: RAW_BASE, lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
         const end = await settle(pub.sent, pub.sentAt, () => received - before);
         return { rate, sentRate: pub.sent / TRIAL_SECONDS, sent: pub.sent, arrived: end.arrived, lagMs: end.lagMs, keptUp: end.arrived >= pub.sent && end.lagMs <= KEEP_UP_MS };
       });

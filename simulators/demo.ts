@@ -3,6 +3,7 @@
 import { createServer } from 'node:net';
 import { Kongwei } from '../server/app.ts';
 import { ConfigError, loadConfig } from '../server/config.ts';
+import { countTopic, type CountPayload } from '../server/domain/events.ts';
 import { createLogger } from '../server/log.ts';
 import { GatewaySimulator } from './sim.ts';
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     map:       http://localhost:${app.httpPort}
     API:       http://localhost:${app.httpPort}/api/lots
     MQTT:      ${app.mqtt.url} (a simulated gateway publishes 3 counts/s)
-    try:       mosquitto_pub -p ${mqttPort} -t ${config.MQTT_BASE_TOPIC}/lots/nanfeng-rd/count -m '{"occupied":10}'
+    try:       mosquitto_pub -p ${mqttPort} -t ${countTopic(config.MQTT_BASE_TOPIC, 'nanfeng-rd')} -m '${JSON.stringify({ occupied: 10 } satisfies CountPayload)}'
   Ctrl-C stops it.
 `);
   let stopping = false;

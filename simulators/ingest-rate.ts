@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import { seedLots } from '../db/seed.ts';
 import { Kongwei } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
+import { gateTopic, type GatePayload } from '../server/domain/events.ts';
 import { createLogger } from '../server/log.ts';
 
 const { values } = parseArgs({
@@ -65,8 +66,8 @@ async function measure(connections: number, inFlight: number): Promise<{ rate: n
   for (let i = 0; i < total; i++) {
     const lot = lots[i % lots.length]!;
     const seq = Math.floor(i / lots.length) + 1;
-    const payload = JSON.stringify({ event: 'entry', gate: 'north', ts: t0 + seq, seq });
-    sent.push(publishers[i % publishers.length]!.publishAsync(`${base}/lots/${lot.id}/gate`, payload, { qos: 1 }));
+    const payload = JSON.stringify({ event: 'entry', gate: 'north', ts: t0 + seq, seq } satisfies GatePayload);
+    sent.push(publishers[i % publishers.length]!.publishAsync(gateTopic(base, lot.id), payload, { qos: 1 }));
     if (i % 1000 === 999) await Promise.all(sent.splice(0));
   }
   await Promise.all(sent);

@@ -5,7 +5,9 @@
 // hand. It announces itself with a retained `online` status and leaves an
 // `offline` Last Will. Used by `npm run simulate`, `npm run demo` and the tests.
 import mqtt, { type MqttClient } from 'mqtt';
-import { gatewayStatusTopic } from '../server/domain/events.ts';
+import {
+  countTopic, gateTopic, heartbeatTopic, inputMessage, statusTopic, type ContractMessage, type CountPayload, type StatusPayload,
+} from '../server/domain/events.ts';
 import type { LotMeta } from '../server/domain/lot.ts';
 
 export type SimLot = Pick<LotMeta, 'id' | 'capacity'>;
@@ -51,10 +53,10 @@ interface LotModel {
   baySeq: number[];
 }
 
-interface Message {
-  topic: string;
-  payload: string;
-}
+type Message = ContractMessage;
+
+const ONLINE = JSON.stringify({ state: 'online' } satisfies StatusPayload);
+const OFFLINE = JSON.stringify({ state: 'offline' } satisfies StatusPayload);
 
 const GATES = ['north', 'south'];
 
@@ -116,7 +118,7 @@ export class GatewaySimulator {
       for (; budget >= 1; budget--) this.step();
     });
     this.every((this.options.heartbeatS ?? 60) * 1000, () => {
-      for (const model of this.models) this.send({ topic: `${this.base}/lots/${model.lot.id}/heartbeat`, payload: JSON.stringify({ ts: Date.now() }) });
+      for (const model of this.models) this.send(inputMessage(this.base, { kind: 'heartbeat', lotId: model.lot.id }, { ts: Date.now() }));
     });
     if (this.faults.has('offline')) {
       const { everyS, forS } = this.options.offline ?? { everyS: 60, forS: 10 };
@@ -133,7 +135,7 @@ export class GatewaySimulator {
     this.online = false;
     if (!client) return;
     // A clean goodbye: the retained status says offline, and no Last Will is needed.
-    await client.publishAsync(this.statusTopic, JSON.stringify({ state: 'offline' }), { qos: 1, retain: true }).catch(() => {});
+    await client.publishAsync(this.statusTopic, OFFLINE, { qos: 1, retain: true }).catch(() => {});
     await client.endAsync();
   }
 
@@ -144,20 +146,20 @@ export class GatewaySimulator {
   }
 
   private get statusTopic(): string {
-    return gatewayStatusTopic(this.base, this.gatewayId);
+    return statusTopic(this.base, this.gatewayId);
   }
 
   private async connect(): Promise<void> {
     const client = await mqtt.connectAsync(this.options.url, {
       clientId: this.gatewayId,
       reconnectPeriod: 1000,
-      will: { topic: this.statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+      will: { topic: this.statusTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
       ...(this.options.username ? { username: this.options.username } : {}),
       ...(this.options.password ? { password: this.options.password } : {}),
     });
     this.client = client;
-    client.on('connect', () => void client.publish(this.statusTopic, JSON.stringify({ state: 'online' }), { qos: 1, retain: true }));
-    await client.publishAsync(this.statusTopic, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
+    client.on('connect', () => void client.publish(this.statusTopic, ONLINE, { qos: 1, retain: true }));
+    await client.publishAsync(this.statusTopic, ONLINE, { qos: 1, retain: true });
     this.online = true;
   }
 
@@ -191,8 +193,7 @@ export class GatewaySimulator {
       const gate = GATES[Math.floor(this.random() * GATES.length)]!;
       const seq = (model.gateSeq.get(gate) ?? 0) + 1;
       model.gateSeq.set(gate, seq);
-      const payload = { event: delta > 0 ? 'entry' : 'exit', count: Math.abs(delta), gate, ts: Date.now(), seq };
-      this.send({ topic: `${this.base}/lots/${lot.id}/gate`, payload: JSON.stringify(payload) });
+      this.send(inputMessage(this.base, { kind: 'gate', lotId: lot.id }, { event: delta > 0 ? 'entry' : 'exit', count: Math.abs(delta), gate, ts: Date.now(), seq }));
     } else {
       // Flip one bay towards the wanted occupancy.
       const parking = wanted > model.occupied;
@@ -209,25 +210,32 @@ export class GatewaySimulator {
 
   private countMessage(model: LotModel): Message {
     model.seq += 1;
-    return { topic: `${this.base}/lots/${model.lot.id}/count`, payload: JSON.stringify({ occupied: model.occupied, ts: Date.now(), seq: model.seq }) };
+    return inputMessage(this.base, { kind: 'count', lotId: model.lot.id }, { occupied: model.occupied, ts: Date.now(), seq: model.seq });
   }
 
   private sendBay(model: LotModel, bay: number): void {
     model.baySeq[bay] = model.baySeq[bay]! + 1;
-    const payload = { occupied: model.bays[bay], ts: Date.now(), seq: model.baySeq[bay] };
-    this.send({ topic: `${this.base}/lots/${model.lot.id}/spaces/b-${bay + 1}`, payload: JSON.stringify(payload) });
+    const payload = { occupied: model.bays[bay]!, ts: Date.now(), seq: model.baySeq[bay] };
+    this.send(inputMessage(this.base, { kind: 'space', lotId: model.lot.id, spaceId: `b-${bay + 1}` }, payload));
   }
 
-  /** The malformed fault: a message the service must reject (and say why on the errors topic). */
+  /**
+   * The malformed fault: a message the service must reject (and say why on
+   * the errors topic). Wrong on purpose, so the payloads that break the
+   * contract are written by hand, not typed; the topics are the contract's.
+   */
   private sendMalformed(model: LotModel): void {
     const id = model.lot.id;
     const garbage: Message[] = [
-      { topic: `${this.base}/lots/${id}/count`, payload: 'occupied=12' },
-      { topic: `${this.base}/lots/${id}/count`, payload: JSON.stringify({ occupied: 'twelve' }) },
-      { topic: `${this.base}/lots/${id}/gate`, payload: JSON.stringify({ event: 'in', gate: 'north' }) },
-      { topic: `${this.base}/lots/no-such-lot/count`, payload: JSON.stringify({ occupied: 1 }) },
-      { topic: `${this.base}/lots/${id}/count`, payload: JSON.stringify({ occupied: 1, ts: Date.now() + 3_600_000 }) },
-      { topic: `${this.base}/lots/${id.toUpperCase()}/heartbeat`, payload: '{}' },
+      { topic: countTopic(this.base, id), payload: 'occupied=12' }, // malformed_payload: not JSON
+      { topic: countTopic(this.base, id), payload: JSON.stringify({ occupied: 'twelve' }) }, // invalid_payload
+      { topic: gateTopic(this.base, id), payload: JSON.stringify({ event: 'in', gate: 'north' }) }, // invalid_payload
+      // unknown_lot: a valid message for a lot the catalog does not have.
+      { topic: countTopic(this.base, 'no-such-lot'), payload: JSON.stringify({ occupied: 1 } satisfies CountPayload) },
+      // future_timestamp: valid in form, an hour ahead.
+      { topic: countTopic(this.base, id), payload: JSON.stringify({ occupied: 1, ts: Date.now() + 3_600_000 } satisfies CountPayload) },
+      // malformed_topic: the contract's shape with an id it refuses (upper case).
+      { topic: heartbeatTopic(this.base, id.toUpperCase()), payload: '{}' },
     ];
     this.faultsDone.malformed++;
     this.publish(garbage[Math.floor(this.random() * garbage.length)]!);

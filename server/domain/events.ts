@@ -31,8 +31,11 @@ export interface Rejection {
 export const messageKinds = ['count', 'gate', 'space', 'heartbeat', 'status'] as const;
 export type MessageKind = (typeof messageKinds)[number];
 
+/** What a topic names: its kind and ids. parseTopic reads one; topicOf writes one. */
 export type ParsedTopic =
-  | { kind: 'count' | 'gate' | 'heartbeat'; lotId: string }
+  | { kind: 'count'; lotId: string }
+  | { kind: 'gate'; lotId: string }
+  | { kind: 'heartbeat'; lotId: string }
   | { kind: 'space'; lotId: string; spaceId: string }
   | { kind: 'status'; gatewayId: string };
 
@@ -42,6 +45,74 @@ const ID = ID_PATTERN;
 
 export function isValidId(value: string): boolean {
   return ID.test(value);
+}
+
+// ---------------------------------------------------------------------------
+// Topics (DESIGN.md §3). Every topic of the contract is spelled here once:
+// the service, the gateway rule, the simulators and the bench build them with
+// these functions, and parseTopic reads them with the same levels.
+// ---------------------------------------------------------------------------
+
+/** MQTT's single-level wildcard: pass it for an id to get a subscription filter (`{base}/lots/+/count`). */
+export const ANY_ID = '+';
+
+/** The topic levels of the contract. */
+const LEVEL = {
+  lots: 'lots',
+  gateways: 'gateways',
+  spaces: 'spaces',
+  count: 'count',
+  gate: 'gate',
+  heartbeat: 'heartbeat',
+  status: 'status',
+  availability: 'availability',
+  errors: 'errors',
+} as const;
+
+/** `{base}/lots/{lot}`: the lot's topics start here. */
+export const lotTopicRoot = (baseTopic: string, lotId: string) => `${baseTopic}/${LEVEL.lots}/${lotId}`;
+/** `{base}/gateways/{gateway}`: the gateway's topics start here. */
+export const gatewayTopicRoot = (baseTopic: string, gatewayId: string) => `${baseTopic}/${LEVEL.gateways}/${gatewayId}`;
+
+/** `{base}/lots/{lot}/count` (gateway): an absolute count, CountPayload. */
+export const countTopic = (baseTopic: string, lotId: string) => `${lotTopicRoot(baseTopic, lotId)}/${LEVEL.count}`;
+/** `{base}/lots/{lot}/gate` (gate counter): vehicles passing a gate, GatePayload. */
+export const gateTopic = (baseTopic: string, lotId: string) => `${lotTopicRoot(baseTopic, lotId)}/${LEVEL.gate}`;
+/** `{base}/lots/{lot}/heartbeat` (gateway): still alive, HeartbeatPayload or empty. */
+export const heartbeatTopic = (baseTopic: string, lotId: string) => `${lotTopicRoot(baseTopic, lotId)}/${LEVEL.heartbeat}`;
+/** `{base}/lots/{lot}/spaces/{space}` (bay sensor): one space's state, SpacePayload. */
+export const spaceTopic = (baseTopic: string, lotId: string, spaceId: string) =>
+  `${lotTopicRoot(baseTopic, lotId)}/${LEVEL.spaces}/${spaceId}`;
+/** `{base}/gateways/{gateway}/status` (gateway, retained, its Last Will): StatusPayload or the bare word. */
+export const statusTopic = (baseTopic: string, gatewayId: string) => `${gatewayTopicRoot(baseTopic, gatewayId)}/${LEVEL.status}`;
+/** The same as statusTopic (its older name). */
+export const gatewayStatusTopic = statusTopic;
+
+/** The service's own outputs: the retained availability of each lot, and the errors topics. */
+export const availabilityTopic = (baseTopic: string, lotId: string) => `${lotTopicRoot(baseTopic, lotId)}/${LEVEL.availability}`;
+/** `{base}/gateways/{gateway}/errors`: the rejections of one gateway's messages. */
+export const gatewayErrorsTopic = (baseTopic: string, gatewayId: string) => `${gatewayTopicRoot(baseTopic, gatewayId)}/${LEVEL.errors}`;
+/** `{base}/errors`: the rejections of messages whose publisher the service does not know. */
+export const serviceErrorsTopic = (baseTopic: string) => `${baseTopic}/${LEVEL.errors}`;
+/** Where a rejection is echoed: the publisher's errors topic when it is a valid gateway id, else `{base}/errors`. */
+export function errorsTopic(baseTopic: string, gatewayId: string | undefined): string {
+  return gatewayId !== undefined && isValidId(gatewayId) ? gatewayErrorsTopic(baseTopic, gatewayId) : serviceErrorsTopic(baseTopic);
+}
+
+/** The topic of an input message: the inverse of parseTopic. */
+export function topicOf(baseTopic: string, topic: ParsedTopic): string {
+  switch (topic.kind) {
+    case 'count':
+      return countTopic(baseTopic, topic.lotId);
+    case 'gate':
+      return gateTopic(baseTopic, topic.lotId);
+    case 'heartbeat':
+      return heartbeatTopic(baseTopic, topic.lotId);
+    case 'space':
+      return spaceTopic(baseTopic, topic.lotId, topic.spaceId);
+    case 'status':
+      return statusTopic(baseTopic, topic.gatewayId);
+  }
 }
 
 /**
@@ -56,8 +127,8 @@ export interface Subscriptions {
 
 export function ingestSubscriptions(baseTopic: string): Subscriptions {
   return {
-    perLot: [`${baseTopic}/lots/+/count`, `${baseTopic}/lots/+/gate`, `${baseTopic}/lots/+/spaces/+`, `${baseTopic}/lots/+/heartbeat`],
-    statuses: [`${baseTopic}/gateways/+/status`],
+    perLot: [countTopic(baseTopic, ANY_ID), gateTopic(baseTopic, ANY_ID), spaceTopic(baseTopic, ANY_ID, ANY_ID), heartbeatTopic(baseTopic, ANY_ID)],
+    statuses: [statusTopic(baseTopic, ANY_ID)],
   };
 }
 
@@ -66,32 +137,32 @@ export function subscriptionTopics(baseTopic: string): string[] {
   return [...perLot, ...statuses];
 }
 
-/** The service's own outputs: the retained availability of each lot, and the errors topics. */
-export const availabilityTopic = (baseTopic: string, lotId: string) => `${baseTopic}/lots/${lotId}/availability`;
-export const gatewayStatusTopic = (baseTopic: string, gatewayId: string) => `${baseTopic}/gateways/${gatewayId}/status`;
-export function errorsTopic(baseTopic: string, gatewayId: string | undefined): string {
-  return gatewayId !== undefined && isValidId(gatewayId) ? `${baseTopic}/gateways/${gatewayId}/errors` : `${baseTopic}/errors`;
-}
-
 /** Whether a topic is in the contract's namespace (`{base}/lots/…`, `{base}/gateways/…`, `{base}/errors`). */
 export function isContractTopic(baseTopic: string, topic: string): boolean {
-  return topic.startsWith(`${baseTopic}/lots/`) || topic.startsWith(`${baseTopic}/gateways/`) || topic === `${baseTopic}/errors`;
+  return (
+    topic.startsWith(lotTopicRoot(baseTopic, '')) ||
+    topic.startsWith(gatewayTopicRoot(baseTopic, '')) ||
+    topic === serviceErrorsTopic(baseTopic)
+  );
 }
 
 const describeId = (what: string, id: string) => `${what} "${id.slice(0, 80)}" must match ${ID.source}`;
 
 export function parseTopic(baseTopic: string, topic: string): ParsedTopic | Rejection {
-  if (topic === `${baseTopic}/errors`) return { reason: 'reserved_topic', message: `${topic} is written by the service only` };
-  const lotsPrefix = `${baseTopic}/lots/`;
-  const gatewaysPrefix = `${baseTopic}/gateways/`;
-  const expected = `expected ${lotsPrefix}{lot}/count|gate|heartbeat, ${lotsPrefix}{lot}/spaces/{space} or ${gatewaysPrefix}{gateway}/status`;
+  if (topic === serviceErrorsTopic(baseTopic)) return { reason: 'reserved_topic', message: `${topic} is written by the service only` };
+  // The builders with an empty id: `{base}/lots/` and `{base}/gateways/`.
+  const lotsPrefix = lotTopicRoot(baseTopic, '');
+  const gatewaysPrefix = gatewayTopicRoot(baseTopic, '');
+  const expected =
+    `expected ${lotsPrefix}{lot}/${LEVEL.count}|${LEVEL.gate}|${LEVEL.heartbeat}, ` +
+    `${lotsPrefix}{lot}/${LEVEL.spaces}/{space} or ${gatewaysPrefix}{gateway}/${LEVEL.status}`;
 
   if (topic.startsWith(gatewaysPrefix)) {
     const [gatewayId, kind, ...rest] = topic.slice(gatewaysPrefix.length).split('/');
-    if (gatewayId === undefined || rest.length > 0 || (kind !== 'status' && kind !== 'errors')) {
+    if (gatewayId === undefined || rest.length > 0 || (kind !== LEVEL.status && kind !== LEVEL.errors)) {
       return { reason: 'malformed_topic', message: expected };
     }
-    if (kind === 'errors') return { reason: 'reserved_topic', message: `${topic} is written by the service only` };
+    if (kind === LEVEL.errors) return { reason: 'reserved_topic', message: `${topic} is written by the service only` };
     if (!ID.test(gatewayId)) return { reason: 'malformed_topic', message: describeId('gateway id', gatewayId) };
     return { kind: 'status', gatewayId };
   }
@@ -99,11 +170,11 @@ export function parseTopic(baseTopic: string, topic: string): ParsedTopic | Reje
 
   const [lotId, kind, ...rest] = topic.slice(lotsPrefix.length).split('/');
   if (lotId === undefined || kind === undefined) return { reason: 'malformed_topic', message: expected };
-  if (kind === 'availability' && rest.length === 0) {
+  if (kind === LEVEL.availability && rest.length === 0) {
     return { reason: 'reserved_topic', message: `${topic} is written by the service only` };
   }
-  const lotKind = kind === 'count' || kind === 'gate' || kind === 'heartbeat' ? kind : null;
-  const isSpace = kind === 'spaces' && rest.length === 1;
+  const lotKind = kind === LEVEL.count || kind === LEVEL.gate || kind === LEVEL.heartbeat ? kind : null;
+  const isSpace = kind === LEVEL.spaces && rest.length === 1;
   if ((lotKind === null || rest.length > 0) && !isSpace) return { reason: 'malformed_topic', message: expected };
   if (!ID.test(lotId)) return { reason: 'malformed_topic', message: describeId('lot id', lotId) };
   if (isSpace) {
@@ -140,7 +211,15 @@ export const countPayloadSchema = z
   .refine((p) => (p.occupied === undefined) !== (p.free === undefined), {
     message: 'exactly one of "occupied" and "free" is required',
   });
-export type CountPayload = z.infer<typeof countPayloadSchema>;
+
+// The payload types are what a publisher sends (the schemas' input): a
+// gateway, the simulators and the bench check theirs against them
+// (`{ occupied, ts, seq } satisfies CountPayload`), so a renamed field fails
+// to compile where messages are made as well as where they are read.
+
+/** `{base}/lots/{lot}/count`: exactly one of `occupied` and `free` (the schema's refinement, as a type). */
+export type CountPayload = Omit<z.input<typeof countPayloadSchema>, 'occupied' | 'free'> &
+  ({ occupied: number; free?: never } | { free: number; occupied?: never });
 
 export const gatePayloadSchema = z.object({
   event: z.enum(['entry', 'exit']),
@@ -150,23 +229,50 @@ export const gatePayloadSchema = z.object({
   ts: timestampSchema.optional(),
   seq: seqSchema.optional(),
 });
-export type GatePayload = z.infer<typeof gatePayloadSchema>;
+/** `{base}/lots/{lot}/gate`. */
+export type GatePayload = z.input<typeof gatePayloadSchema>;
 
 export const spacePayloadSchema = z.object({
   occupied: z.boolean(),
   ts: timestampSchema.optional(),
   seq: seqSchema.optional(),
 });
-export type SpacePayload = z.infer<typeof spacePayloadSchema>;
+/** `{base}/lots/{lot}/spaces/{space}`. */
+export type SpacePayload = z.input<typeof spacePayloadSchema>;
 
 export const heartbeatPayloadSchema = z.object({ ts: timestampSchema.optional() });
-export type HeartbeatPayload = z.infer<typeof heartbeatPayloadSchema>;
+/** `{base}/lots/{lot}/heartbeat` (an empty payload is one too). */
+export type HeartbeatPayload = z.input<typeof heartbeatPayloadSchema>;
 
 export const statusPayloadSchema = z.object({
   state: z.enum(['online', 'offline']),
   ts: timestampSchema.optional(),
 });
-export type StatusPayload = z.infer<typeof statusPayloadSchema>;
+/** `{base}/gateways/{gateway}/status` as JSON; the bare words `online` / `offline` are accepted too. */
+export type StatusPayload = z.input<typeof statusPayloadSchema>;
+
+/** The payload of each kind of input message. */
+export interface PayloadOf {
+  count: CountPayload;
+  gate: GatePayload;
+  space: SpacePayload;
+  heartbeat: HeartbeatPayload;
+  status: StatusPayload;
+}
+
+/** An input message as a publisher sends it: its topic, and its payload as JSON. */
+export interface ContractMessage {
+  topic: string;
+  payload: string;
+}
+
+/**
+ * Builds an input message: the topic from what it names, the payload typed
+ * for that kind of topic (a gate payload cannot go to a count topic).
+ */
+export function inputMessage<T extends ParsedTopic>(baseTopic: string, topic: T, payload: PayloadOf[T['kind']]): ContractMessage {
+  return { topic: topicOf(baseTopic, topic), payload: JSON.stringify(payload) };
+}
 
 /** The retained `{base}/lots/{lot}/availability` output: the lot's live numbers as §4 shows them. */
 export interface AvailabilityPayload {

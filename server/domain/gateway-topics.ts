@@ -3,21 +3,30 @@
 // read what the service answers it (its lots' availability, its errors).
 // One rule, two uses: the embedded broker enforces it, and the Mosquitto
 // acl_file printer (npm run gateways -- mosquitto-acl) writes it out. Pure.
-import { topicMatches } from './events.ts';
+import {
+  ANY_ID, availabilityTopic, countTopic, gatewayErrorsTopic, gateTopic, heartbeatTopic, lotTopicRoot, spaceTopic, statusTopic,
+  topicMatches,
+} from './events.ts';
 
 export interface GatewayTopics {
   publish: string[];
   subscribe: string[];
 }
 
-/** The topics a gateway publishes for each of its lots (never `availability`: that is the service's). */
-export const LOT_TOPICS_OF_GATEWAYS = ['count', 'gate', 'heartbeat', 'spaces/+'] as const;
+/** The topics a gateway publishes for one of its lots (never `availability`: that is the service's). */
+const lotTopicsOfGateways = (baseTopic: string, lotId: string) =>
+  [countTopic(baseTopic, lotId), gateTopic(baseTopic, lotId), heartbeatTopic(baseTopic, lotId), spaceTopic(baseTopic, lotId, ANY_ID)];
+
+/** The same, after `{base}/lots/{lot}/`: `count`, `gate`, `heartbeat`, `spaces/+`. */
+export const LOT_TOPICS_OF_GATEWAYS: readonly string[] = lotTopicsOfGateways('{base}', '{lot}').map((topic) =>
+  topic.slice(lotTopicRoot('{base}', '{lot}').length + 1),
+);
 
 export function gatewayTopics(baseTopic: string, gatewayId: string, lotIds: readonly string[]): GatewayTopics {
-  const own = `${baseTopic}/gateways/${gatewayId}`;
+  const status = statusTopic(baseTopic, gatewayId);
   return {
-    publish: [...lotIds.flatMap((lot) => LOT_TOPICS_OF_GATEWAYS.map((t) => `${baseTopic}/lots/${lot}/${t}`)), `${own}/status`],
-    subscribe: [...lotIds.map((lot) => `${baseTopic}/lots/${lot}/availability`), `${own}/errors`, `${own}/status`],
+    publish: [...lotIds.flatMap((lot) => lotTopicsOfGateways(baseTopic, lot)), status],
+    subscribe: [...lotIds.map((lot) => availabilityTopic(baseTopic, lot)), gatewayErrorsTopic(baseTopic, gatewayId), status],
   };
 }
 

@@ -24,11 +24,12 @@
 //
 // Output (availability, errors): one more connection, clean, so publishing
 // never waits behind the messages being ingested.
-import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from '../config.ts';
 import type { Subscriptions } from '../domain/events.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import type { Logger } from '../log.ts';
+import { takeOverPubacks } from './manual-puback.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
 
 export interface MqttClientTransportOptions {
@@ -92,16 +93,14 @@ export function connectionFilters(
   };
 }
 
-type SendPacket = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
-
 /**
  * Lets a connection commit up to `inFlight` messages at once while keeping
  * "PUBACK after commit" and MQTT's rule that QoS 1 PUBACKs go out in the
  * order the messages came. mqtt.js acknowledges a message as soon as
  * handleMessage calls back, and reads no further until then; here
- * handleMessage calls back at once (unless the window is full), the PUBACK
- * mqtt.js then asks for is held back, and the held PUBACKs go out in order as
- * their commits finish. On a lost connection the held ones are dropped: the
+ * handleMessage calls back at once (unless the window is full), mqtt.js's own
+ * PUBACK is not sent (manual-puback.ts), and the PUBACKs go out in order as
+ * their commits finish. On a lost connection the unsent ones are dropped: the
  * broker sends those messages again, and the store recognises them.
  */
 export function pipelineAcks(client: MqttClient, handler: MessageHandler, inFlight: number, onStopped: () => void): void {
@@ -112,26 +111,13 @@ export function pipelineAcks(client: MqttClient, handler: MessageHandler, inFlig
   // One window per connection: replaced when it closes, so commits that
   // finish later cannot acknowledge anything on the next connection.
   let window: Pending[] = [];
-  let holding: number | undefined;
   let resume: (() => void) | undefined;
-
-  // mqtt.js has no public hook for when a PUBACK goes out; _sendPacket is where it does.
-  const internal = client as unknown as { _sendPacket: SendPacket };
-  const send = internal._sendPacket.bind(client);
-  internal._sendPacket = (packet, cb, ...rest) => {
-    if (packet.cmd === 'puback' && packet.messageId === holding) {
-      holding = undefined;
-      cb?.();
-      return;
-    }
-    send(packet, cb, ...rest);
-  };
+  const pubacks = takeOverPubacks(client);
 
   const release = (owner: Pending[]) => {
     if (owner !== window || !client.connected) return;
     while (window[0]?.committed) {
-      const { messageId } = window.shift()!;
-      send({ cmd: 'puback', messageId }, () => {});
+      pubacks.send(window.shift()!.messageId);
     }
     if (resume && window.length < inFlight) {
       const next = resume;
@@ -165,7 +151,6 @@ export function pipelineAcks(client: MqttClient, handler: MessageHandler, inFlig
       // Not committed (the service is stopping): no PUBACK for it or anything after it.
       onStopped,
     );
-    holding = pending.messageId;
     if (owner.length < inFlight) callback();
     else resume = callback; // the window is full: read no further until a commit finishes
   };

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
-  errorsTopic, isContractTopic, isRejection, parseCountEvent, parseGateEvent, parseHeartbeatEvent, parseSpaceEvent,
-  parseStatusEvent, parseTopic, subscriptionTopics, topicMatches, type Rejection,
+  ANY_ID, availabilityTopic, countTopic, errorsTopic, gatewayErrorsTopic, gatewayStatusTopic, gateTopic, heartbeatTopic, ID_PATTERN,
+  ingestSubscriptions, inputMessage, isContractTopic, isRejection, parseCountEvent, parseGateEvent, parseHeartbeatEvent,
+  parseSpaceEvent, parseStatusEvent, parseTopic, serviceErrorsTopic, spaceTopic, statusTopic, subscriptionTopics, topicMatches,
+  topicOf, type CountPayload, type GatePayload, type HeartbeatPayload, type ParsedTopic, type Rejection, type SpacePayload,
+  type StatusPayload,
 } from '../../server/domain/events.ts';
+import { gatewayTopics, LOT_TOPICS_OF_GATEWAYS } from '../../server/domain/gateway-topics.ts';
 import type { CountEvent } from '../../server/domain/live.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
@@ -73,6 +78,119 @@ describe('domain: MQTT topics', () => {
     assert.ok(!topicMatches('parking/lots/+/count', 'parking/lots/a/b/count'));
     assert.ok(topicMatches('parking/#', 'parking/lots/a/count'));
     assert.ok(!topicMatches('parking/lots/+/count', 'parking/lots/a'));
+  });
+});
+
+describe('domain: MQTT topic builders', () => {
+  it('spell the topics of DESIGN.md §3', () => {
+    assert.equal(countTopic('parking', 'a1'), 'parking/lots/a1/count');
+    assert.equal(gateTopic('parking', 'a1'), 'parking/lots/a1/gate');
+    assert.equal(heartbeatTopic('parking', 'a1'), 'parking/lots/a1/heartbeat');
+    assert.equal(spaceTopic('parking', 'a1', 'b-017'), 'parking/lots/a1/spaces/b-017');
+    assert.equal(statusTopic('parking', 'gw-1'), 'parking/gateways/gw-1/status');
+    assert.equal(gatewayStatusTopic('parking', 'gw-1'), 'parking/gateways/gw-1/status', 'the older name, the same topic');
+    assert.equal(availabilityTopic('parking', 'a1'), 'parking/lots/a1/availability');
+    assert.equal(gatewayErrorsTopic('parking', 'gw-1'), 'parking/gateways/gw-1/errors');
+    assert.equal(serviceErrorsTopic('parking'), 'parking/errors');
+  });
+
+  const examples: ParsedTopic[] = [
+    { kind: 'count', lotId: 'hangzhou-rd-7' },
+    { kind: 'gate', lotId: 'a1' },
+    { kind: 'heartbeat', lotId: '0' },
+    { kind: 'space', lotId: 'a1', spaceId: 'b-017' },
+    { kind: 'status', gatewayId: 'gw-1' },
+  ];
+  for (const base of ['parking', 'city/qd']) {
+    for (const example of examples) {
+      it(`round-trips a ${example.kind} topic through parseTopic (base ${base})`, () => {
+        const topic = topicOf(base, example);
+        assert.deepEqual(parseTopic(base, topic), example, topic);
+        assert.ok(isContractTopic(base, topic));
+      });
+    }
+  }
+
+  it('round-trips every valid id of every kind (property)', () => {
+    const id = fc.stringMatching(ID_PATTERN);
+    const parsed: fc.Arbitrary<ParsedTopic> = fc.oneof(
+      fc.record({ kind: fc.constantFrom('count' as const, 'gate' as const, 'heartbeat' as const), lotId: id }),
+      fc.record({ kind: fc.constant('space' as const), lotId: id, spaceId: id }),
+      fc.record({ kind: fc.constant('status' as const), gatewayId: id }),
+    );
+    const base = fc.constantFrom('parking', 'city/qd', 'a-b/c_d');
+    // fast-check's records have no prototype: compare with a plain copy.
+    fc.assert(fc.property(base, parsed, (b, p) => assert.deepEqual(parseTopic(b, topicOf(b, p)), { ...p })));
+  });
+
+  it('each builder and topicOf agree', () => {
+    assert.equal(topicOf('p', { kind: 'count', lotId: 'x' }), countTopic('p', 'x'));
+    assert.equal(topicOf('p', { kind: 'gate', lotId: 'x' }), gateTopic('p', 'x'));
+    assert.equal(topicOf('p', { kind: 'heartbeat', lotId: 'x' }), heartbeatTopic('p', 'x'));
+    assert.equal(topicOf('p', { kind: 'space', lotId: 'x', spaceId: 's' }), spaceTopic('p', 'x', 's'));
+    assert.equal(topicOf('p', { kind: 'status', gatewayId: 'g' }), statusTopic('p', 'g'));
+  });
+
+  it('make the subscription filters with ANY_ID: each input topic matches exactly one, no output matches any', () => {
+    const filters = subscriptionTopics('parking');
+    assert.deepEqual(ingestSubscriptions('parking'), {
+      perLot: [countTopic('parking', ANY_ID), gateTopic('parking', ANY_ID), spaceTopic('parking', ANY_ID, ANY_ID), heartbeatTopic('parking', ANY_ID)],
+      statuses: [statusTopic('parking', ANY_ID)],
+    });
+    for (const example of examples) {
+      const topic = topicOf('parking', example);
+      assert.equal(filters.filter((f) => topicMatches(f, topic)).length, 1, topic);
+    }
+    for (const output of [availabilityTopic('parking', 'a'), gatewayErrorsTopic('parking', 'g'), serviceErrorsTopic('parking')]) {
+      assert.ok(!filters.some((f) => topicMatches(f, output)), output);
+      assert.equal(rejected(parseTopic('parking', output)).reason, 'reserved_topic', output);
+    }
+  });
+
+  it("build a gateway's topics (the rule the broker enforces) from the same builders", () => {
+    assert.deepEqual(gatewayTopics('parking', 'gw-1', ['a', 'b']), {
+      publish: [
+        'parking/lots/a/count', 'parking/lots/a/gate', 'parking/lots/a/heartbeat', 'parking/lots/a/spaces/+',
+        'parking/lots/b/count', 'parking/lots/b/gate', 'parking/lots/b/heartbeat', 'parking/lots/b/spaces/+',
+        'parking/gateways/gw-1/status',
+      ],
+      subscribe: ['parking/lots/a/availability', 'parking/lots/b/availability', 'parking/gateways/gw-1/errors', 'parking/gateways/gw-1/status'],
+    });
+    assert.deepEqual(LOT_TOPICS_OF_GATEWAYS, ['count', 'gate', 'heartbeat', 'spaces/+']);
+    // What a gateway may publish is what the service subscribes to, for its lots.
+    for (const topic of gatewayTopics('parking', 'gw-1', ['a']).publish) {
+      assert.ok(subscriptionTopics('parking').some((f) => topicMatches(f, topic.replace('+', 's'))), topic);
+    }
+  });
+});
+
+describe('domain: typed input messages', () => {
+  const NOW_TS = Date.parse('2026-11-28T08:00:00Z');
+
+  it('builds messages the parsers accept, one per kind', () => {
+    const count = inputMessage('parking', { kind: 'count', lotId: 'a' }, { occupied: 3, ts: NOW_TS, seq: 1 } satisfies CountPayload);
+    assert.equal(count.topic, 'parking/lots/a/count');
+    assert.deepEqual(parseCountEvent('a', count.payload, NOW_TS), { lotId: 'a', ts: NOW_TS, seq: 1, occupied: 3, free: null, capacity: null, receivedAt: NOW_TS });
+
+    const free = inputMessage('parking', { kind: 'count', lotId: 'a' }, { free: 9, capacity: 40 });
+    assert.ok(!isRejection(parseCountEvent('a', free.payload, NOW_TS)));
+
+    const gatePayload: GatePayload = { event: 'exit', count: 2, gate: 'north', ts: '2026-11-28T16:00:00+08:00', seq: 4 };
+    const gate = inputMessage('parking', { kind: 'gate', lotId: 'a' }, gatePayload);
+    assert.deepEqual(parseTopic('parking', gate.topic), { kind: 'gate', lotId: 'a' });
+    assert.deepEqual(parseGateEvent('a', gate.payload, NOW_TS), { lotId: 'a', gate: 'north', delta: -2, ts: NOW_TS, sensorTs: true, seq: 4, receivedAt: NOW_TS });
+
+    const spacePayload: SpacePayload = { occupied: true, seq: 2 };
+    const space = inputMessage('parking', { kind: 'space', lotId: 'a', spaceId: 's1' }, spacePayload);
+    assert.deepEqual(parseTopic('parking', space.topic), { kind: 'space', lotId: 'a', spaceId: 's1' });
+    assert.ok(!isRejection(parseSpaceEvent('a', 's1', space.payload, NOW_TS)));
+
+    const heartbeatPayload: HeartbeatPayload = {};
+    assert.ok(!isRejection(parseHeartbeatEvent('a', inputMessage('parking', { kind: 'heartbeat', lotId: 'a' }, heartbeatPayload).payload, NOW_TS)));
+
+    const statusPayload: StatusPayload = { state: 'online' };
+    const status = inputMessage('parking', { kind: 'status', gatewayId: 'g' }, statusPayload);
+    assert.deepEqual(parseStatusEvent('g', status.payload, NOW_TS), { gatewayId: 'g', online: true, receivedAt: NOW_TS });
   });
 });
 
