@@ -2,6 +2,7 @@
 // Pure: the ingest stage feeds it raw topics and bytes, it answers with a
 // typed event or a rejection carrying a reason.
 import { z } from 'zod';
+import { describeIssues } from './errors.ts';
 import { LOT_ID_PATTERN, type LotView } from './lot.ts';
 import type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent } from './live.ts';
 
@@ -303,12 +304,6 @@ export interface ErrorFeedback {
 
 export function toEpochMs(ts: number | string): number {
   return typeof ts === 'number' ? ts : Date.parse(ts);
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
 }
 
 export function payloadText(payload: Uint8Array | string): string {
