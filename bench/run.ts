@@ -12,9 +12,9 @@
 // with like; a burst as fast as the broker takes it would instead measure a
 // backlog growing in the broker while the publisher steals CPU from the consumer.
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -22,6 +22,7 @@ import mqtt from 'mqtt';
 import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { eventLatencies } from './latency.ts';
+import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
 import type { PublisherJob, PublisherResult } from './publisher.ts';
 import type { SocketsCommand, SocketsJob, SocketsMessage } from './sockets.ts';
@@ -365,46 +366,10 @@ async function main(): Promise<void> {
       await service.stop();
     }
 
-    report(results, pipeRate / rawRate);
+    report({ quick, watchingClients: WATCHING_CLIENTS, latencyRate: LATENCY_RATE, searchLots: SEARCH_LOTS }, results, pipeRate / rawRate);
   } finally {
     await cleanup();
   }
-}
-
-function report(results: Record<string, unknown>, ratio: number): void {
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), freeGB: Math.round(freemem() / 2 ** 30), node: process.version };
-  const date = new Date().toISOString();
-  const figures = { date, quick, machine, results, ratio };
-  mkdirSync('bench-results', { recursive: true });
-  const file = join('bench-results', `bench-${date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(figures, null, 2));
-  writeFileSync(join('bench-results', 'latest.json'), JSON.stringify(figures, null, 2));
-
-  const r = results as Partial<{
-    raw: { rate: number };
-    pipeline: { rate: number; sent: number; accepted: number; rejected: number };
-    latency: { p50: number; p95: number; p99: number; clients: number };
-    memory: { bytesPerClient: number; clients: number };
-    search: { p50: number; p99: number };
-  }>;
-  const n = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : Math.round(v).toLocaleString('en'));
-  const f = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
-  console.log(`
-Kongwei benchmark — ${date}${quick ? ' (quick run)' : ''}
-Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGB} GiB, Node.js ${machine.node}; broker, Redis, service and load generators on the same machine.
-
-| measure | result | target |
-|---|---|---|
-| raw MQTT pass-through, QoS 1 (publisher → Mosquitto → counting subscriber), sustained | ${n(r.raw?.rate)} msg/s | |
-| full pipeline, QoS 1 → Redis (Lua) → PUBACK, pushed to ${WATCHING_CLIENTS} sockets, sustained | ${n(r.pipeline?.rate)} events/s | ≥ 0.6 × raw |
-| pipeline / raw | ${f(ratio, 2)} | ≥ 0.60 |
-| events accepted / sent / rejected over the pipeline trials (exactly once) | ${n(r.pipeline?.accepted)} / ${n(r.pipeline?.sent)} / ${n(r.pipeline?.rejected)} | all / all / 0 |
-| publish → socket latency at ${LATENCY_RATE.toLocaleString('en')} events/s, ${n(r.latency?.clients)} clients: p50 / p95 / p99 | ${r.latency ? `${r.latency.p50} / ${r.latency.p95} / ${r.latency.p99}` : '—'} ms | p99 ≤ 100 ms |
-| service memory per socket client (${n(r.memory?.clients)} clients) | ${r.memory ? (r.memory.bytesPerClient / 1024).toFixed(1) : '—'} KB | ≤ 60 KB |
-| GET /api/lots?near=…&radius=1000 over ${SEARCH_LOTS.toLocaleString('en')} lots: p50 / p99 | ${r.search ? `${r.search.p50.toFixed(2)} / ${r.search.p99.toFixed(2)}` : '—'} ms | p99 ≤ 10 ms |
-
-Figures written to ${file}
-ratio pipeline/raw: ${f(ratio, 2)}`);
 }
 
 main().then(
