@@ -53,6 +53,19 @@ export interface ServiceProcess {
   stop(): Promise<void>;
   /** Resident set size of the service process, in bytes (from /proc). */
   rss(): number;
+  /** CPU time the service process has used so far, user + system, in ms (from /proc). */
+  cpuMs(): number;
+}
+
+/** Linux counts process CPU time in clock ticks of 1/100 s (USER_HZ). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ") ": utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
 /** Starts `server/main.ts` as a child process and waits until it serves. */
@@ -80,5 +93,6 @@ export async function startService(env: Record<string, string>, nodeArgs: string
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb * 1024;
     },
+    cpuMs: () => processCpuMs(child.pid!),
   };
 }

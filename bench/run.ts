@@ -136,6 +136,18 @@ async function metricSum(service: ServiceProcess, name: string): Promise<number>
 }
 
 /** Redis's own accounting: calls and µs per call of each busy command (EVALSHA = the Lua scripts). */
+/** Redis's own CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. */
+async function redisCpuMs(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function redisCommandStats(url: string): Promise<Record<string, { calls: number; usecPerCall: number }>> {
   const redis = new Redis(url);
   try {
@@ -268,6 +280,8 @@ async function main(): Promise<void> {
         watchers.record();
         const committed = () => metricSum(service, 'kongwei_events_total');
         const rejectedBefore = await metricSum(service, 'kongwei_events_rejected_total');
+        const committedBefore = await committed();
+        const cpuBefore = { service: service.cpuMs(), redis: await redisCpuMs(redis.url) };
         const pipeline = await sustainedRate('pipeline', 6_000, async (rate) => {
           const before = await committed();
           const pub = await publish({ url: broker.url, lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
@@ -277,6 +291,12 @@ async function main(): Promise<void> {
         // Let any backlog of the last trial drain, then check nothing was lost or rejected.
         const sentTotal = pipeline.trials.reduce((n, t) => n + t.sent, 0);
         const accepted = await settle(sentTotal, Date.now(), async () => (await committed()));
+        // CPU per event over the trials: what noise on a shared machine moves least.
+        const events = (await committed()) - committedBefore;
+        const usPerEvent = {
+          service: ((service.cpuMs() - cpuBefore.service) * 1000) / events,
+          redis: (((await redisCpuMs(redis.url)) - cpuBefore.redis) * 1000) / events,
+        };
         const watched = await watchers.report();
         await watchers.close();
         pipeRate = pipeline.rate;
@@ -286,9 +306,11 @@ async function main(): Promise<void> {
           accepted: accepted.arrived,
           rejected: (await metricSum(service, 'kongwei_events_rejected_total')) - rejectedBefore,
           socketPushes: watched.pushes,
+          usPerEvent,
           redisCommands: await redisCommandStats(redis.url),
         };
         progress(`      sustained: ${Math.round(pipeRate)} events/s; ${accepted.arrived}/${sentTotal} events accepted; ${watched.pushes} socket pushes seen`);
+        progress(`      CPU per event: service ${usPerEvent.service.toFixed(1)} µs, Redis ${usPerEvent.redis.toFixed(1)} µs`);
       }
 
       // 3. Latency at a fixed rate with many socket clients on the whole district.
