@@ -209,7 +209,13 @@ export class Kongwei {
       views: this.views,
       metrics: this.metrics,
       log,
-      web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S },
+      web: {
+        tileUrl: config.TILE_URL,
+        tileAttribution: config.TILE_ATTRIBUTION,
+        staleAfterS: config.STALE_AFTER_S,
+        timeZone: config.TIME_ZONE,
+        ...(this.clock ? { clock: this.clock } : {}),
+      },
       health: () => this.health(),
       trustProxy: config.TRUST_PROXY,
       operators: {
