@@ -123,7 +123,7 @@ export class Kongwei {
           views,
           metrics,
           log,
-          web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S },
+          web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
           health: () => this.health(),
           trustProxy: config.TRUST_PROXY,
           operators: {

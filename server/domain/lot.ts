@@ -83,6 +83,17 @@ export interface LotView {
   heardAt: string | null;
   /** The last count reported was outside 0..capacity and was clamped to it. */
   clamped: boolean;
+  /**
+   * Whether the lot's opening hours say it is open now (in TIME_ZONE, with
+   * China's public holidays); null when it has none (or they do not parse),
+   * or when its status is not `open`, which closes it whatever the hours say.
+   * False: open, but closed now by its hours (`availability` is `closed`).
+   */
+  openNow: boolean | null;
+  /** When `openNow` is false: the next opening by the hours, ISO 8601; null when it never opens again (within a year). */
+  opensAt: string | null;
+  /** When `openNow` is true: the next closing by the hours, ISO 8601; null when it never closes (24/7). */
+  closesAt: string | null;
   /** Only in answers to `near` searches. */
   distanceM?: number;
 }
@@ -122,23 +133,32 @@ export function staleAfterMsFor(meta: Pick<LotMeta, 'staleAfterS'>, defaultStale
   return (meta.staleAfterS ?? defaultStaleAfterS) * 1000;
 }
 
+/** What a lot's opening hours say now: open or not, and when that flips next (epoch ms; null: not within a year). */
+export interface HoursState {
+  open: boolean;
+  changesAt: number | null;
+}
+
 /**
- * `openNow` is whether the lot's opening hours say it is open (see
- * domain/opening-hours.ts, kept out of this module so the browser bundles
- * that import it stay small): an open lot outside its hours is `closed`.
+ * `hours` is what the lot's opening hours say now (domain/opening-hours.ts
+ * works it out, kept out of this module so the browser bundles that import it
+ * stay small); null: no hours, open whenever its status is. An open lot
+ * outside its hours is `closed`.
  */
 export function toLotView(
   meta: LotMeta,
   live: LiveState | null,
   nowMs: number,
   defaultStaleAfterS: number,
-  openNow = true,
+  hours: HoursState | null = null,
 ): LotView {
   const hasData = live !== null && live.ts !== null && live.occupied !== null;
   const capacity = live?.capacity ?? meta.capacity;
   const occupied = hasData ? live.occupied : null;
   const free = occupied === null ? null : capacity - occupied;
   const stale = hasData && isStale(live, staleAfterMsFor(meta, defaultStaleAfterS), nowMs);
+  const byHours = meta.status === 'open' ? hours : null;
+  const changesAt = byHours?.changesAt == null ? null : new Date(byHours.changesAt).toISOString();
   return {
     id: meta.id,
     name: meta.name,
@@ -161,10 +181,13 @@ export function toLotView(
     capacity,
     free,
     occupied,
-    availability: openNow ? classifyAvailability(meta.status, capacity, free, stale || !hasData) : 'closed',
+    availability: byHours?.open === false ? 'closed' : classifyAvailability(meta.status, capacity, free, stale || !hasData),
     stale,
     updatedAt: hasData && live.ts !== null ? new Date(live.ts).toISOString() : null,
     heardAt: hasData ? new Date(lastHeardAt(live)!).toISOString() : null,
     clamped: hasData ? live.clamped : false,
+    openNow: byHours ? byHours.open : null,
+    opensAt: byHours?.open === false ? changesAt : null,
+    closesAt: byHours?.open === true ? changesAt : null,
   };
 }

@@ -34,12 +34,8 @@ export function openingHoursProblem(value: string): string | undefined {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/**
- * The wall-clock time in `timeZone` as a Date whose local fields carry it:
- * the library reads getHours(), getDay() and so on, in the process's zone.
- */
-export function wallClock(nowMs: number, timeZone: string | undefined): Date {
-  if (!timeZone) return new Date(nowMs);
+/** The wall-clock reading in `timeZone` at `ms`: year, month (1-12), day, hour, minute, second. */
+function zonedFields(ms: number, timeZone: string): [number, number, number, number, number, number] {
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {
@@ -48,8 +44,138 @@ export function wallClock(nowMs: number, timeZone: string | undefined): Date {
     formatters.set(timeZone, format);
   }
   const f: Record<string, number> = {};
-  for (const part of format.formatToParts(new Date(nowMs))) if (part.type !== 'literal') f[part.type] = Number(part.value);
-  return new Date(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!);
+  for (const part of format.formatToParts(new Date(ms))) if (part.type !== 'literal') f[part.type] = Number(part.value);
+  return [f.year!, f.month!, f.day!, f.hour!, f.minute!, f.second!];
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `ms`, in ms (Asia/Shanghai: 8 h). */
+function offsetAt(ms: number, timeZone: string): number {
+  const [y, mo, d, h, mi, s] = zonedFields(ms, timeZone);
+  return Date.UTC(y, mo - 1, d, h, mi, s) - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+/**
+ * The wall-clock time in `timeZone` as a Date whose local fields carry it:
+ * the library reads getHours(), getDay() and so on, in the process's zone.
+ * (Exact when the process's zone is UTC or `timeZone` itself; a process zone
+ * with its own daylight-saving jump cannot represent the skipped hour.)
+ */
+export function wallClock(nowMs: number, timeZone: string | undefined): Date {
+  if (!timeZone) return new Date(nowMs);
+  const [y, mo, d, h, mi, s] = zonedFields(nowMs, timeZone);
+  return new Date(y, mo - 1, d, h, mi, s);
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The instant at which `timeZone`'s clock reads `wallAsUtc` (a wall time,
+ * its fields written as a UTC time): the first one after `afterMs` when it
+ * reads it twice (the hour repeated when daylight saving ends), and the jump
+ * itself when it never does (the hour skipped when daylight saving starts).
+ */
+export function instantOfWallTime(wallAsUtc: number, timeZone: string, afterMs = -Infinity): number {
+  // No zone changes its offset twice within a day: the offsets 12 h either side are all there are.
+  const before = offsetAt(wallAsUtc - 12 * HOUR_MS, timeZone);
+  const after = offsetAt(wallAsUtc + 12 * HOUR_MS, timeZone);
+  const reads = (ms: number) => offsetAt(ms, timeZone) === wallAsUtc - ms;
+  const candidates = [...new Set([wallAsUtc - before, wallAsUtc - after])].filter(reads).sort((a, b) => a - b);
+  if (candidates.length > 0) return candidates.find((ms) => ms > afterMs) ?? candidates[0]!;
+  // Skipped: the clock jumped from before this reading to after it. Find the jump, to the second.
+  let lo = wallAsUtc - after; // still on the old offset
+  let hi = wallAsUtc - before; // already on the new one
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetAt(mid, timeZone) === before) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The inverse of wallClock: the instant a Date from the library (its local fields a wall time in `timeZone`) stands for. */
+function instantOfWallClock(wall: Date, timeZone: string | undefined, afterMs: number): number {
+  if (!timeZone) return wall.getTime();
+  const asUtc = Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds());
+  return instantOfWallTime(asUtc, timeZone, afterMs);
+}
+
+/** What a lot's opening hours say at one moment. */
+export interface HoursNow {
+  /** Open by its hours ("unknown" counts as open: only a known closing closes a lot). */
+  open: boolean;
+  /** When `open` next flips (epoch ms): the next opening when closed, the next closing when open; null: not within a year. */
+  changesAt: number | null;
+}
+
+/** How far ahead the next opening or closing is looked for. */
+const SEARCH_AHEAD_DAYS = 366;
+/**
+ * Answers by schedule and zone. An answer holds until its `changesAt` (nothing
+ * flips before it, by definition), so each schedule is worked out once per
+ * opening or closing, however many lots share it and however often they are
+ * viewed: a search over 10,000 lots does a map lookup per lot.
+ */
+const answers = new Map<string, { answer: HoursNow; from: number; until: number }>();
+/** Answers are small (a parsed value is about 30 KB): enough for twice the largest search, each lot with its own schedule. */
+const MAX_ANSWERS = 20_000;
+
+function open(hours: OpeningHours, at: Date): boolean {
+  return hours.getState(at) || hours.getUnknown(at);
+}
+
+function work(hours: OpeningHours, nowMs: number, timeZone: string | undefined): HoursNow {
+  const from = wallClock(nowMs, timeZone);
+  const isOpen = open(hours, from);
+  const limit = new Date(from.getTime() + SEARCH_AHEAD_DAYS * 24 * HOUR_MS);
+  let at = from;
+  // A change between open and "unknown" is no change here: look on to the one that flips `open`.
+  for (let step = 0; step < 16; step++) {
+    const next = hours.getNextChange(at, limit);
+    if (!next || next.getTime() <= at.getTime()) break;
+    if (open(hours, next) !== isOpen) return { open: isOpen, changesAt: firstFlip(hours, nowMs, instantOfWallClock(next, timeZone, nowMs), isOpen, timeZone) };
+    at = next;
+  }
+  return { open: isOpen, changesAt: null };
+}
+
+/**
+ * The library steps through time in the process's zone: where that zone skips
+ * an hour (its own daylight saving), a change it finds can come out late. The
+ * flip is checked the way isOpenAt sees it, and searched for by the minute
+ * when it is not where the library said, so `changesAt` and `open` always agree.
+ */
+function firstFlip(hours: OpeningHours, nowMs: number, changesAt: number, isOpen: boolean, timeZone: string | undefined): number {
+  const flipped = (ms: number) => open(hours, wallClock(ms, timeZone)) !== isOpen;
+  if (!flipped(changesAt) || !flipped(changesAt - 60_000)) return changesAt;
+  let lo = nowMs; // not flipped
+  let hi = changesAt - 60_000; // flipped
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+    if (flipped(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * Whether a lot with these opening hours is open at `nowMs` in `timeZone`,
+ * and when that changes next; null when it has no opening hours or they do
+ * not parse (older data): such a lot counts as open, always.
+ */
+export function hoursAt(openingHours: string | null, nowMs: number, timeZone?: string): HoursNow | null {
+  if (openingHours === null) return null;
+  const key = `${timeZone ?? ''}\n${openingHours}`;
+  const known = answers.get(key);
+  if (known && known.from <= nowMs && nowMs < known.until) return known.answer;
+  const hours = parse(openingHours);
+  if (hours instanceof Error) return null;
+  // From the start of the minute: schedules are in whole minutes, so the answer is the same all minute long.
+  const from = nowMs - (((nowMs % 60_000) + 60_000) % 60_000);
+  const answer = work(hours, from, timeZone);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  // "Never" is looked at again after a day, as the year searched moves on.
+  answers.set(key, { answer, from, until: answer.changesAt ?? from + 24 * HOUR_MS });
+  return answer;
 }
 
 /**
@@ -58,9 +184,5 @@ export function wallClock(nowMs: number, timeZone: string | undefined): Date {
  * "unknown" rule all count as open: only a known closing closes a lot.
  */
 export function isOpenAt(openingHours: string | null, nowMs: number, timeZone?: string): boolean {
-  if (openingHours === null) return true;
-  const hours = parse(openingHours);
-  if (hours instanceof Error) return true;
-  const at = wallClock(nowMs, timeZone);
-  return hours.getState(at) || hours.getUnknown(at);
+  return hoursAt(openingHours, nowMs, timeZone)?.open ?? true;
 }

@@ -18,6 +18,10 @@ export interface WebOptions {
   tileAttribution: string;
   /** The service's STALE_AFTER_S: the map greys a lot whose data gets older by itself, even with no connection. */
   staleAfterS: number;
+  /** The lots' TIME_ZONE: the map says opening and closing times on its clock. */
+  timeZone: string;
+  /** The service's clock (injected in tests), which the page judges ages and staleness by. */
+  clock?: () => number;
 }
 
 /**
@@ -66,13 +70,15 @@ export async function webRouter(options: WebOptions): Promise<Router> {
       // Replacement functions: a "$&" or "$'" in a configured value stays as written.
       .replace('{{TILE_URL}}', () => escapeAttr(options.tileUrl))
       .replace('{{TILE_ATTRIBUTION}}', () => escapeAttr(options.tileAttribution))
-      .replace('{{STALE_AFTER_S}}', String(options.staleAfterS));
+      .replace('{{STALE_AFTER_S}}', String(options.staleAfterS))
+      .replace('{{TIME_ZONE}}', () => escapeAttr(options.timeZone));
   const indexHtml = page('index.html');
+  const clock = options.clock ?? Date.now;
 
   const router = Router();
   router.get('/', (_req, res) => {
     // The server's clock, so the page can tell data ages right on a phone whose clock is off.
-    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml.replace('{{SERVER_TIME}}', String(Date.now())));
+    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml.replace('{{SERVER_TIME}}', String(clock())));
   });
   if (existsSync(join(webDir, 'operator.html'))) {
     const operatorHtml = page('operator.html');

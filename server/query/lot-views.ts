@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
-import { isOpenAt } from '../domain/opening-hours.ts';
+import { hoursAt } from '../domain/opening-hours.ts';
 import { matchesMeta, type LotSearch } from '../domain/search.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { LiveReader } from '../live/feed.ts';
@@ -32,7 +32,8 @@ export class LotViews {
 
   view(meta: LotMeta, live: LiveState | null): LotView {
     const now = this.clock();
-    return toLotView(meta, live, now, this.options.staleAfterS, isOpenAt(meta.openingHours, now, this.options.timeZone));
+    // Cached per schedule until its next opening or closing (opening-hours.ts): a map lookup per lot.
+    return toLotView(meta, live, now, this.options.staleAfterS, hoursAt(meta.openingHours, now, this.options.timeZone));
   }
 
   async get(id: string): Promise<LotView | undefined> {

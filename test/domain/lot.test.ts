@@ -60,4 +60,22 @@ describe('domain: the lot view', () => {
     const view = toLotView(meta, live(10, 0, { capacity: 20 }), NOW, 900);
     assert.deepEqual([view.capacity, view.free], [20, 10]);
   });
+
+  it('says what its opening hours say: closed now and when it opens, or open and when it closes; nothing without hours', () => {
+    const hours = { ...meta, openingHours: 'Mo-Fr 07:00-22:00' };
+    const opens = Date.parse('2026-11-26T07:00:00+08:00');
+    const closed = toLotView(hours, live(10, 5000), NOW, 900, { open: false, changesAt: opens });
+    assert.deepEqual([closed.availability, closed.free, closed.openNow, closed.opensAt, closed.closesAt], ['closed', 22, false, new Date(opens).toISOString(), null]);
+    const open = toLotView(hours, live(10, 5000), NOW, 900, { open: true, changesAt: opens });
+    assert.deepEqual([open.availability, open.openNow, open.opensAt, open.closesAt], ['available', true, null, new Date(opens).toISOString()]);
+    const never = toLotView(hours, null, NOW, 900, { open: true, changesAt: null });
+    assert.deepEqual([never.availability, never.openNow, never.opensAt, never.closesAt], ['unknown', true, null, null]);
+    const none = toLotView(meta, live(10, 5000), NOW, 900);
+    assert.deepEqual([none.openNow, none.opensAt, none.closesAt], [null, null, null]);
+  });
+
+  it('says nothing of the hours of a lot that is not open: its status closes it, whatever they say', () => {
+    const view = toLotView({ ...meta, status: 'under_construction', openingHours: '24/7' }, live(10, 5000), NOW, 900, { open: true, changesAt: null });
+    assert.deepEqual([view.availability, view.openNow, view.opensAt, view.closesAt], ['closed', null, null, null]);
+  });
 });

@@ -26,6 +26,8 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     DATA_DIR: dataDir,
     PUSH_INTERVAL_MS: '50',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The lots' zone can be set for a run (.ci/run runs the time suites in a zone with daylight saving).
+    ...(process.env.TIME_ZONE ? { TIME_ZONE: process.env.TIME_ZONE } : {}),
     ...env,
   });
   const app = new Kongwei({ config, log: createLogger(config.LOG_LEVEL), ...(options.clock ? { clock: options.clock } : {}) });

@@ -1,6 +1,6 @@
 // The page's two languages (web/src/i18n.ts): pure, run in Node.
 import assert from 'node:assert/strict';
-import { chooseLang, describeOpeningHours, describePrice, formatDistance, LANGS, lotName, t, updatedAgo } from '../../web/src/i18n.ts';
+import { chooseLang, closedByHours, closesSoon, describeOpeningHours, describePrice, formatChangeTime, formatDistance, LANGS, lotName, t, updatedAgo } from '../../web/src/i18n.ts';
 
 /** Every leaf of a string table: text, or what its functions say for sample arguments. */
 function leaves(value: unknown, path = ''): [string, string][] {
@@ -55,6 +55,37 @@ describe('web: Chinese and English', () => {
     assert.equal(describeOpeningHours('Mo-Fr 07:00-22:00; Sa,Su 08:00-20:00', 'en'), 'Mon-Fri 07:00-22:00; Sat,Sun 08:00-20:00');
     assert.equal(describeOpeningHours('Mo-Fr 07:00-22:00; Sa,Su 08:00-20:00; PH off', 'zh'), '周一-周五 07:00-22:00；周六、周日 08:00-20:00；节假日 关闭');
     assert.equal(describeOpeningHours('sunrise-sunset', 'en'), 'sunrise-sunset');
+  });
+
+  it('says a lot its hours close now is "closed now" and when it opens, on the lots’ clock, not the device’s', () => {
+    const now = Date.parse('2026-11-25T23:30:00+08:00'); // a Wednesday night in Qingdao
+    const opensAt = '2026-11-25T23:00:00.000Z'; // Thursday 07:00 there
+    const lot = { status: 'open' as const, openNow: false, opensAt };
+    assert.equal(closedByHours(lot, now, 'Asia/Shanghai', 'en'), 'closed now · opens 07:00');
+    assert.equal(closedByHours(lot, now, 'Asia/Shanghai', 'zh'), '休息中 · 07:00 开放');
+    assert.equal(closedByHours(lot, now, 'Europe/Berlin', 'en'), 'closed now · opens 00:00', 'in the zone it is given');
+    assert.equal(closedByHours({ ...lot, opensAt: null }, now, 'Asia/Shanghai', 'zh'), '休息中', 'never opens again');
+    assert.equal(closedByHours({ ...lot, openNow: true }, now, 'Asia/Shanghai', 'en'), null);
+    assert.equal(closedByHours({ ...lot, openNow: null }, now, 'Asia/Shanghai', 'en'), null);
+    assert.equal(closedByHours({ ...lot, status: 'closed' }, now, 'Asia/Shanghai', 'en'), null);
+  });
+
+  it('says an opening more than a day away with its weekday, more than a week away with its date', () => {
+    const saturday = Date.parse('2026-11-28T09:00:00+08:00');
+    assert.equal(formatChangeTime(Date.parse('2026-11-30T07:00:00+08:00'), saturday, 'Asia/Shanghai', 'en'), 'Mon 07:00');
+    assert.equal(formatChangeTime(Date.parse('2026-11-30T07:00:00+08:00'), saturday, 'Asia/Shanghai', 'zh'), '周一 07:00');
+    assert.equal(formatChangeTime(Date.parse('2026-12-08T07:30:00+08:00'), saturday, 'Asia/Shanghai', 'en'), '8 Dec 07:30');
+    assert.equal(formatChangeTime(Date.parse('2026-12-08T07:30:00+08:00'), saturday, 'Asia/Shanghai', 'zh'), '12月8日 07:30');
+    assert.equal(formatChangeTime(Date.parse('2026-11-29T00:00:00+08:00'), saturday, 'Asia/Shanghai', 'en'), '00:00');
+  });
+
+  it('says when an open lot closes, within a day', () => {
+    const now = Date.parse('2026-11-25T21:30:00+08:00');
+    const lot = { status: 'open' as const, openNow: true, closesAt: '2026-11-25T14:00:00.000Z' };
+    assert.equal(closesSoon(lot, now, 'Asia/Shanghai', 'en'), 'closes 22:00');
+    assert.equal(closesSoon(lot, now, 'Asia/Shanghai', 'zh'), '22:00 关闭');
+    assert.equal(closesSoon({ ...lot, closesAt: '2026-11-28T14:00:00.000Z' }, now, 'Asia/Shanghai', 'en'), null);
+    assert.equal(closesSoon({ ...lot, closesAt: null }, now, 'Asia/Shanghai', 'en'), null);
   });
 
   it('says whether parking costs money and what, in the reader’s language when the operator wrote it', () => {

@@ -13,6 +13,7 @@ function lot(overrides: Partial<LotView> & Pick<LotView, 'id'>): LotView {
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 100, free: 40, occupied: 60, availability: 'available', stale: false,
     updatedAt: new Date(NOW - 60_000).toISOString(), heardAt: new Date(NOW - 60_000).toISOString(), clamped: false,
+    openNow: null, opensAt: null, closesAt: null,
     ...overrides,
   };
 }
@@ -60,7 +61,8 @@ describe('web: what a lot shows', () => {
   });
 
   it('shows an open lot outside its opening hours as closed, without a count, and leaves it out of cluster sums', () => {
-    const shut = lot({ id: 'shut', status: 'open', openingHours: 'Mo-Su 06:00-07:00', availability: 'closed', free: 42 });
+    const shut = lot({ id: 'shut', status: 'open', openingHours: 'Mo-Su 06:00-07:00', availability: 'closed', free: 42,
+      openNow: false, opensAt: new Date(NOW + 3600_000).toISOString() });
     assert.deepEqual(shown(shut), { availability: 'closed', free: null });
     assert.equal(badgeText(shown(shut)), '–');
     assert.deepEqual(clusterSummary([entry(shut)]), { free: null, availability: 'closed', lots: 1 });

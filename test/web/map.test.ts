@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { LotView } from '../../server/domain/lot.ts';
 import { connectMqtt, getJson, publish, startApp, type TestApp } from '../helpers/app.ts';
 import { ARTIFACTS_DIR, launchBrowser, offlinePage, zoomMap } from '../helpers/browser.ts';
+import { runningClock, TEST_TIME_ZONE, zonedTime } from '../helpers/clock.ts';
 import { addLots, testLot } from '../helpers/lots.ts';
 
 const marker = (id: string) => `.lot-marker[data-lot-id="${id}"]`;
@@ -20,6 +21,9 @@ describe('web: the live map in headless Chromium', function () {
   let mqtt: MqttClient;
   let page: Page;
   let external: string[];
+  // The service's clock (and, through the page, the browser's): a Wednesday morning, inside every
+  // lot's opening hours, whatever the time of day or the date the test runs at.
+  const clock = runningClock(zonedTime('2026-11-25T10:00', TEST_TIME_ZONE));
 
   const open = async (path = '/', options = {}) => {
     ({ page, external } = await offlinePage(browser, options));
@@ -29,7 +33,7 @@ describe('web: the live map in headless Chromium', function () {
 
   before(async function () {
     browser = await launchBrowser(this);
-    t = await startApp({ PUSH_INTERVAL_MS: '100' });
+    t = await startApp({ PUSH_INTERVAL_MS: '100' }, { clock });
     await addLots(t.app, [
       // An operator-supplied name full of markup: it must show as text.
       testLot({
@@ -92,7 +96,7 @@ describe('web: the live map in headless Chromium', function () {
   });
 
   it('shows a lot with stale data grey, saying "no recent data", with no number', async () => {
-    await publish(mqtt, 'parking/lots/liaocheng-rd/count', { occupied: 5, ts: Date.now() - 2 * 3600_000 });
+    await publish(mqtt, 'parking/lots/liaocheng-rd/count', { occupied: 5, ts: clock() - 2 * 3600_000 });
     const view = (await getJson<LotView>(t.app.httpUrl, '/api/lots/liaocheng-rd')).body;
     assert.deepEqual([view.stale, view.free], [true, 55], 'the API keeps the number, flagged stale');
     await open();
@@ -196,7 +200,8 @@ describe('web: the live map in headless Chromium', function () {
     await zoomMap(page, -3);
     await page.waitForFunction(() => document.querySelectorAll('.lot-cluster').length > 0 && document.querySelectorAll('.lot-marker').length === 0);
     const { lots } = (await getJson<{ lots: LotView[] }>(t.app.httpUrl, '/api/lots')).body;
-    const expected = lots.filter((l) => l.status === 'open' && !l.stale && l.free !== null).reduce((sum, l) => sum + l.free!, 0);
+    // What a driver can use: lots that are open (by status and by their hours) with fresh data.
+    const expected = lots.filter((l) => l.availability !== 'closed' && !l.stale && l.free !== null).reduce((sum, l) => sum + l.free!, 0);
     const clusters = await page.$$eval('.lot-cluster', (els) => els.map((e) => ({ text: e.textContent, lots: Number((e as HTMLElement).dataset.lots) })));
     assert.equal(clusters.reduce((sum, c) => sum + c.lots, 0), lots.length, 'every lot is in a cluster');
     assert.equal(clusters.reduce((sum, c) => sum + (c.text === '–' ? 0 : Number(c.text)), 0), expected);
@@ -258,7 +263,7 @@ describe('web: the live map in headless Chromium', function () {
 
   it('sorts the list by distance from the driver after the locate button', async () => {
     await publish(mqtt, 'parking/lots/anshan-5th-rd/count', { occupied: 4 });
-    await publish(mqtt, 'parking/lots/cruise-port/count', { free: 100, ts: Date.now() });
+    await publish(mqtt, 'parking/lots/cruise-port/count', { free: 100, ts: clock() });
     // Standing at the cruise terminal: it comes first, though the map's centre is elsewhere.
     await open('/', { geolocation: { latitude: 36.0801, longitude: 120.3191 }, permissions: ['geolocation'] });
     await page.click('.locate-button');

@@ -35,6 +35,12 @@ export interface Strings {
   emptyFiltered: string;
   moreLots: (count: number) => string;
   noRecentData: string;
+  /** An open lot that its opening hours close now. */
+  closedNow: string;
+  opensAt: (when: string) => string;
+  closesAt: (when: string) => string;
+  /** A date without its year ("10月8日" / "8 Oct"), for an opening more than a week away. */
+  monthDay: (month: number, day: number) => string;
   availability: Record<Availability, string>;
   status: Record<LotStatus, string>;
   type: Record<LotType, string>;
@@ -86,6 +92,10 @@ const zh: Strings = {
   emptyFiltered: '附近没有符合筛选条件的停车场。',
   moreLots: (count) => `另有 ${count} 个停车场，放大地图可查看`,
   noRecentData: '暂无最新数据',
+  closedNow: '休息中',
+  opensAt: (when) => `${when} 开放`,
+  closesAt: (when) => `${when} 关闭`,
+  monthDay: (month, day) => `${month}月${day}日`,
   availability: { available: '有空位', almost_full: '即将满', full: '已满', closed: '未开放', unknown: '暂无最新数据' },
   status: { planned: '规划中', under_construction: '建设中', open: '开放', closed: '已关闭' },
   type: { surface: '地面停车场', multi_storey: '立体停车场', underground: '地下停车场', on_street: '路边停车位' },
@@ -137,6 +147,10 @@ const en: Strings = {
   emptyFiltered: 'No car parks nearby match the filter.',
   moreLots: (count) => `${count} more car parks: zoom in to see them`,
   noRecentData: 'no recent data',
+  closedNow: 'closed now',
+  opensAt: (when) => `opens ${when}`,
+  closesAt: (when) => `closes ${when}`,
+  monthDay: (month, day) => `${day} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][month - 1]}`,
   availability: { available: 'spaces free', almost_full: 'almost full', full: 'full', closed: 'not open', unknown: 'no recent data' },
   status: { planned: 'planned', under_construction: 'under construction', open: 'open', closed: 'closed' },
   type: { surface: 'surface car park', multi_storey: 'multi-storey car park', underground: 'underground car park', on_street: 'on-street parking' },
@@ -227,4 +241,53 @@ export function describePrice(lot: Pick<LotView, 'fee' | 'priceInfo' | 'priceInf
   const info = lang === 'en' ? (lot.priceInfoEn ?? lot.priceInfo) : (lot.priceInfo ?? lot.priceInfoEn);
   if (info) parts.push(info);
   return parts.length ? parts.join(' · ') : null;
+}
+
+const DAY_MS = 86_400_000;
+const WEEKDAYS = ['Su', 'Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'] as const;
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock reading at `ms` in `timeZone` (the lots' zone; unset: this device's). */
+function wallFields(ms: number, timeZone: string | undefined): { month: number; day: number; weekday: number; time: string } {
+  const key = timeZone ?? '';
+  let format = zoneFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    zoneFormats.set(key, format);
+  }
+  const f: Record<string, string> = {};
+  for (const part of format.formatToParts(new Date(ms))) f[part.type] = part.value;
+  const [year, month, day] = [Number(f.year), Number(f.month), Number(f.day)];
+  return { month, day, weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(), time: `${f.hour!.padStart(2, '0')}:${f.minute!.padStart(2, '0')}` };
+}
+
+/**
+ * When an opening or closing comes, on the lots' clock (`timeZone`, the
+ * service's TIME_ZONE, not the phone's): "07:00" within a day (the next
+ * 07:00), "周一 07:00" / "Mon 07:00" within a week, else with its date.
+ */
+export function formatChangeTime(atMs: number, nowMs: number, timeZone: string | undefined, lang: Lang): string {
+  const s = t(lang);
+  const at = wallFields(atMs, timeZone);
+  if (atMs - nowMs < DAY_MS) return at.time;
+  if (atMs - nowMs < 7 * DAY_MS) return `${s.hoursTokens[WEEKDAYS[at.weekday]!]} ${at.time}`;
+  return `${s.monthDay(at.month, at.day)} ${at.time}`;
+}
+
+/**
+ * What an open lot's opening hours say when they close it now: "closed now ·
+ * opens 07:00" / "休息中 · 07:00 开放" (just "closed now" when it never opens
+ * again); null when they do not close it (no hours, open now, or not an open lot).
+ */
+export function closedByHours(lot: Pick<LotView, 'status' | 'openNow' | 'opensAt'>, nowMs: number, timeZone: string | undefined, lang: Lang): string | null {
+  if (lot.status !== 'open' || lot.openNow !== false) return null;
+  const s = t(lang);
+  return lot.opensAt === null ? s.closedNow : `${s.closedNow} · ${s.opensAt(formatChangeTime(Date.parse(lot.opensAt), nowMs, timeZone, lang))}`;
+}
+
+/** "closes 22:00" / "22:00 关闭" for a lot its hours close within a day; null otherwise. */
+export function closesSoon(lot: Pick<LotView, 'status' | 'openNow' | 'closesAt'>, nowMs: number, timeZone: string | undefined, lang: Lang): string | null {
+  if (lot.status !== 'open' || lot.openNow !== true || lot.closesAt === null) return null;
+  const at = Date.parse(lot.closesAt);
+  return at - nowMs < DAY_MS ? t(lang).closesAt(formatChangeTime(at, nowMs, timeZone, lang)) : null;
 }

@@ -7,7 +7,7 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
-import { chooseLang, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { Locate } from './locate.ts';
 import { freshUntil, nearestLots, shownState } from './lot-display.ts';
@@ -26,6 +26,15 @@ const LANG_KEY = 'kongwei.lang';
 
 const body = document.body;
 const defaultStaleAfterS = Number(body.dataset.staleAfterS) || 900;
+/** The lots' time zone (the service's TIME_ZONE): opening and closing times are said on its clock, not the phone's. */
+const timeZone = (() => {
+  const zone = body.dataset.timeZone;
+  try {
+    return zone ? new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 // The server's clock, as the page was sent: ages and staleness are judged by
 // it, not by a phone's clock that may be minutes off.
@@ -66,7 +75,7 @@ const passesFilters = (entry: LotEntry) => [...filters].every((feature) => hasFe
 function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }): string {
   const s = t(lang);
   if (lot.status !== 'open') return s.status[lot.status];
-  return s.availability[shown.availability];
+  return closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
 }
 
 // ---- the map
@@ -84,7 +93,7 @@ const markers = new LotMarkers(map, {
   clusterLabel: (summary) => t(lang).clusterLabel(summary.lots, summary.free),
   popup: (id) => {
     const entry = entries.get(id)!;
-    const content = popupContent(entry.lot, entry.shown, lang);
+    const content = popupContent(entry.lot, entry.shown, lang, { nowMs: now(), timeZone });
     tickAges(content);
     return content;
   },

@@ -3,7 +3,7 @@
 import { featureCapacityOf, lotFeatures } from '../../server/domain/features.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { el } from './dom.ts';
-import { describeOpeningHours, describePrice, lotName, t, type Lang } from './i18n.ts';
+import { closedByHours, closesSoon, describeOpeningHours, describePrice, lotName, t, type Lang } from './i18n.ts';
 import type { Shown } from './lot-display.ts';
 
 /** Links that open the driver's navigation app (coordinates are WGS-84, as Amap is told). */
@@ -21,8 +21,15 @@ function directionLinks(lot: LotView, lang: Lang): HTMLElement {
   return box;
 }
 
-export function popupContent(lot: LotView, shown: Shown, lang: Lang): HTMLElement {
+/** The page's clock (the service's) and the lots' time zone, for what the opening hours say now. */
+export interface PopupClock {
+  nowMs: number;
+  timeZone: string | undefined;
+}
+
+export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: PopupClock): HTMLElement {
   const s = t(lang);
+  const hoursClosed = closedByHours(lot, clock.nowMs, clock.timeZone, lang);
   const box = el('div', 'lot-popup');
   box.dataset.lotId = lot.id;
   const title = el('h3', undefined, lotName(lot, lang));
@@ -33,10 +40,14 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang): HTMLElemen
 
   const live = el('p', `popup-live av-${shown.availability}`);
   if (lot.status !== 'open') live.textContent = `${s.availability.closed} · ${s.status[lot.status]}`;
+  // Closed by its hours is not "no recent data": say so, and when it opens.
+  else if (hoursClosed !== null) live.textContent = hoursClosed;
   else if (shown.free === null) live.textContent = s.noRecentData;
   else if (shown.availability === 'available') live.textContent = s.freeOf(shown.free, lot.capacity);
   else live.textContent = `${s.freeOf(shown.free, lot.capacity)} · ${s.availability[shown.availability]}`;
   box.append(live);
+  const closing = closesSoon(lot, clock.nowMs, clock.timeZone, lang);
+  if (closing !== null) box.append(el('p', 'popup-hours', closing));
   if (lot.updatedAt) {
     // Filled in, and kept ticking, by the page's clock (main.ts).
     const since = el('p', 'popup-since');

@@ -1,0 +1,25 @@
+// `npm run test:time`: the suites whose results hang on the time — opening
+// hours, public holidays, data ages and staleness, future timestamps, the map's
+// own clock. .ci/run runs them again under faketime at moments chosen to break
+// a test that reads the machine's clock (03:00 in Shanghai, a public holiday,
+// a daylight-saving change). Same options as .mocharc.json, these files only.
+const base = require('./.mocharc.json');
+
+module.exports = {
+  ...base,
+  spec: [
+    'test/domain/opening-hours.test.ts',
+    'test/domain/lot.test.ts',
+    'test/domain/events.test.ts',
+    'test/clock/stale-watch.test.ts',
+    'test/live/feed.test.ts',
+    'test/ingest/ingest.test.ts',
+    'test/realtime/outputs.test.ts',
+    'test/e2e/mqtt-contract.test.ts',
+    'test/e2e/operators-live.test.ts',
+    'test/web/i18n.test.ts',
+    'test/web/lot-display.test.ts',
+    'test/web/opening-hours.test.ts',
+    'test/web/map.test.ts',
+  ],
+};
