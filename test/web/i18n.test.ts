@@ -60,7 +60,7 @@ describe('web: Chinese and English', () => {
   it('says a lot its hours close now is "closed now" and when it opens, on the lots’ clock, not the device’s', () => {
     const now = Date.parse('2026-11-25T23:30:00+08:00'); // a Wednesday night in Qingdao
     const opensAt = '2026-11-25T23:00:00.000Z'; // Thursday 07:00 there
-    const lot = { status: 'open' as const, openNow: false, opensAt };
+    const lot = { status: 'open' as const, availability: 'closed' as const, openNow: false, opensAt };
     assert.equal(closedByHours(lot, now, 'Asia/Shanghai', 'en'), 'closed now · opens 07:00');
     assert.equal(closedByHours(lot, now, 'Asia/Shanghai', 'zh'), '休息中 · 07:00 开放');
     assert.equal(closedByHours(lot, now, 'Europe/Berlin', 'en'), 'closed now · opens 00:00', 'in the zone it is given');
@@ -68,6 +68,8 @@ describe('web: Chinese and English', () => {
     assert.equal(closedByHours({ ...lot, openNow: true }, now, 'Asia/Shanghai', 'en'), null);
     assert.equal(closedByHours({ ...lot, openNow: null }, now, 'Asia/Shanghai', 'en'), null);
     assert.equal(closedByHours({ ...lot, status: 'closed' }, now, 'Asia/Shanghai', 'en'), null);
+    assert.equal(closedByHours({ ...lot, availability: 'available' }, now, 'Asia/Shanghai', 'en'), null, 'a live push opened it before the whole lot came');
+    assert.equal(closedByHours(lot, Date.parse(opensAt) + 1000, 'Asia/Shanghai', 'en'), null, 'its opening time has come');
   });
 
   it('says an opening more than a day away with its weekday, more than a week away with its date', () => {

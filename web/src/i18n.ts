@@ -279,8 +279,10 @@ export function formatChangeTime(atMs: number, nowMs: number, timeZone: string |
  * opens 07:00" / "休息中 · 07:00 开放" (just "closed now" when it never opens
  * again); null when they do not close it (no hours, open now, or not an open lot).
  */
-export function closedByHours(lot: Pick<LotView, 'status' | 'openNow' | 'opensAt'>, nowMs: number, timeZone: string | undefined, lang: Lang): string | null {
-  if (lot.status !== 'open' || lot.openNow !== false) return null;
+export function closedByHours(lot: Pick<LotView, 'status' | 'availability' | 'openNow' | 'opensAt'>, nowMs: number, timeZone: string | undefined, lang: Lang): string | null {
+  // A live push may have opened the lot before the whole lot (with openNow) comes: availability is the truth.
+  if (lot.status !== 'open' || lot.openNow !== false || lot.availability !== 'closed') return null;
+  if (lot.opensAt !== null && Date.parse(lot.opensAt) <= nowMs) return null; // its opening time has come
   const s = t(lang);
   return lot.opensAt === null ? s.closedNow : `${s.closedNow} · ${s.opensAt(formatChangeTime(Date.parse(lot.opensAt), nowMs, timeZone, lang))}`;
 }
