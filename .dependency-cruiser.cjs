@@ -39,7 +39,7 @@ try {
 }
 
 const DOMAIN = '^server/domain/';
-const INFRA = '^server/(config|log|metrics|bus|lifecycle)[.]ts$';
+const INFRA = '^server/(config|log|metrics|bus|lifecycle|redis)[.]ts$';
 const STATE = '^server/(live|catalog|auth)/';
 const USE_CASES = '^server/(manage|query)/';
 const EDGES = '^server/(ingest|clock|http|realtime)/';
@@ -206,6 +206,8 @@ module.exports = {
   options: {
     // see the top of this file
     parser: 'swc',
+    // A worktree whose node_modules is a link to another checkout's still sees packages as packages.
+    preserveSymlinks: true,
     // Record imports of packages (the rules name them) but do not cruise into
     // them. Not `exclude`: that would drop the edges to packages too, and
     // domain-is-pure could no longer see `import … from 'ioredis'`.

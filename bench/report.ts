@@ -26,6 +26,7 @@ export function report(shape: RunShape, results: Record<string, unknown>, ratio:
   const r = results as Partial<{
     raw: { rate: number };
     pipeline: { rate: number; sent: number; accepted: number; rejected: number; usPerEvent: { service: number; redis: number } };
+    cluster: { rate: number; sent: number; accepted: number; rejected: number; usPerEvent: { service: number; redis: number } };
     latency: { p50: number; p95: number; p99: number; clients: number };
     memory: { bytesPerClient: number; clients: number };
     search: { p50: number; p99: number };
@@ -43,6 +44,8 @@ Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGB} GiB, Node.js ${
 | pipeline / raw | ${f(ratio, 2)} | ≥ 0.60 |
 | CPU per event over the pipeline trials: service / Redis | ${f(r.pipeline?.usPerEvent.service, 1)} / ${f(r.pipeline?.usPerEvent.redis, 1)} µs | ≤ 10 / ≤ 5 µs |
 | events accepted / sent / rejected over the pipeline trials (exactly once) | ${n(r.pipeline?.accepted)} / ${n(r.pipeline?.sent)} / ${n(r.pipeline?.rejected)} | all / all / 0 |
+| full pipeline on a Redis Cluster (3 masters + 3 replicas), sustained | ${n(r.cluster?.rate)} events/s | |
+| on the cluster: CPU per event, service / all Redis nodes; accepted / sent / rejected | ${f(r.cluster?.usPerEvent.service, 1)} / ${f(r.cluster?.usPerEvent.redis, 1)} µs; ${n(r.cluster?.accepted)} / ${n(r.cluster?.sent)} / ${n(r.cluster?.rejected)} | all / all / 0 |
 | publish → socket latency at ${shape.latencyRate.toLocaleString('en')} events/s, ${n(r.latency?.clients)} clients: p50 / p95 / p99 | ${r.latency ? `${r.latency.p50} / ${r.latency.p95} / ${r.latency.p99}` : '—'} ms | p99 ≤ 100 ms |
 | service memory per socket client (${n(r.memory?.clients)} clients) | ${r.memory ? (r.memory.bytesPerClient / 1024).toFixed(1) : '—'} KB | ≤ 60 KB |
 | GET /api/lots?near=…&radius=1000 over ${shape.searchLots.toLocaleString('en')} lots: p50 / p99 | ${r.search ? `${r.search.p50.toFixed(2)} / ${r.search.p99.toFixed(2)}` : '—'} ms | p99 ≤ 10 ms |

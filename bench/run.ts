@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { ANY_ID, countTopic } from '../server/domain/events.ts';
+import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { eventLatencies } from './latency.ts';
 import { report } from './report.ts';
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
     'ingest-connections': { type: 'string', default: '4' },
     'push-interval': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
-    phases: { type: 'string', default: '1,2,3,4,5' },
+    phases: { type: 'string', default: '1,2,3,4,5,6' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -48,7 +49,8 @@ if (args.help) {
   --mqtt-url <url>           use this broker instead of a private, tuned Mosquitto
   --redis-url <url>          use this Redis instead of a private redis-server
   --cpu-prof                 write CPU profiles of the service and the socket clients to bench-results/
-  --phases 1,2,…             run only these phases (1 raw, 2 pipeline, 3 latency, 4 memory, 5 search);
+  --phases 1,2,…             run only these phases (1 raw, 2 pipeline, 3 latency, 4 memory, 5 search,
+                             6 pipeline on a private Redis Cluster);
                              the ratio needs 1 and 2`);
   process.exit(0);
 }
@@ -68,6 +70,7 @@ const DISTRICT_LOTS = 50;
 const BASE = 'parking';
 /** The raw phase's base topic: apart from the service's, on the same broker. */
 const RAW_BASE = 'bench-raw';
+const CLUSTER_BASE = 'bench-cluster';
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -136,16 +139,20 @@ async function metricSum(service: ServiceProcess, name: string): Promise<number>
 }
 
 /** Redis's own accounting: calls and µs per call of each busy command (EVALSHA = the Lua scripts). */
-/** Redis's own CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. */
-async function redisCpuMs(url: string): Promise<number> {
-  const redis = new Redis(url);
-  try {
-    const info = await redis.info('cpu');
-    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
-  } finally {
-    redis.disconnect();
+/** The CPU time these Redis servers have used so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. */
+async function redisCpuMs(urls: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const redis = new Redis(url);
+    try {
+      const info = await redis.info('cpu');
+      const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+      total += (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+    } finally {
+      redis.disconnect();
+    }
   }
+  return total;
 }
 
 async function redisCommandStats(url: string): Promise<Record<string, { calls: number; usecPerCall: number }>> {
@@ -219,6 +226,58 @@ async function settle(sent: number, sentAt: number, arrived: () => Promise<numbe
   }
 }
 
+interface PipelineResult {
+  rate: number;
+  trials: Trial[];
+  sent: number;
+  accepted: number;
+  rejected: number;
+  socketPushes: number;
+  usPerEvent: { service: number; redis: number };
+}
+
+/**
+ * The full pipeline's sustained rate on a running service, with every event
+ * checked accepted exactly once, and the CPU each event cost the service and
+ * Redis (all the Redis processes `redisCpu` sums).
+ */
+async function measurePipeline(service: ServiceProcess, brokerUrl: string, baseTopic: string, lotIds: string[], redisCpu: () => Promise<number>): Promise<PipelineResult> {
+  const watchers = await sockets({ url: service.httpUrl, clients: WATCHING_CLIENTS, bbox: [...DISTRICT_BBOX] });
+  watchers.record();
+  const committed = () => metricSum(service, 'kongwei_events_total');
+  const rejectedBefore = await metricSum(service, 'kongwei_events_rejected_total');
+  const committedBefore = await committed();
+  const cpuBefore = { service: service.cpuMs(), redis: await redisCpu() };
+  const pipeline = await sustainedRate('pipeline', 6_000, async (rate) => {
+    const before = await committed();
+    const pub = await publish({ url: brokerUrl, baseTopic, lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
+    const end = await settle(pub.sent, pub.sentAt, async () => (await committed()) - before);
+    return { rate, sentRate: pub.sent / TRIAL_SECONDS, sent: pub.sent, arrived: end.arrived, lagMs: end.lagMs, keptUp: end.arrived >= pub.sent && end.lagMs <= KEEP_UP_MS };
+  });
+  // Let any backlog of the last trial drain, then check nothing was lost or rejected.
+  const sent = pipeline.trials.reduce((n, t) => n + t.sent, 0);
+  const accepted = await settle(committedBefore + sent, Date.now(), committed);
+  // CPU per event over the trials: what noise on a shared machine moves least.
+  const events = (await committed()) - committedBefore;
+  const usPerEvent = {
+    service: ((service.cpuMs() - cpuBefore.service) * 1000) / events,
+    redis: (((await redisCpu()) - cpuBefore.redis) * 1000) / events,
+  };
+  const watched = await watchers.report();
+  await watchers.close();
+  const result = {
+    ...pipeline,
+    sent,
+    accepted: accepted.arrived - committedBefore,
+    rejected: (await metricSum(service, 'kongwei_events_rejected_total')) - rejectedBefore,
+    socketPushes: watched.pushes,
+    usPerEvent,
+  };
+  progress(`      sustained: ${Math.round(result.rate)} events/s; ${result.accepted}/${sent} events accepted; ${watched.pushes} socket pushes seen`);
+  progress(`      CPU per event: service ${usPerEvent.service.toFixed(1)} µs, Redis ${usPerEvent.redis.toFixed(1)} µs`);
+  return result;
+}
+
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   const cleanups: (() => Promise<void>)[] = [];
@@ -238,7 +297,7 @@ async function main(): Promise<void> {
     // 1. Raw pass-through: publisher → broker → a subscriber that only counts.
     let rawRate = Number.NaN;
     if (want(1)) {
-      progress(`[1/5] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
+      progress(`[1/6] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
       const subscriber = await mqtt.connectAsync(broker.url, { clientId: `kongwei-bench-raw-${process.pid}`, protocolVersion: 4, clean: true });
       let received = 0;
       subscriber.on('message', () => received++);
@@ -275,47 +334,15 @@ async function main(): Promise<void> {
 
       // 2. The full pipeline: QoS 1 → the service → Redis (Lua) → PUBACK, pushed to sockets.
       if (want(2)) {
-        progress(`[2/5] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
-        const watchers = await sockets({ url: service.httpUrl, clients: WATCHING_CLIENTS, bbox: [...DISTRICT_BBOX] });
-        watchers.record();
-        const committed = () => metricSum(service, 'kongwei_events_total');
-        const rejectedBefore = await metricSum(service, 'kongwei_events_rejected_total');
-        const committedBefore = await committed();
-        const cpuBefore = { service: service.cpuMs(), redis: await redisCpuMs(redis.url) };
-        const pipeline = await sustainedRate('pipeline', 6_000, async (rate) => {
-          const before = await committed();
-          const pub = await publish({ url: broker.url, lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
-          const end = await settle(pub.sent, pub.sentAt, async () => (await committed()) - before);
-          return { rate, sentRate: pub.sent / TRIAL_SECONDS, sent: pub.sent, arrived: end.arrived, lagMs: end.lagMs, keptUp: end.arrived >= pub.sent && end.lagMs <= KEEP_UP_MS };
-        });
-        // Let any backlog of the last trial drain, then check nothing was lost or rejected.
-        const sentTotal = pipeline.trials.reduce((n, t) => n + t.sent, 0);
-        const accepted = await settle(sentTotal, Date.now(), async () => (await committed()));
-        // CPU per event over the trials: what noise on a shared machine moves least.
-        const events = (await committed()) - committedBefore;
-        const usPerEvent = {
-          service: ((service.cpuMs() - cpuBefore.service) * 1000) / events,
-          redis: (((await redisCpuMs(redis.url)) - cpuBefore.redis) * 1000) / events,
-        };
-        const watched = await watchers.report();
-        await watchers.close();
+        progress(`[2/6] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
+        const pipeline = await measurePipeline(service, broker.url, BASE, lotIds, () => redisCpuMs([redis.url]));
         pipeRate = pipeline.rate;
-        results.pipeline = {
-          ...pipeline,
-          sent: sentTotal,
-          accepted: accepted.arrived,
-          rejected: (await metricSum(service, 'kongwei_events_rejected_total')) - rejectedBefore,
-          socketPushes: watched.pushes,
-          usPerEvent,
-          redisCommands: await redisCommandStats(redis.url),
-        };
-        progress(`      sustained: ${Math.round(pipeRate)} events/s; ${accepted.arrived}/${sentTotal} events accepted; ${watched.pushes} socket pushes seen`);
-        progress(`      CPU per event: service ${usPerEvent.service.toFixed(1)} µs, Redis ${usPerEvent.redis.toFixed(1)} µs`);
+        results.pipeline = { ...pipeline, redisCommands: await redisCommandStats(redis.url) };
       }
 
       // 3. Latency at a fixed rate with many socket clients on the whole district.
       if (want(3)) {
-        progress(`[3/5] publish→socket latency: ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s, ${LATENCY_CLIENTS} clients`);
+        progress(`[3/6] publish→socket latency: ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s, ${LATENCY_CLIENTS} clients`);
         const crowd = await sockets({ url: service.httpUrl, clients: LATENCY_CLIENTS, bbox: [...DISTRICT_BBOX], traceEvery: Math.max(1, Math.floor(LATENCY_CLIENTS / 10)) }, 2);
         progress(`      ${crowd.connected} clients connected`);
         crowd.record();
@@ -331,7 +358,7 @@ async function main(): Promise<void> {
       // 4. Memory per socket client, in a fresh service: what the earlier phases
       // left for the garbage collector would otherwise blur the difference.
       if (want(4)) {
-        progress(`[4/5] memory per socket client: ${MEMORY_CLIENTS} clients`);
+        progress(`[4/6] memory per socket client: ${MEMORY_CLIENTS} clients`);
         await service.stop();
         const fresh = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' });
         cleanups.push(() => fresh.stop());
@@ -351,7 +378,7 @@ async function main(): Promise<void> {
 
     // 5. Near search over 10,000 lots.
     if (want(5)) {
-      progress(`[5/5] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
+      progress(`[5/6] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
       const searchDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-search-'));
       cleanups.push(async () => rmSync(searchDir, { recursive: true, force: true }));
       await writeCatalog(searchDir, generateLots(SEARCH_LOTS, CITY_BBOX, 'bench-city', 11));
@@ -385,6 +412,27 @@ async function main(): Promise<void> {
       timings.sort((a, b) => a - b);
       results.search = { lots: SEARCH_LOTS, requests: SEARCH_REQUESTS, radiusM: 1000, meanResults: found / SEARCH_REQUESTS, p50: pct(timings, 50), p99: pct(timings, 99) };
       progress(`      p50 ${pct(timings, 50).toFixed(2)} ms, p99 ${pct(timings, 99).toFixed(2)} ms (${(found / SEARCH_REQUESTS).toFixed(1)} lots per answer)`);
+      await service.stop();
+    }
+
+    // 6. The same pipeline on a Redis Cluster of three masters, each with a replica.
+    if (want(6) && !args['redis-url']) {
+      progress(`[6/6] full pipeline on a Redis Cluster (3 masters, 3 replicas): the highest rate it keeps up with`);
+      const cluster = new PrivateRedisCluster();
+      cleanups.push(() => cluster.remove());
+      await cluster.start();
+      const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-cluster-'));
+      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+      await writeCatalog(dataDir, districtLots(DISTRICT_LOTS));
+      const { REDIS_URL: _single, ...clusterEnv } = serviceEnv;
+      const service = await startService(
+        // Topics of its own: the earlier service's persistent sessions still hold the shared subscription on BASE.
+        { ...clusterEnv, REDIS_CLUSTER_NODES: cluster.addresses.join(','), DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench-cluster:', MQTT_CLIENT_ID: `kongwei-bench-cluster-${process.pid}`, MQTT_BASE_TOPIC: CLUSTER_BASE },
+        profileArgs('bench-results'),
+      );
+      cleanups.push(() => service.stop());
+      const nodes = cluster.addresses.map((a) => `redis://${a}`);
+      results.cluster = await measurePipeline(service, broker.url, CLUSTER_BASE, lotIds, () => redisCpuMs(nodes));
       await service.stop();
     }
 

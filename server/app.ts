@@ -66,7 +66,11 @@ export class Kongwei {
   constructor(options: KongweiOptions) {
     const { config, log } = options;
     const clock = options.clock ? { clock: options.clock } : {};
-    const redis = config.REDIS_URL ? { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX } : undefined;
+    const redis = config.REDIS_CLUSTER_NODES
+      ? { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, keyPrefix: config.REDIS_KEY_PREFIX }
+      : config.REDIS_URL
+        ? { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }
+        : undefined;
     this.config = config;
     this.log = log;
     const metrics = (this.metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false }));
@@ -151,7 +155,8 @@ export class Kongwei {
 
     const sqlFailure = (err: Error) =>
       `could not open the SQL database ${config.DATABASE_URL ? `at DATABASE_URL=${redactUrl(config.DATABASE_URL)}` : `in DATA_DIR=${config.DATA_DIR}`}: ${err.message}`;
-    const redisFailure = (err: Error) => `could not connect to Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}: ${err.message}`;
+    const redisFailure = (err: Error) =>
+      `could not connect to ${config.REDIS_CLUSTER_NODES ? `the Redis Cluster at REDIS_CLUSTER_NODES=${config.REDIS_CLUSTER_NODES.join(',')}` : `Redis at REDIS_URL=${redactUrl(config.REDIS_URL)}`}: ${err.message}`;
     const list: (NamedPart | false | undefined)[] = [
       { name: 'sql', part: this.sql, failure: sqlFailure },
       { name: 'catalog', part: catalog, failure: sqlFailure },

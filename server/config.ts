@@ -30,6 +30,21 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Live state; unset means the in-process store (single instance only). */
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  /**
+   * Redis Cluster instead of one Redis: some of its nodes, `host:port,host:port,…`
+   * (the client finds the rest); REDIS_URL then only lends its password, if any.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v.split(',').map((n) => n.trim())))
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port'))
+        .min(1)
+        .optional(),
+    )
+    .optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('kw:'),
   /** MQTT broker; unset means the embedded broker on MQTT_PORT. */
   MQTT_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),

@@ -6,9 +6,9 @@
 // their own sockets. After a lost connection an instance re-reads the whole
 // catalog, so a missed announcement costs a moment, not a wrong map.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Bus } from '../bus.ts';
 import type { Logger } from '../log.ts';
+import { connectRedis, FeedSubscriber, type RedisClient, type RedisTarget } from '../redis.ts';
 import type { Catalog } from './catalog.ts';
 
 interface Announcement {
@@ -16,8 +16,7 @@ interface Announcement {
   id: string;
 }
 
-export interface CatalogSyncOptions {
-  url: string;
+export interface CatalogSyncOptions extends RedisTarget {
   keyPrefix: string;
   catalog: Catalog;
   bus: Bus;
@@ -26,8 +25,8 @@ export interface CatalogSyncOptions {
 
 export class CatalogSync {
   readonly instanceId = randomUUID();
-  private publisher: Redis | undefined;
-  private subscriber: Redis | undefined;
+  private publisher: RedisClient | undefined;
+  private subscriber: FeedSubscriber | undefined;
   private readonly channel: string;
   private readonly syncing = new Map<string, Promise<void>>();
   private unsubscribe: (() => void) | undefined;
@@ -38,25 +37,20 @@ export class CatalogSync {
 
   async start(): Promise<void> {
     const { log, catalog } = this.options;
-    const common = { lazyConnect: true, retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000) };
-    this.publisher = new Redis(this.options.url, { ...common, maxRetriesPerRequest: 3 });
+    this.publisher = connectRedis(this.options, { lazyConnect: true, retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000), maxRetriesPerRequest: 3 });
     this.publisher.on('error', () => {});
-    const subscriber = new Redis(this.options.url, { ...common, maxRetriesPerRequest: null });
-    subscriber.on('error', () => {});
-    let readyBefore = false;
-    subscriber.on('ready', () => {
-      if (readyBefore) {
-        catalog.resync().then(
+    // After a lost connection, announcements were missed: the whole catalog is read again.
+    const subscriber = new FeedSubscriber(this.options, {
+      message: (_channel, message) => this.onAnnouncement(message),
+      reconnect: () =>
+        void catalog.resync().then(
           (n) => n > 0 && log.info({ changes: n }, 'catalog re-read after a lost connection to Redis'),
           (err: Error) => log.error({ err: err.message }, 'could not re-read the catalog'),
-        );
-      }
-      readyBefore = true;
+        ),
     });
-    subscriber.on('message', (_channel: string, message: string) => this.onAnnouncement(message));
     this.subscriber = subscriber;
-    await Promise.all([this.publisher.connect(), subscriber.connect()]);
-    await subscriber.subscribe(this.channel);
+    await this.publisher.connect();
+    await subscriber.start([this.channel]);
     this.unsubscribe = this.options.bus.on('catalog.changed', (change, origin) => {
       if (origin === 'local') this.announce(change.lot.id);
     });
@@ -66,8 +60,7 @@ export class CatalogSync {
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    await Promise.allSettled([this.subscriber?.quit(), this.publisher?.quit()]);
-    this.subscriber?.disconnect();
+    await Promise.allSettled([this.subscriber?.stop(), this.publisher?.quit()]);
     this.publisher?.disconnect();
   }
 

@@ -9,12 +9,12 @@
 // instead of piling events up in memory.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
   type ApplyOutcome, type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
   type LiveState, type OccupancySource, type SpaceEvent,
 } from '../domain/live.ts';
+import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -36,8 +36,7 @@ const SOURCES = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${
 /** The fields readers see, in the order scripts return them and the feed carries them. */
 const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'] as const;
 
-export interface RedisLiveStoreOptions {
-  url: string;
+export interface RedisLiveStoreOptions extends RedisTarget {
   keyPrefix: string;
   /** Called when the connection drops or comes back, for logs and health. */
   onConnectionChange?: (up: boolean, detail?: string) => void;
@@ -76,8 +75,8 @@ function refusalOr(err: unknown): unknown {
 
 export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
   readonly kind = 'redis' as const;
-  private redis: Redis | undefined;
-  private subscriber: Redis | undefined;
+  private redis: RedisClient | undefined;
+  private subscriber: FeedSubscriber | undefined;
   private readonly channel: string;
   private lastError: string | undefined;
   private stopping = false;
@@ -107,8 +106,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
     };
     // Auto-pipelining sends the scripts of concurrent events (several MQTT
-    // connections, several lots) in one round trip.
-    const redis = new Redis(this.options.url, { ...common, enableAutoPipelining: true });
+    // connections, several lots) in one round trip (with a cluster: one per node).
+    const redis = connectRedis(this.options, { ...common, enableAutoPipelining: true });
     for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: SOURCES[name]! });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
@@ -122,29 +121,21 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     });
     this.redis = redis;
 
-    // The subscriber needs its offline queue: ioredis re-sends SUBSCRIBE
-    // through it after a reconnect.
-    const subscriber = new Redis(this.options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
-    subscriber.on('error', () => {});
-    let readyBefore = false;
-    subscriber.on('ready', () => {
-      // Changes published while the feed was down were missed: ask readers to reload.
-      if (readyBefore) this.emit('resync');
-      readyBefore = true;
+    // Changes published while the feed was down were missed: readers are asked to reload.
+    const subscriber = new FeedSubscriber(this.options, {
+      message: (_channel, message) => this.onFeedMessage(message),
+      reconnect: () => this.emit('resync'),
     });
-    subscriber.on('message', (_channel: string, message: string) => this.onFeedMessage(message));
     this.subscriber = subscriber;
 
     await redis.connect();
-    await subscriber.connect();
-    await subscriber.subscribe(this.channel);
+    await subscriber.start([this.channel]);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.removeAllListeners();
-    await Promise.allSettled([this.subscriber?.quit(), this.redis?.quit()]);
-    this.subscriber?.disconnect();
+    await Promise.allSettled([this.subscriber?.stop(), this.redis?.quit()]);
     this.redis?.disconnect();
   }
 
@@ -157,7 +148,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     this.emit('change', [change]);
   }
 
-  private get client(): Redis {
+  private get client(): RedisClient {
     if (!this.redis) throw new Error('RedisLiveStore used before start()');
     return this.redis;
   }
@@ -216,7 +207,14 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   async getMany(ids: readonly string[]): Promise<Map<string, LiveState>> {
     const found = new Map<string, LiveState>();
     if (ids.length === 0) return found;
-    const pipeline = this.client.pipeline();
+    const client = this.client;
+    if (isCluster(client)) {
+      // A cluster pipeline must stay in one slot: one command per lot, auto-pipelined per node.
+      const rows = await Promise.all(ids.map((id) => client.hmget(this.keyOf(id), ...STATE_FIELDS)));
+      rows.forEach((row, i) => row[0] !== null && found.set(ids[i]!, decodeState(row)));
+      return found;
+    }
+    const pipeline = client.pipeline();
     for (const id of ids) pipeline.hmget(this.keyOf(id), ...STATE_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     replies.forEach(([err, values], i) => {

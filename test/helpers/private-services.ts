@@ -120,3 +120,116 @@ export class PrivateMosquitto extends PrivateServer {
     return ['mosquitto', ['-c', config]];
   }
 }
+
+/** A port that is free, and whose cluster bus port (port + 10000) is free too. */
+async function freeClusterPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535 || taken.has(port)) continue;
+    const bus = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port + 10_000, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (bus) return port;
+  }
+}
+
+class ClusterNode extends PrivateServer {
+  constructor(port: number) {
+    super('redis-cluster');
+    this.port = port;
+  }
+
+  protected command(): [string, string[]] {
+    return ['redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000',
+      '--dir', this.dir, '--daemonize', 'no',
+    ]];
+  }
+}
+
+/**
+ * A real Redis Cluster of three masters, each with one replica, on free
+ * ports (redis-server --cluster-enabled yes, joined by redis-cli --cluster create).
+ */
+export class PrivateRedisCluster {
+  readonly nodes: ClusterNode[] = [];
+
+  /** `host:port` of every node, for REDIS_CLUSTER_NODES. */
+  get addresses(): string[] {
+    return this.nodes.map((n) => `127.0.0.1:${n.port}`);
+  }
+
+  async start(): Promise<void> {
+    const taken = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      const port = await freeClusterPort(taken);
+      taken.add(port);
+      const node = new ClusterNode(port);
+      this.nodes.push(node);
+      await node.start();
+    }
+    await run('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes']);
+    await this.waitUntilOk();
+  }
+
+  /** Until every node says cluster_state:ok and knows three masters. */
+  async waitUntilOk(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await Promise.all(this.nodes.map((n) => run('redis-cli', ['-p', String(n.port), 'cluster', 'info']).catch(() => '')));
+      if (states.every((s) => /cluster_state:ok/.test(s) && /cluster_size:3/.test(s)) && (await this.topology().catch(() => [])).every((t) => t.replica !== undefined)) {
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`the Redis Cluster did not come up:\n${states.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Ports of the current masters, and of each master's replica. */
+  async topology(): Promise<{ master: number; replica: number | undefined }[]> {
+    const lines = (await run('redis-cli', ['-p', String(this.nodes[0]!.port), 'cluster', 'nodes'])).trim().split('\n');
+    const parsed = lines.map((line) => {
+      const [id, address, flags, masterId] = line.split(' ');
+      return { id: id!, port: Number(address!.split('@')[0]!.split(':')[1]), master: flags!.includes('master'), masterId: masterId! };
+    });
+    const masters = parsed.filter((n) => n.master);
+    if (masters.length !== 3) throw new Error('the cluster does not know three masters yet');
+    return masters.map((m) => ({ master: m.port, replica: parsed.find((r) => !r.master && r.masterId === m.id)?.port }));
+  }
+
+  /**
+   * Promotes the replica of one master (CLUSTER FAILOVER on the replica: the
+   * master stops taking writes, the replica catches up, then takes over), and
+   * waits until the cluster is whole again.
+   */
+  async failover(masterIndex = 0): Promise<{ from: number; to: number }> {
+    const { master, replica } = (await this.topology())[masterIndex]!;
+    if (replica === undefined) throw new Error(`master ${master} has no replica`);
+    await run('redis-cli', ['-p', String(replica), 'cluster', 'failover']);
+    const deadline = Date.now() + 20_000;
+    while (!(await this.topology().catch(() => [])).some((t) => t.master === replica)) {
+      if (Date.now() > deadline) throw new Error(`the replica ${replica} of ${master} was not promoted`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.waitUntilOk();
+    return { from: master, to: replica };
+  }
+
+  async remove(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.remove()));
+  }
+}
+
+function run(program: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')} exited ${code}:\n${out}`))));
+  });
+}

@@ -270,7 +270,7 @@ for (const target of storesUnderTest) {
     });
 
     // Not a number where the rules need one: the Lua script fails on it (Redis answers ERR).
-    if (target.name === 'redis') it('refuses an event its script cannot apply with a LiveStoreRefusal, and stays usable', async () => {
+    if (target.name !== 'memory') it('refuses an event its script cannot apply with a LiveStoreRefusal, and stays usable', async () => {
       await assert.rejects(store.applyGate(gate('odd', { seq: 1, ts: Number.NaN }), 32), LiveStoreRefusal);
       assert.equal((await store.applyCount(count('odd', { occupied: 3 }), 32)).outcome, 'applied');
     });

@@ -2,10 +2,11 @@
 import { MemoryLiveStore } from '../../server/live/memory-store.ts';
 import { RedisLiveStore } from '../../server/live/redis-store.ts';
 import type { LiveStore } from '../../server/live/store.ts';
+import { sharedCluster } from '../helpers/cluster.ts';
 import { cleanRedisPrefix, REDIS_TEST_URL, requireService, uniqueName } from '../helpers/services.ts';
 
 export interface StoreUnderTest {
-  name: 'memory' | 'redis';
+  name: 'memory' | 'redis' | 'redis-cluster';
   /** Skips (or, under CI, fails) when the store's service is missing. */
   require(ctx: Mocha.Context): Promise<void>;
   create(): Promise<LiveStore>;
@@ -34,6 +35,19 @@ export const storesUnderTest: StoreUnderTest[] = [
         return store;
       },
       cleanup: () => cleanRedisPrefix(prefix),
+    };
+  })(),
+  (() => {
+    const cluster = sharedCluster();
+    return {
+      name: 'redis-cluster' as const,
+      require: (ctx: Mocha.Context) => cluster.acquire(ctx),
+      create: async () => {
+        const store = new RedisLiveStore({ clusterNodes: cluster.addresses, keyPrefix: `${uniqueName('kwtest:')}:` });
+        await store.start();
+        return store;
+      },
+      cleanup: () => cluster.release(),
     };
   })(),
 ];
