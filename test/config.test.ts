@@ -13,6 +13,11 @@ describe('configuration', () => {
     assert.equal(config.MQTT_URL, undefined);
   });
 
+  it('reads a Redis Cluster as a list of host:port nodes', () => {
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2.internal:7001,[::1]:7002' }).REDIS_CLUSTER_NODES, ['10.0.0.1:7000', 'redis-2.internal:7001', '[::1]:7002']);
+    assert.equal(loadConfig({ REDIS_CLUSTER_NODES: '' }).REDIS_CLUSTER_NODES, undefined);
+  });
+
   it('treats empty values as unset', () => {
     assert.equal(loadConfig({ REDIS_URL: '', PORT: '' }).PORT, 3000);
   });
@@ -27,6 +32,8 @@ describe('configuration', () => {
     [{ STALE_AFTER_S: '0' }, 'STALE_AFTER_S'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ REDIS_CLUSTER_NODES: '10.0.0.1' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000' }, 'REDIS_CLUSTER_NODES'],
   ];
   for (const [env, name] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${name}`, () => {
