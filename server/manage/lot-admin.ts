@@ -7,9 +7,10 @@ import type { Bus } from '../bus.ts';
 import type { AuditEntry, AuditRepository } from '../catalog/audit.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { isUniqueViolation, type LotRepository } from '../catalog/repository.ts';
-import { AppError, notFound, validationError } from '../domain/errors.ts';
+import { localizedError, notFound, validationError } from '../domain/errors.ts';
 import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName } from '../domain/lot-input.ts';
 import type { LotMeta } from '../domain/lot.ts';
+import { text } from '../domain/messages.ts';
 import { mayManage, type Principal } from '../domain/principal.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
@@ -26,6 +27,9 @@ export interface LotAdminOptions {
 }
 
 const randomSuffix = () => randomBytes(3).toString('hex');
+
+const IS_TAKEN = text('is taken', '已被使用');
+const idTaken = (id: string) => localizedError('conflict', text(`lot id "${id}" is taken`, `停车场编号“${id}”已被使用`), { id: [IS_TAKEN] });
 
 /** How often a live capacity change is tried while the live store is away (about ten minutes in all). */
 const CAPACITY_ATTEMPTS = 60;
@@ -57,7 +61,7 @@ export class LotAdmin {
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        if (requestedId) throw new AppError('conflict', `lot id "${id}" is taken`, { fields: { id: ['is taken'] } });
+        if (requestedId) throw idTaken(id);
         continue;
       }
       // A lot of this id deleted while the live store was unreachable may have left its state behind.
@@ -66,7 +70,7 @@ export class LotAdmin {
       this.options.log.info({ lotId: id, actor: principal.id }, 'lot created');
       return lot;
     }
-    throw new AppError('conflict', 'no free id could be derived from the name; send an id', { fields: { id: ['is taken'] } });
+    throw localizedError('conflict', text('no free id could be derived from the name; send an id', '无法根据名称生成未被占用的编号，请填写编号'), { id: [IS_TAKEN] });
   }
 
   async update(principal: Principal, id: string, patch: unknown): Promise<LotMeta> {
