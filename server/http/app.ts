@@ -5,7 +5,9 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
+import { INGEST_PATH_PREFIX } from '../domain/http-ingest.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
 import { lotsRouter } from './lots-routes.ts';
 import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
 import { securityHeaders } from './security.ts';
@@ -20,6 +22,8 @@ export interface HttpAppOptions {
   health: () => Promise<Record<string, DependencyHealth>>;
   /** The operators' API (accounts, lot writes, gateways); left out, the API is read-only. */
   operators?: OperatorApiOptions;
+  /** HTTP ingest (the MQTT input topics as paths); left out, there is none. */
+  ingest?: IngestApiOptions;
   /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
 }
@@ -32,6 +36,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
   // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
   app.use(compression());
+  // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
+  if (options.ingest) app.use(INGEST_PATH_PREFIX, ingestRouter(options.ingest));
   app.use(express.json({ limit: '100kb' }));
 
   if (options.operators) app.use('/api', operatorRouter(options.operators));

@@ -8,7 +8,8 @@ import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
 import type { LotAdmin } from '../manage/lot-admin.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
-import type { MyLotsAnswer } from '../domain/operator-api.ts';
+import { INGEST_PATH_PREFIX, ingestPathsOf } from '../domain/http-ingest.ts';
+import type { AssignedGatewayAnswer, HttpIngestConnection, MyLotsAnswer, NewGatewayAnswer } from '../domain/operator-api.ts';
 import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
@@ -51,6 +52,12 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     clientId: gatewayId,
     username: gatewayId,
     topics: gatewayTopics(options.baseTopic, gatewayId, lotIds),
+  });
+  /** HTTP ingest, at this service's address as the request reached it (behind a proxy: with TRUST_PROXY). */
+  const httpConnection = (req: Request, gatewayId: string, lotIds: string[]): HttpIngestConnection => ({
+    url: `${req.protocol}://${req.get('host')}${INGEST_PATH_PREFIX}`,
+    username: gatewayId,
+    paths: ingestPathsOf(options.baseTopic, gatewayTopics(options.baseTopic, gatewayId, lotIds)),
   });
 
   router.get('/me', ...auth, (req, res) => {
@@ -107,12 +114,19 @@ export function operatorRouter(options: OperatorApiOptions): Router {
 
   router.post('/lots/:id/gateways', ...auth, async (req, res) => {
     const { gateway, secret } = await gateways.create(principalOf(req), idParam(req, 'lot'), req.body);
-    res.status(201).json({ ...withOnline(gateway), secret, mqtt: { ...connection(req, gateway.id, gateway.lotIds), password: secret } });
+    const answer: NewGatewayAnswer = {
+      ...withOnline(gateway),
+      secret,
+      mqtt: { ...connection(req, gateway.id, gateway.lotIds), password: secret },
+      http: { ...httpConnection(req, gateway.id, gateway.lotIds), password: secret },
+    };
+    res.status(201).json(answer);
   });
 
   router.post('/gateways/:id/lots', ...auth, async (req, res) => {
     const gateway = await gateways.assign(principalOf(req), idParam(req, 'gateway'), req.body);
-    res.json({ ...withOnline(gateway), mqtt: connection(req, gateway.id, gateway.lotIds) });
+    const answer: AssignedGatewayAnswer = { ...withOnline(gateway), mqtt: connection(req, gateway.id, gateway.lotIds), http: httpConnection(req, gateway.id, gateway.lotIds) };
+    res.json(answer);
   });
 
   router.delete('/gateways/:id', ...auth, async (req, res) => {
