@@ -31,6 +31,7 @@ import type { LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { GatewayAdmin } from './manage/gateway-admin.ts';
 import { LotAdmin } from './manage/lot-admin.ts';
+import { LotImport } from './manage/lot-import.ts';
 import { OperatorAccounts } from './manage/operators.ts';
 import { Metrics } from './metrics.ts';
 import { LotViews } from './query/lot-views.ts';
@@ -94,6 +95,7 @@ export class Kongwei {
     // Use cases.
     const operators = new OperatorAccounts(db, config.ADMIN_TOKEN);
     const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
     const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
 
@@ -141,6 +143,7 @@ export class Kongwei {
           operators: {
             operators,
             lots: lotAdmin,
+            imports: lotImport,
             gateways: gatewayAdmin,
             views,
             catalog,

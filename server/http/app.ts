@@ -7,6 +7,7 @@ import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import { INGEST_PATH_PREFIX } from '../domain/http-ingest.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { IMPORT_PATH } from './import-routes.ts';
 import { ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
 import { lotsRouter } from './lots-routes.ts';
 import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
@@ -38,7 +39,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use(compression());
   // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
   if (options.ingest) app.use(INGEST_PATH_PREFIX, ingestRouter(options.ingest));
-  app.use(express.json({ limit: '100kb' }));
+  // Every JSON body up to 100 KB, except an import's (a file of lots: the import route parses its own).
+  const json = express.json({ limit: '100kb' });
+  app.use((req, res, next) => (req.path === `/api${IMPORT_PATH}` ? next() : json(req, res, next)));
 
   if (options.operators) app.use('/api', operatorRouter(options.operators));
   app.use('/api', lotsRouter(options.views));

@@ -6,6 +6,7 @@ import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
 import type { LotAdmin } from '../manage/lot-admin.ts';
+import type { LotImport } from '../manage/lot-import.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
 import { INGEST_PATH_PREFIX, ingestPathsOf } from '../domain/http-ingest.ts';
@@ -14,11 +15,14 @@ import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
+import { IMPORT_PATH, importHandlers } from './import-routes.ts';
 import { authFailureRateLimit, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
   lots: LotAdmin;
+  /** Bulk lots (POST /api/lots/import). */
+  imports: LotImport;
   gateways: GatewayAdmin;
   views: LotViews;
   catalog: Catalog;
@@ -88,6 +92,8 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     if (!(await options.operators.disable(id))) throw notFound(`operator "${id.slice(0, 80)}"`);
     res.status(204).end();
   });
+
+  router.post(IMPORT_PATH, ...auth, ...importHandlers(options.imports));
 
   router.post('/lots', ...auth, async (req, res) => {
     const lot = await lots.create(principalOf(req), req.body);

@@ -64,9 +64,7 @@ export class LotAdmin {
         if (requestedId) throw idTaken(id);
         continue;
       }
-      // A lot of this id deleted while the live store was unreachable may have left its state behind.
-      await this.options.store.deleteLot(id).catch((err: Error) => this.options.log.warn({ lotId: id, err: err.message }, 'could not clear old live state'));
-      this.options.catalog.apply({ kind: 'added', lot });
+      await this.publish({ kind: 'added', lot });
       this.options.log.info({ lotId: id, actor: principal.id }, 'lot created');
       return lot;
     }
@@ -86,13 +84,26 @@ export class LotAdmin {
     });
     const { lot, previous } = result;
     if ('unchanged' in result) return lot; // nothing to write, record or push
-    if (lot.capacity !== previous.capacity) {
-      // The live count is clamped into the new capacity, and the change announced on the store's feed.
-      await this.setLiveCapacity(id, lot.capacity);
-    }
-    this.options.catalog.apply({ kind: 'changed', lot, previous });
+    await this.publish({ kind: 'changed', lot, previous });
     this.options.log.info({ lotId: id, actor: principal.id }, 'lot changed');
     return lot;
+  }
+
+  /**
+   * What follows a committed creation or change (here, or a bulk import's):
+   * the live store first — a new lot's id cleared of state a deletion left
+   * behind while the store was unreachable, a changed capacity re-clamping the
+   * live count (announced on the store's feed) — then the catalog, which tells
+   * every part on the bus, and so every open map.
+   */
+  async publish(change: { kind: 'added'; lot: LotMeta } | { kind: 'changed'; lot: LotMeta; previous: LotMeta }): Promise<void> {
+    const { lot } = change;
+    if (change.kind === 'added') {
+      await this.options.store.deleteLot(lot.id).catch((err: Error) => this.options.log.warn({ lotId: lot.id, err: err.message }, 'could not clear old live state'));
+    } else if (lot.capacity !== change.previous.capacity) {
+      await this.setLiveCapacity(lot.id, lot.capacity);
+    }
+    this.options.catalog.apply(change);
   }
 
   /**
