@@ -1,7 +1,7 @@
 // One error type for everything a caller can be told about: a code, an HTTP
 // status and details. The HTTP layer turns it into {"error":{code,message,details}},
 // in the request's language when the error carries translations (messages.ts).
-import { issueText, noun, textOf, type IssueLike, type Locale, type Text } from './messages.ts';
+import { issueText, named, noun, textOf, type IssueLike, type Locale, type Text } from './messages.ts';
 
 export type { Locale, Text };
 
@@ -59,7 +59,7 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`, undefined, { zh: { message: `未找到${named(what).zh}` } });
 
 /** Field errors keyed by field name ('' for the input as a whole), in English: the wire format. */
 export type FieldErrors = Record<string, string[]>;

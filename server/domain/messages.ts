@@ -164,6 +164,15 @@ const NOUNS_ZH: Record<string, string> = {
   'the input': '输入',
 };
 
+const KINDS_ZH: Record<string, string> = { lot: '停车场', gateway: '网关', operator: '运营方' };
+
+/** `lot "nanfeng-rd"` in both languages (停车场“nanfeng-rd”); anything else stays as it is. */
+export function named(what: string): Text {
+  const match = /^(\w+) "(.*)"$/s.exec(what);
+  const kind = match ? KINDS_ZH[match[1]!] : undefined;
+  return { en: what, zh: kind ? `${kind}“${match![2]}”` : what };
+}
+
 /** A noun (the thing refused) in both languages; an unknown one stays English in both. */
 export function noun(what: string | Text): Text {
   return typeof what === 'string' ? { en: what, zh: NOUNS_ZH[what] ?? what } : what;

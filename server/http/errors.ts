@@ -13,7 +13,7 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what:
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+  next(localizedError('not_found', text(`no route for ${req.method} ${req.baseUrl}${req.path}`, `没有此接口：${req.method} ${req.baseUrl}${req.path}`)));
 };
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
