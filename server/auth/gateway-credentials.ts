@@ -95,10 +95,6 @@ export class GatewayCredentials {
     return next;
   }
 
-  has(gatewayId: string): boolean {
-    return this.entries.has(gatewayId);
-  }
-
   /** What a gateway may publish and subscribe to; undefined for an unknown gateway. */
   topicsOf(gatewayId: string): GatewayTopics | undefined {
     return this.entries.get(gatewayId)?.topics;

@@ -92,7 +92,7 @@ async function runImport(file: string, dryRun: boolean, as: string | undefined):
   });
 }
 
-/** A JSON file's content; one that is not JSON is left as text, for the import to name. */
+/** A JSON file's content, or an error naming the file when it is not JSON. */
 function parseJsonFile(file: string, content: string): unknown {
   try {
     return JSON.parse(content.replace(/^\uFEFF/, ''));

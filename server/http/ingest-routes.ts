@@ -6,7 +6,7 @@
 // composition root: inputs do not import one another). The answer comes only
 // after every message of the request is committed; while the live store is
 // down the request waits, for a bounded time, then answers 503.
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { AppError, localizedError, validationError } from '../domain/errors.ts';
 import { isValidId, topicOf, type ParsedTopic } from '../domain/events.ts';
@@ -195,6 +195,12 @@ export function ingestRouter(options: IngestApiOptions): Router {
     checkIds({ id: req.params.id });
     return handle(req, res, { kind: 'status', gatewayId: req.params.id });
   });
+  // A body over the limit, named as such (the service's own handler answers the rest).
+  router.use(((err, _req, _res, next) => {
+    const tooLarge = (err as { type?: string } | null)?.type === 'entity.too.large';
+    const megabytes = MAX_INGEST_BODY_BYTES / (1024 * 1024);
+    next(tooLarge ? localizedError('payload_too_large', text(`a request holds at most ${megabytes} MB (and ${MAX_INGEST_BATCH} messages): send it in parts`, `一个请求最多 ${megabytes} MB（${MAX_INGEST_BATCH} 条消息）：请分批发送`)) : err);
+  }) as ErrorRequestHandler);
   router.use((req, _res, next) => {
     next(
       new AppError(
