@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
 import { GatewayAuth } from './auth/gateway-auth.ts';
+import { GatewayCredentials } from './auth/gateway-credentials.ts';
 import { Bus } from './bus.ts';
 import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
@@ -30,6 +31,7 @@ import type { LiveStore } from './live/store.ts';
 import type { Logger } from './log.ts';
 import { GatewayAdmin } from './manage/gateway-admin.ts';
 import { LotAdmin } from './manage/lot-admin.ts';
+import { LotImport } from './manage/lot-import.ts';
 import { OperatorAccounts } from './manage/operators.ts';
 import { Metrics } from './metrics.ts';
 import { LotViews } from './query/lot-views.ts';
@@ -97,11 +99,14 @@ export class Kongwei {
     // Use cases.
     const operators = new OperatorAccounts(db, config.ADMIN_TOKEN);
     const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
     const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
 
     // Inputs: MQTT, timers, HTTP.
-    const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, source: gatewayRepository, bus, log }) : undefined;
+    // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
+    const gatewayCredentials = new GatewayCredentials({ baseTopic: config.MQTT_BASE_TOPIC, source: gatewayRepository, bus, log, ...clock });
+    const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ credentials: gatewayCredentials, log }) : undefined;
     const mqtt = (this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
@@ -130,9 +135,19 @@ export class Kongwei {
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
           health: () => this.health(),
           trustProxy: config.TRUST_PROXY,
+          ingest: {
+            baseTopic: config.MQTT_BASE_TOPIC,
+            ingest: (topic, payload, publisher, signal) => ingest.handle(topic, payload, publisher, { signal }),
+            credentials: gatewayCredentials,
+            perMinute: config.HTTP_INGEST_RATE_LIMIT,
+            waitMs: config.HTTP_INGEST_WAIT_MS,
+            authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
+            log,
+          },
           operators: {
             operators,
             lots: lotAdmin,
+            imports: lotImport,
             gateways: gatewayAdmin,
             views,
             catalog,
@@ -163,6 +178,7 @@ export class Kongwei {
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
+      { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },
       { name: 'mqtt', part: { start: () => mqtt.start(ingest.subscriptions, ingest.receive), stop: () => mqtt.stop() } },

@@ -97,6 +97,10 @@ export const configSchema = z.object({
   WRITE_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
   /** Failed authentications per 15 minutes and client IP before requests are refused with 429. */
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
+  /** HTTP ingest: requests per minute and gateway before requests are refused with 429 (a batch is one request). */
+  HTTP_INGEST_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  /** HTTP ingest: how long a message waits for the live store before the request answers 503 (nothing more is tried). */
+  HTTP_INGEST_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Express "trust proxy": off, a hop count, or addresses/subnets (e.g. loopback) of the proxies in front. */
   TRUST_PROXY: z
     .string()

@@ -2,14 +2,15 @@
 // connects with username = its id and password = its secret, and may publish
 // only for the lots assigned to it (domain/gateway-topics.ts).
 //
-// Credentials are held in memory and reloaded when they change, so a publish
-// costs no SQL query; a connection from a gateway the cache does not know
-// (created on another instance) reloads it, at most once per few seconds.
+// Credentials come from the shared cache (gateway-credentials.ts, also HTTP
+// ingest's), so a publish costs no SQL query; a revoked gateway's connections
+// are closed when the cache reloads.
 import type { Client, Subscription } from 'aedes';
-import type { Bus } from '../bus.ts';
-import { gatewayTopics, mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
+import { mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
 import type { Logger } from '../log.ts';
-import { verifyGatewaySecret } from './secrets.ts';
+import type { GatewayCredentials } from './gateway-credentials.ts';
+
+export type { GatewayCredentialSource } from './gateway-credentials.ts';
 
 /** What the embedded broker asks of an authenticator (aedes' hooks, narrowed). */
 export interface BrokerAuth {
@@ -23,69 +24,34 @@ export interface BrokerAuth {
   gatewayIdOf(client: Client): string | undefined;
 }
 
-export interface GatewayCredentialSource {
-  credentials(): Promise<{ id: string; secretHash: string; lotIds: string[] }[]>;
-}
-
-interface Entry {
-  secretHash: string;
-  topics: GatewayTopics;
-}
-
-const RELOAD_ON_MISS_EVERY_MS = 5000;
 /** MQTT CONNACK return code 2 (v3.1.1): identifier rejected. */
 const IDENTIFIER_REJECTED = 2;
 /** MQTT CONNACK return code 4 (v3.1.1): bad user name or password. */
 const BAD_USERNAME_OR_PASSWORD = 4;
 
 export class GatewayAuth implements BrokerAuth {
-  private entries = new Map<string, Entry>();
   /** Which gateway each authenticated connection is. */
   private readonly gatewayOf = new WeakMap<Client, string>();
   /** Live connections per gateway: whether a gateway is online, and whom to drop when revoked. */
   private readonly connections = new Map<string, Set<Client>>();
-  private lastMissReload = 0;
-  private reloading: Promise<void> = Promise.resolve();
-  private unsubscribe: (() => void)[] = [];
 
-  constructor(
-    private readonly options: { baseTopic: string; source: GatewayCredentialSource; bus?: Bus; log: Logger; clock?: () => number },
-  ) {}
+  private unsubscribe: (() => void) | undefined;
 
-  /** Loads the credentials, and reloads them whenever gateways change or a lot is deleted (its links go with it). */
-  async start(): Promise<void> {
-    const { bus, log } = this.options;
-    const reload = () => void this.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
-    if (bus) {
-      this.unsubscribe = [
-        bus.on('gateways.changed', reload),
-        bus.on('catalog.changed', (change) => change.kind === 'removed' && reload()),
-      ];
-    }
-    await this.reload();
+  constructor(private readonly options: { credentials: GatewayCredentials; log: Logger }) {}
+
+  /** Drops a revoked gateway's connections whenever the credentials reload (they start before this part). */
+  start(): void {
+    this.unsubscribe = this.options.credentials.onReload((known) => {
+      for (const [id, clients] of this.connections) {
+        if (known.has(id)) continue;
+        for (const client of clients) client.close();
+      }
+    });
   }
 
   stop(): void {
-    for (const off of this.unsubscribe) off();
-    this.unsubscribe = [];
-  }
-
-  /**
-   * Reads every credential afresh; connections of a revoked gateway are
-   * dropped. Reloads run one after another, so the last one sees the last change.
-   */
-  reload(): Promise<void> {
-    const load = async () => {
-      const list = await this.options.source.credentials();
-      this.entries = new Map(list.map((c) => [c.id, { secretHash: c.secretHash, topics: gatewayTopics(this.options.baseTopic, c.id, c.lotIds) }]));
-      for (const [id, clients] of this.connections) {
-        if (this.entries.has(id)) continue;
-        for (const client of clients) client.close();
-      }
-    };
-    const next = this.reloading.then(load, load);
-    this.reloading = next.catch(() => {});
-    return next;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
   /** Whether a gateway has a live connection to this broker. */
@@ -111,14 +77,7 @@ export class GatewayAuth implements BrokerAuth {
       return done(Object.assign(new Error('the client id must be the gateway id'), { returnCode: IDENTIFIER_REJECTED }), false);
     }
     void (async () => {
-      let entry = this.entries.get(username);
-      const now = (this.options.clock ?? Date.now)();
-      if (!entry && now - this.lastMissReload > RELOAD_ON_MISS_EVERY_MS) {
-        this.lastMissReload = now;
-        await this.reload().catch((err: Error) => this.options.log.warn({ err: err.message }, 'could not reload gateway credentials'));
-        entry = this.entries.get(username);
-      }
-      if (!entry || !(await verifyGatewaySecret(password, entry.secretHash))) return refuse();
+      if (!(await this.options.credentials.verify(username, password))) return refuse();
       this.gatewayOf.set(client, username);
       done(null, true);
     })();
@@ -157,6 +116,6 @@ export class GatewayAuth implements BrokerAuth {
 
   private topicsOf(client: Client): GatewayTopics | undefined {
     const id = this.gatewayOf.get(client);
-    return id === undefined ? undefined : this.entries.get(id)?.topics;
+    return id === undefined ? undefined : this.options.credentials.topicsOf(id);
   }
 }

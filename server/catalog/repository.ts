@@ -126,6 +126,18 @@ export class LotRepository {
     return row ? { lot: fromRow(row), ownerId: row.owner_id } : undefined;
   }
 
+  /**
+   * Every lot with its owner, for a bulk import. Inside a transaction on
+   * PostgreSQL the rows are locked until it ends (FOR UPDATE), as getOwned does
+   * for one lot: an edit meanwhile waits for the import instead of being overwritten.
+   */
+  async listOwned(trx: Knex = this.db): Promise<{ lot: LotMeta; ownerId: string | null }[]> {
+    let query = trx<LotRow & { owner_id: string | null }>('lots').select('*').orderBy('id');
+    if (trx !== this.db && this.db.client.config.client === 'pg') query = query.forUpdate();
+    const rows = await query;
+    return rows.map((row) => ({ lot: fromRow(row), ownerId: row.owner_id }));
+  }
+
   async idsOwnedBy(ownerId: string): Promise<string[]> {
     const rows = await this.db('lots').where({ owner_id: ownerId }).select('id').orderBy('id');
     return rows.map((r: { id: string }) => r.id);

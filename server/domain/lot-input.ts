@@ -4,11 +4,12 @@
 // Pure: no I/O.
 import { transliterate } from 'transliteration';
 import { z } from 'zod';
-import { fieldErrorsOf, type FieldErrors } from './errors.ts';
+import { fieldTextsOf, mergeFieldTexts, type FieldErrors, type FieldTexts } from './errors.ts';
+import { text } from './messages.ts';
 import { openingHoursProblem } from './opening-hours.ts';
 import { LOT_ID_PATTERN, lotIdSchema, lotMetaSchema, type LotMeta } from './lot.ts';
 
-export type { FieldErrors };
+export type { FieldErrors, FieldTexts };
 
 /** The special capacities, each a share of `capacity`. */
 export const specialCapacityFields = ['capacityDisabled', 'capacityCharging', 'capacityFamily', 'capacityWomen'] as const;
@@ -17,7 +18,7 @@ export const specialCapacityFields = ['capacityDisabled', 'capacityCharging', 'c
 /** `openingHours` as the catalog keeps it, and checked by a library that knows the syntax. */
 const openingHoursField = lotMetaSchema.shape.openingHours.superRefine((value, ctx) => {
   const problem = value === null ? undefined : openingHoursProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.en, params: { zh: problem.zh } });
 });
 
 /** A whole lot as stored, unknown fields refused. */
@@ -33,31 +34,34 @@ export type LotCreateInput = z.output<typeof lotCreateSchema>;
  * every other bad field (a schema's object-level refinements would only run
  * once every field is valid).
  */
-function crossFieldErrors(lot: Record<string, unknown>): FieldErrors {
-  const fields: FieldErrors = {};
+function crossFieldErrors(lot: Record<string, unknown>): FieldTexts {
+  const fields: FieldTexts = {};
   const capacity = lot.capacity;
   if (typeof capacity !== 'number') return fields;
   for (const field of specialCapacityFields) {
     const value = lot[field];
-    if (typeof value === 'number' && value > capacity) fields[field] = [`must not exceed capacity (${capacity})`];
+    if (typeof value === 'number' && value > capacity) fields[field] = [text(`must not exceed capacity (${capacity})`, `不能超过总车位数（${capacity}）`)];
   }
   return fields;
 }
 
 function withCrossFieldErrors<T>(parsed: z.ZodSafeParseResult<T>, raw: Record<string, unknown>): Checked<T> {
-  const fields = parsed.success ? {} : fieldErrorsOf(parsed.error, 'a lot');
-  for (const [field, messages] of Object.entries(crossFieldErrors(raw))) (fields[field] ??= []).push(...messages);
+  const fields = mergeFieldTexts(parsed.success ? {} : fieldTextsOf(parsed.error, 'lot'), crossFieldErrors(raw));
   if (Object.keys(fields).length > 0) return { ok: false, fields };
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, fields };
 }
-export type Checked<T> = { ok: true; value: T } | { ok: false; fields: FieldErrors };
+/** A checked input: the value, or every problem by field, in both languages. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; fields: FieldTexts };
 
-const notAnObject = { ok: false as const, fields: { '': ['the body must be a JSON object'] } };
+/** Reported with each issue: what was sent, so a missing field can be told from a wrong one (never echoed). */
+const REPORT_INPUT = { reportInput: true } as const;
+
+const notAnObject = { ok: false as const, fields: { '': [text('the body must be a JSON object', '请求内容必须是 JSON 对象')] } };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function checkLotCreate(input: unknown): Checked<LotCreateInput> {
   if (!isObject(input)) return notAnObject;
-  return withCrossFieldErrors(lotCreateSchema.safeParse(input), input);
+  return withCrossFieldErrors(lotCreateSchema.safeParse(input, REPORT_INPUT), input);
 }
 
 /**
@@ -69,10 +73,13 @@ export function checkLotCreate(input: unknown): Checked<LotCreateInput> {
 export function checkLotPatch(current: LotMeta, patch: unknown): Checked<LotMeta> {
   if (!isObject(patch)) return notAnObject;
   if ('id' in patch && patch.id !== current.id) {
-    return { ok: false, fields: { id: ['cannot be changed (it names the lot\'s MQTT topics); create a new lot instead'] } };
+    return {
+      ok: false,
+      fields: { id: [text("cannot be changed (it names the lot's MQTT topics); create a new lot instead", '不能修改（编号是停车场 MQTT 主题的一部分）；请新建停车场')] },
+    };
   }
   const merged = { ...current, ...patch };
-  return withCrossFieldErrors(fullLotSchema.safeParse(merged), merged);
+  return withCrossFieldErrors(fullLotSchema.safeParse(merged, REPORT_INPUT), merged);
 }
 
 const MAX_SLUG_LENGTH = 56; // room for a "-NN" suffix within the 64 characters of an id

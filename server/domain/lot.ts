@@ -2,6 +2,7 @@
 // catalog metadata plus live state into that view. Pure: no I/O.
 import { z } from 'zod';
 import { lastHeardAt, type LiveState } from './live.ts';
+import { say } from './messages.ts';
 
 export const LOT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -15,7 +16,10 @@ export type Availability = (typeof availabilities)[number];
 
 export const lotIdSchema = z
   .string()
-  .regex(LOT_ID_PATTERN, 'must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit');
+  .regex(
+    LOT_ID_PATTERN,
+    say('must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit', '应为 1-64 个字符，只含 a-z、0-9 和 "-"，以字母或数字开头'),
+  );
 
 /** Lot metadata as the catalog keeps it (what an operator edits). */
 export const lotMetaSchema = z.object({

@@ -2,6 +2,7 @@
 // PH off"), checked and evaluated by the `opening_hours` library, which knows
 // the whole grammar and China's public holidays. Pure: no I/O.
 import OpeningHours from 'opening_hours';
+import type { Text } from './messages.ts';
 
 /** Public holidays (PH) are China's; the library needs a place to pick them. */
 const NOMINATIM = { lat: 36.09, lon: 120.37, address: { country_code: 'cn', state: '山东省' } };
@@ -23,13 +24,18 @@ function parse(value: string): OpeningHours | Error {
   return entry;
 }
 
-/** Why a value is not valid `opening_hours` syntax, or undefined when it is. */
-export function openingHoursProblem(value: string): string | undefined {
+/** Why a value is not valid `opening_hours` syntax (in English and Chinese), or undefined when it is. */
+export function openingHoursProblem(value: string): Text | undefined {
   const result = parse(value);
   if (!(result instanceof Error)) return undefined;
-  // The library answers with the value, a "<---" marker and the reason in brackets.
-  const reason = /\((.+?)\)/s.exec(result.message)?.[1] ?? result.message;
-  return `not valid opening_hours syntax (see wiki.openstreetmap.org/wiki/Key:opening_hours): ${reason.trim()}`;
+  // The library answers with the value up to the problem, a "<---" marker and the reason in brackets,
+  // in English (it has no Chinese): the Chinese names the place and gives an example instead.
+  const reason = (/\((.+?)\)/s.exec(result.message)?.[1] ?? result.message).trim();
+  const upTo = /^(.*?) <---/s.exec(result.message)?.[1]?.trim();
+  return {
+    en: `not valid opening_hours syntax (see wiki.openstreetmap.org/wiki/Key:opening_hours): ${reason}`,
+    zh: `不是有效的 OpenStreetMap opening_hours 格式${upTo ? `，错误在“${upTo}”处` : ''}（例如 Mo-Fr 07:00-22:00; PH off，全天开放为 24/7；语法见 wiki.openstreetmap.org/wiki/Key:opening_hours）`,
+  };
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

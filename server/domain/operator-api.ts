@@ -29,10 +29,27 @@ export interface GatewayConnection {
   topics: GatewayTopics;
 }
 
+/** How a system that cannot speak MQTT posts for the gateway instead (DESIGN.md §3, HTTP ingest). */
+export interface HttpIngestConnection {
+  /** Where the ingest paths start, as seen from the operator's page: `http://host:3000/api/ingest`. */
+  url: string;
+  /** HTTP Basic: the gateway id as user name, its secret as password. */
+  username: string;
+  /** The paths this gateway may post to (its MQTT publish topics as paths; `{space}` stands for a bay's id). */
+  paths: string[];
+}
+
 /** POST /api/lots/{id}/gateways: the secret is shown here once, and never again. */
 export interface NewGatewayAnswer extends GatewayView {
   secret: string;
   mqtt: GatewayConnection & { password: string };
+  http: HttpIngestConnection & { password: string };
+}
+
+/** POST /api/gateways/{id}/lots: the gateway with its lots, and how it connects now (no secret). */
+export interface AssignedGatewayAnswer extends GatewayView {
+  mqtt: GatewayConnection;
+  http: HttpIngestConnection;
 }
 
 export interface MeAnswer {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { hasFeature, lotFeatures, type LotFeature } from './features.ts';
 import { isValidBBox, type BBox, type Point } from './geo.ts';
 import { lotTypes, type LotMeta, type LotType } from './lot.ts';
+import { say } from './messages.ts';
 
 export const MAX_SEARCH_LIMIT = 10_000;
 export const DEFAULT_SEARCH_LIMIT = 1_000;
@@ -22,11 +23,11 @@ export interface LotSearch {
   limit: number;
 }
 
-const numberList = (count: number, what: string) =>
+const numberList = (count: number, what: string, whatZh: string) =>
   z
     .string()
     .transform((v) => v.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))))
-    .refine((list) => list.length === count && list.every(Number.isFinite), { message: `must be ${what}`, abort: true });
+    .refine((list) => list.length === count && list.every(Number.isFinite), { message: say(`must be ${what}`, `应为${whatZh}`), abort: true });
 
 /** A comma-separated list of names from `names`, e.g. `type=surface,underground`. */
 const nameList = <T extends string>(names: readonly T[]) =>
@@ -34,17 +35,17 @@ const nameList = <T extends string>(names: readonly T[]) =>
     .string()
     .transform((v) => [...new Set(v.split(',').map((part) => part.trim()))])
     .refine((list) => list.every((name) => (names as readonly string[]).includes(name)), {
-      message: `must be one or more of ${names.join(', ')}, separated by commas`,
+      message: say(`must be one or more of ${names.join(', ')}, separated by commas`, `应为 ${names.join('、')} 中的一个或多个，以英文逗号分隔`),
     });
 
 export const lotSearchQuerySchema = z
   .object({
-    near: numberList(2, 'two numbers: lat,lon')
-      .refine(([lat, lon]) => Math.abs(lat!) <= 90 && Math.abs(lon!) <= 180, 'lat must be within ±90 and lon within ±180')
+    near: numberList(2, 'two numbers: lat,lon', '两个数字：纬度,经度')
+      .refine(([lat, lon]) => Math.abs(lat!) <= 90 && Math.abs(lon!) <= 180, say('lat must be within ±90 and lon within ±180', '纬度应在 ±90 之内，经度应在 ±180 之内'))
       .optional(),
     radius: z.coerce.number().positive().max(MAX_RADIUS_M).optional(),
-    bbox: numberList(4, 'four numbers: minLon,minLat,maxLon,maxLat')
-      .refine(isValidBBox, 'must be minLon,minLat,maxLon,maxLat in degrees, with minLat <= maxLat')
+    bbox: numberList(4, 'four numbers: minLon,minLat,maxLon,maxLat', '四个数字：最小经度,最小纬度,最大经度,最大纬度')
+      .refine(isValidBBox, say('must be minLon,minLat,maxLon,maxLat in degrees, with minLat <= maxLat', '应为以度表示的 最小经度,最小纬度,最大经度,最大纬度，且最小纬度不大于最大纬度'))
       .optional(),
     minFree: z.coerce.number().int().min(0).optional(),
     type: nameList(lotTypes).optional(),
@@ -52,7 +53,7 @@ export const lotSearchQuerySchema = z
     limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
   })
   .refine((q) => q.radius === undefined || q.near !== undefined, {
-    message: 'radius needs near=lat,lon',
+    message: say('radius needs near=lat,lon', 'radius 需要同时给出 near=纬度,经度'),
     path: ['radius'],
   })
   .transform((q): LotSearch => {

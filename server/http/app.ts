@@ -5,7 +5,10 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
+import { INGEST_PATH_PREFIX } from '../domain/http-ingest.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { IMPORT_PATH } from './import-routes.ts';
+import { ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
 import { lotsRouter } from './lots-routes.ts';
 import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
 import { securityHeaders } from './security.ts';
@@ -20,6 +23,8 @@ export interface HttpAppOptions {
   health: () => Promise<Record<string, DependencyHealth>>;
   /** The operators' API (accounts, lot writes, gateways); left out, the API is read-only. */
   operators?: OperatorApiOptions;
+  /** HTTP ingest (the MQTT input topics as paths); left out, there is none. */
+  ingest?: IngestApiOptions;
   /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
 }
@@ -32,7 +37,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
   // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
   app.use(compression());
-  app.use(express.json({ limit: '100kb' }));
+  // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
+  if (options.ingest) app.use(INGEST_PATH_PREFIX, ingestRouter(options.ingest));
+  // Every JSON body up to 100 KB, except an import's (a file of lots: the import route parses its own).
+  const json = express.json({ limit: '100kb' });
+  app.use((req, res, next) => (req.path === `/api${IMPORT_PATH}` ? next() : json(req, res, next)));
 
   if (options.operators) app.use('/api', operatorRouter(options.operators));
   app.use('/api', lotsRouter(options.views));

@@ -6,18 +6,23 @@ import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
 import type { LotAdmin } from '../manage/lot-admin.ts';
+import type { LotImport } from '../manage/lot-import.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
-import type { MyLotsAnswer } from '../domain/operator-api.ts';
+import { INGEST_PATH_PREFIX, ingestPathsOf } from '../domain/http-ingest.ts';
+import type { AssignedGatewayAnswer, HttpIngestConnection, MyLotsAnswer, NewGatewayAnswer } from '../domain/operator-api.ts';
 import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
+import { IMPORT_PATH, importHandlers } from './import-routes.ts';
 import { authFailureRateLimit, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
   lots: LotAdmin;
+  /** Bulk lots (POST /api/lots/import). */
+  imports: LotImport;
   gateways: GatewayAdmin;
   views: LotViews;
   catalog: Catalog;
@@ -52,6 +57,12 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     username: gatewayId,
     topics: gatewayTopics(options.baseTopic, gatewayId, lotIds),
   });
+  /** HTTP ingest, at this service's address as the request reached it (behind a proxy: with TRUST_PROXY). */
+  const httpConnection = (req: Request, gatewayId: string, lotIds: string[]): HttpIngestConnection => ({
+    url: `${req.protocol}://${req.get('host')}${INGEST_PATH_PREFIX}`,
+    username: gatewayId,
+    paths: ingestPathsOf(options.baseTopic, gatewayTopics(options.baseTopic, gatewayId, lotIds)),
+  });
 
   router.get('/me', ...auth, (req, res) => {
     res.json({ operator: principalOf(req), mqtt: { url: options.brokerUrl(req), baseTopic: options.baseTopic, auth: options.mqttAuth } });
@@ -82,6 +93,8 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     res.status(204).end();
   });
 
+  router.post(IMPORT_PATH, ...auth, ...importHandlers(options.imports));
+
   router.post('/lots', ...auth, async (req, res) => {
     const lot = await lots.create(principalOf(req), req.body);
     res.status(201).location(`/api/lots/${lot.id}`).json(await views.get(lot.id));
@@ -107,12 +120,19 @@ export function operatorRouter(options: OperatorApiOptions): Router {
 
   router.post('/lots/:id/gateways', ...auth, async (req, res) => {
     const { gateway, secret } = await gateways.create(principalOf(req), idParam(req, 'lot'), req.body);
-    res.status(201).json({ ...withOnline(gateway), secret, mqtt: { ...connection(req, gateway.id, gateway.lotIds), password: secret } });
+    const answer: NewGatewayAnswer = {
+      ...withOnline(gateway),
+      secret,
+      mqtt: { ...connection(req, gateway.id, gateway.lotIds), password: secret },
+      http: { ...httpConnection(req, gateway.id, gateway.lotIds), password: secret },
+    };
+    res.status(201).json(answer);
   });
 
   router.post('/gateways/:id/lots', ...auth, async (req, res) => {
     const gateway = await gateways.assign(principalOf(req), idParam(req, 'gateway'), req.body);
-    res.json({ ...withOnline(gateway), mqtt: connection(req, gateway.id, gateway.lotIds) });
+    const answer: AssignedGatewayAnswer = { ...withOnline(gateway), mqtt: connection(req, gateway.id, gateway.lotIds), http: httpConnection(req, gateway.id, gateway.lotIds) };
+    res.json(answer);
   });
 
   router.delete('/gateways/:id', ...auth, async (req, res) => {

@@ -5,7 +5,8 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import { AppError } from '../domain/errors.ts';
+import { localizedError } from '../domain/errors.ts';
+import { text, type Text } from '../domain/messages.ts';
 
 /** The origin(s) map tiles come from: `https://{s}.tile.example.org/…` → `https://*.tile.example.org`. */
 export function tileOrigin(tileUrl: string): string {
@@ -40,11 +41,15 @@ export function securityHeaders(options: { tileUrl: string }): RequestHandler {
   });
 }
 
-function limitReached(what: string): RequestHandler {
+function limitReached(what: Text): RequestHandler {
   return (req, _res, next) => {
     const info = (req as typeof req & { rateLimit?: { resetTime?: Date } }).rateLimit;
     const retryAfterS = info?.resetTime ? Math.max(1, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : undefined;
-    next(new AppError('rate_limited', `too many ${what} from this address; try again${retryAfterS ? ` in ${retryAfterS} s` : ' later'}`, retryAfterS ? { retryAfterS } : undefined));
+    const message = text(
+      `too many ${what.en} from this address; try again${retryAfterS ? ` in ${retryAfterS} s` : ' later'}`,
+      `此地址的${what.zh}过多；请${retryAfterS ? ` ${retryAfterS} 秒后` : '稍后'}再试`,
+    );
+    next(localizedError('rate_limited', message, undefined, retryAfterS ? { retryAfterS } : {}));
   };
 }
 
@@ -56,7 +61,7 @@ export function writeRateLimit(perMinute: number): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     skip: (req) => req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS',
-    handler: (req, res, next) => limitReached('write requests')(req, res, next),
+    handler: (req, res, next) => limitReached(text('write requests', '写入请求'))(req, res, next),
   });
 }
 
@@ -69,6 +74,6 @@ export function authFailureRateLimit(per15Minutes: number): RequestHandler {
     legacyHeaders: false,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    handler: (req, res, next) => limitReached('failed authentications')(req, res, next),
+    handler: (req, res, next) => limitReached(text('failed authentications', '认证失败次数'))(req, res, next),
   });
 }

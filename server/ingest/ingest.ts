@@ -35,6 +35,23 @@ export class IngestStoppedError extends Error {
   }
 }
 
+/**
+ * Thrown by handle() when its caller gave up waiting (an HTTP request's bound
+ * on waiting for the live store): the event was not committed by this call.
+ */
+export class IngestAbortedError extends Error {
+  constructor() {
+    super('gave up waiting for the live store before the event was committed');
+    this.name = 'IngestAbortedError';
+  }
+}
+
+/** How one handle() call may be cut short. */
+export interface HandleOptions {
+  /** Once aborted, no further attempt is made while the live store is down (IngestAbortedError). */
+  signal?: AbortSignal;
+}
+
 export interface IngestOptions {
   baseTopic: string;
   catalog: Catalog;
@@ -92,15 +109,16 @@ export class Ingest {
    * broker knows it (the embedded broker: its client id): its errors go to its
    * own errors topic, and the lots it publishes for are remembered as its own.
    */
-  async handle(topic: string, payload: Uint8Array, publisher?: string): Promise<IngestResult> {
+  async handle(topic: string, payload: Uint8Array, publisher?: string, options: HandleOptions = {}): Promise<IngestResult> {
     if (this.stopping) throw new IngestStoppedError();
+    const { signal } = options;
     const receivedAt = this.clock();
     const parsedTopic = parseTopic(this.options.baseTopic, topic);
     if (isRejection(parsedTopic)) return this.reject(topic, parsedTopic, payload, publisher);
     if (parsedTopic.kind === 'status') {
       // Statuses carry no usable time: order is all there is, so they never overtake one another.
       const { gatewayId } = parsedTopic;
-      const handled = this.statusChain.then(() => this.handleStatus(topic, gatewayId, payload, receivedAt, publisher));
+      const handled = this.statusChain.then(() => this.handleStatus(topic, gatewayId, payload, receivedAt, publisher, signal));
       this.statusChain = handled.catch(() => {});
       return handled;
     }
@@ -112,10 +130,10 @@ export class Ingest {
     const prepared = this.prepare(parsedTopic, lot, payload, receivedAt);
     if (isRejection(prepared)) return this.reject(topic, prepared, payload, publisher);
 
-    if (publisher !== undefined) await this.learn(publisher, lot.id);
+    if (publisher !== undefined) await this.learn(publisher, lot.id, signal);
     let result: ApplyResult;
     try {
-      result = await this.withRetry(prepared.apply);
+      result = await this.withRetry(prepared.apply, signal);
     } catch (err) {
       if (!(err instanceof LiveStoreRefusal)) throw err;
       this.options.log.error({ err: err.message, topic }, 'the live store refused an event');
@@ -170,20 +188,21 @@ export class Ingest {
     payload: Uint8Array,
     receivedAt: number,
     publisher: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<IngestResult> {
     const event = parseStatusEvent(gatewayId, payload, receivedAt);
     if (isRejection(event)) return this.reject(topic, event, payload, publisher);
     const { store, catalog, metrics } = this.options;
     const assigned = this.options.assignedLots;
     const [fromSql, fromTraffic] = await Promise.all([
-      assigned ? this.withRetry(() => assigned.lotIdsOf(gatewayId)) : [],
-      this.withRetry(() => store.gatewayLots(gatewayId)),
+      assigned ? this.withRetry(() => assigned.lotIdsOf(gatewayId), signal) : [],
+      this.withRetry(() => store.gatewayLots(gatewayId), signal),
     ]);
     const lots = [...new Set([...fromSql, ...fromTraffic])].flatMap((id) => catalog.get(id) ?? []);
-    await this.withRetry(() => store.setGatewayStatus(gatewayId, event.online));
+    await this.withRetry(() => store.setGatewayStatus(gatewayId, event.online), signal);
     const changed: AppliedLot[] = [];
     for (const lot of lots) {
-      const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity));
+      const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity), signal);
       if (result.outcome === 'applied') changed.push({ id: lot.id, state: result.state });
     }
     metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });
@@ -194,11 +213,11 @@ export class Ingest {
   }
 
   /** Remembers that a publisher sends for a lot (once per process for each pair). */
-  private async learn(publisher: string, lotId: string): Promise<void> {
+  private async learn(publisher: string, lotId: string, signal: AbortSignal | undefined): Promise<void> {
     if (!isValidId(publisher)) return;
     const pair = `${publisher}\n${lotId}`;
     if (this.learned.has(pair)) return;
-    await this.withRetry(() => this.options.store.addGatewayLot(publisher, lotId));
+    await this.withRetry(() => this.options.store.addGatewayLot(publisher, lotId), signal);
     if (this.learned.size >= LEARNED_CACHE_MAX) this.learned.clear();
     this.learned.add(pair);
   }
@@ -223,22 +242,28 @@ export class Ingest {
    * Runs a live-store (or SQL) command until it succeeds. While the store is
    * down the caller waits, so the transport acknowledges nothing and the
    * broker keeps the messages: ingestion pauses instead of losing events.
+   * A caller that cannot wait forever (HTTP ingest) passes a signal: once it
+   * is aborted no further attempt is made (a command already sent may still
+   * commit, which a resent seq recognises).
    */
-  private async withRetry<T>(command: () => Promise<T>): Promise<T> {
+  private async withRetry<T>(command: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) throw new IngestStoppedError();
+      if (signal?.aborted) throw new IngestAbortedError();
       try {
         return await command();
       } catch (err) {
         if (err instanceof LiveStoreRefusal) throw err; // for good: retrying cannot help
         if (this.stopping) throw new IngestStoppedError();
+        if (signal?.aborted) throw new IngestAbortedError();
         this.options.metrics.storeRetries.inc();
         if (attempt === 1 || attempt % 20 === 0) {
           this.options.log.error({ err: (err as Error).message, attempt }, 'live store unavailable: ingestion paused, retrying');
         }
         const wakeUp = new AbortController();
         this.wakeUps.add(wakeUp);
-        await sleep(Math.min(50 * attempt, MAX_RETRY_DELAY_MS), undefined, { signal: wakeUp.signal }).catch(() => {});
+        const wake = signal ? AbortSignal.any([wakeUp.signal, signal]) : wakeUp.signal;
+        await sleep(Math.min(50 * attempt, MAX_RETRY_DELAY_MS), undefined, { signal: wake }).catch(() => {});
         this.wakeUps.delete(wakeUp);
       }
     }

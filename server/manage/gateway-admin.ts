@@ -30,7 +30,7 @@ export interface GatewayAdminOptions {
 }
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input ?? {}, { reportInput: true });
   if (!parsed.success) throw validationError(what, parsed.error);
   return parsed.data;
 }

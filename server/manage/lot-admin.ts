@@ -7,9 +7,10 @@ import type { Bus } from '../bus.ts';
 import type { AuditEntry, AuditRepository } from '../catalog/audit.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { isUniqueViolation, type LotRepository } from '../catalog/repository.ts';
-import { AppError, notFound, validationError } from '../domain/errors.ts';
+import { localizedError, notFound, validationError } from '../domain/errors.ts';
 import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName } from '../domain/lot-input.ts';
 import type { LotMeta } from '../domain/lot.ts';
+import { text } from '../domain/messages.ts';
 import { mayManage, type Principal } from '../domain/principal.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { Logger } from '../log.ts';
@@ -26,6 +27,9 @@ export interface LotAdminOptions {
 }
 
 const randomSuffix = () => randomBytes(3).toString('hex');
+
+const IS_TAKEN = text('is taken', '已被使用');
+const idTaken = (id: string) => localizedError('conflict', text(`lot id "${id}" is taken`, `停车场编号“${id}”已被使用`), { id: [IS_TAKEN] });
 
 /** How often a live capacity change is tried while the live store is away (about ten minutes in all). */
 const CAPACITY_ATTEMPTS = 60;
@@ -57,16 +61,14 @@ export class LotAdmin {
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        if (requestedId) throw new AppError('conflict', `lot id "${id}" is taken`, { fields: { id: ['is taken'] } });
+        if (requestedId) throw idTaken(id);
         continue;
       }
-      // A lot of this id deleted while the live store was unreachable may have left its state behind.
-      await this.options.store.deleteLot(id).catch((err: Error) => this.options.log.warn({ lotId: id, err: err.message }, 'could not clear old live state'));
-      this.options.catalog.apply({ kind: 'added', lot });
+      await this.publish({ kind: 'added', lot });
       this.options.log.info({ lotId: id, actor: principal.id }, 'lot created');
       return lot;
     }
-    throw new AppError('conflict', 'no free id could be derived from the name; send an id', { fields: { id: ['is taken'] } });
+    throw localizedError('conflict', text('no free id could be derived from the name; send an id', '无法根据名称生成未被占用的编号，请填写编号'), { id: [IS_TAKEN] });
   }
 
   async update(principal: Principal, id: string, patch: unknown): Promise<LotMeta> {
@@ -82,13 +84,26 @@ export class LotAdmin {
     });
     const { lot, previous } = result;
     if ('unchanged' in result) return lot; // nothing to write, record or push
-    if (lot.capacity !== previous.capacity) {
-      // The live count is clamped into the new capacity, and the change announced on the store's feed.
-      await this.setLiveCapacity(id, lot.capacity);
-    }
-    this.options.catalog.apply({ kind: 'changed', lot, previous });
+    await this.publish({ kind: 'changed', lot, previous });
     this.options.log.info({ lotId: id, actor: principal.id }, 'lot changed');
     return lot;
+  }
+
+  /**
+   * What follows a committed creation or change (here, or a bulk import's):
+   * the live store first — a new lot's id cleared of state a deletion left
+   * behind while the store was unreachable, a changed capacity re-clamping the
+   * live count (announced on the store's feed) — then the catalog, which tells
+   * every part on the bus, and so every open map.
+   */
+  async publish(change: { kind: 'added'; lot: LotMeta } | { kind: 'changed'; lot: LotMeta; previous: LotMeta }): Promise<void> {
+    const { lot } = change;
+    if (change.kind === 'added') {
+      await this.options.store.deleteLot(lot.id).catch((err: Error) => this.options.log.warn({ lotId: lot.id, err: err.message }, 'could not clear old live state'));
+    } else if (lot.capacity !== change.previous.capacity) {
+      await this.setLiveCapacity(lot.id, lot.capacity);
+    }
+    this.options.catalog.apply(change);
   }
 
   /**

@@ -2,11 +2,12 @@
 // it, or the write is refused with 404 or 403. Shared by the use cases.
 import type { Knex } from 'knex';
 import type { LotRepository } from '../catalog/repository.ts';
-import { AppError, notFound } from '../domain/errors.ts';
+import { localizedError, notFound } from '../domain/errors.ts';
 import type { LotMeta } from '../domain/lot.ts';
+import { named, text } from '../domain/messages.ts';
 import { mayManage, type Principal } from '../domain/principal.ts';
 
-export const forbidden = (what: string) => new AppError('forbidden', `${what} belongs to another operator`);
+export const forbidden = (what: string) => localizedError('forbidden', text(`${what} belongs to another operator`, `${named(what).zh}属于其他运营方`));
 
 /** The lot, if it exists and `principal` may manage it: else 404 or 403. */
 export async function ownedLot(lots: LotRepository, principal: Principal, id: string, trx?: Knex): Promise<{ lot: LotMeta; ownerId: string | null }> {

@@ -138,6 +138,9 @@ describe('web: the operator page in headless Chromium', function () {
     assert.match(details, /Username: gw-[0-9a-f]{10}/);
     assert.match(details, /Password: kwg_/);
     assert.match(details, /parking\/lots\/yan-an-rd-car-park\/count/);
+    // HTTP ingest, for a barrier system without MQTT: the same credential over HTTP Basic.
+    assert.match(details, /POST http:\/\/127\.0\.0\.1:\d+\/api\/ingest\/lots\/yan-an-rd-car-park\/count/);
+    assert.match(details, /curl -u 'gw-[0-9a-f]{10}:kwg_[^']+' .* http:\/\/127\.0\.0\.1:\d+\/api\/ingest\/lots\/yan-an-rd-car-park\/count/);
     await page.click('#gateway-copy');
     await page.locator('#gateway-copied:not(:empty)').waitFor();
     await page.click('#gateway-done');
@@ -151,6 +154,32 @@ describe('web: the operator page in headless Chromium', function () {
     await page.locator('#own-lots [data-lot-id="yan-an-rd-car-park"] button[data-action=delete]').click();
     await page.locator('#own-lots [data-lot-id="yan-an-rd-car-park"]').waitFor({ state: 'detached' });
     assert.equal(t.app.catalog.get('yan-an-rd-car-park'), undefined);
+  });
+
+  it("shows the API's field errors in Chinese on the Chinese page (zh), and nothing is stored", async () => {
+    const chinese = await openPage(context, `${t.app.httpUrl}/operator?lang=zh`);
+    const { page } = chinese;
+    await page.fill('#token-input', token);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+    await page.click('#add-lot');
+    await page.locator('#lot-form').waitFor({ state: 'visible' });
+    await page.fill('#f-capacity', '20');
+    await page.fill('#f-capacityCharging', '30');
+    await page.fill('#f-maxHeightCm', '5000');
+    await page.fill('#f-openingHours', 'all day long');
+    await page.click('#lot-save');
+    await page.locator('#e-name:not(:empty)').waitFor();
+    const errors = Object.fromEntries(
+      await Promise.all(['name', 'capacityCharging', 'maxHeightCm', 'openingHours'].map(async (f) => [f, (await page.textContent(`#e-${f}`)) ?? ''] as const)),
+    );
+    assert.deepEqual([errors.name, errors.capacityCharging, errors.maxHeightCm], ['不能为空', '不能超过总车位数（20）', '不能大于 1000']);
+    assert.match(errors.openingHours!, /^不是有效的 OpenStreetMap opening_hours 格式/);
+    for (const [field, message] of Object.entries(errors)) assert.doesNotMatch(message, /Invalid|expected|Too big|must/, `${field}: no English left`);
+    assert.equal(t.app.catalog.size, 9);
+    await page.screenshot({ path: `${ARTIFACTS}/operator-zh-errors.png` });
+    await page.close();
+    assert.deepEqual(chinese.problems, []);
   });
 
   it('ran both pages under the Content-Security-Policy with no violation or error', () => {

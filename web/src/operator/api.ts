@@ -2,6 +2,7 @@
 // as one type carrying the API's code, message and field errors.
 import type { LotView } from '../../../server/domain/lot.ts';
 import type { AuditEntry, ErrorAnswer, MeAnswer, MyLotsAnswer, NewGatewayAnswer } from '../../../server/domain/operator-api.ts';
+import type { Lang } from '../i18n.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -16,10 +17,14 @@ export class ApiError extends Error {
 }
 
 export class OperatorApi {
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    /** The page's language: the API words its errors in it (not in the browser's, which may differ). */
+    private readonly lang: () => Lang,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, 'accept-language': this.lang() === 'zh' ? 'zh-CN' : 'en' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {

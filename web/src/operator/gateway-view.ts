@@ -10,6 +10,9 @@ export function connectionText(gateway: NewGatewayAnswer, s: OperatorStrings): s
   const c = s.connection;
   const [firstTopic] = gateway.mqtt.topics.publish;
   const { hostname, port } = new URL(gateway.mqtt.url.replace(/^mqtts?:|^wss?:/, 'http:'));
+  const { http } = gateway;
+  const origin = new URL(http.url).origin;
+  const [firstPath] = http.paths;
   return [
     `${c.broker}: ${gateway.mqtt.url}`,
     `${c.clientId}: ${gateway.mqtt.clientId}`,
@@ -19,6 +22,13 @@ export function connectionText(gateway: NewGatewayAnswer, s: OperatorStrings): s
     ...gateway.mqtt.topics.publish.map((t) => `  ${t}`),
     `${c.example}:`,
     `  mosquitto_pub -h ${hostname} -p ${port || 1883} -i ${gateway.mqtt.clientId} -u ${gateway.mqtt.username} -P '${gateway.mqtt.password}' -q 1 -t ${firstTopic} -m '{"free":12}'`,
+    '',
+    `${c.http}: ${http.url}`,
+    `${c.httpAuth}: ${http.username} / ${http.password}`,
+    `${c.httpPaths}:`,
+    ...http.paths.map((path) => `  POST ${origin}${path}`),
+    `${c.example}:`,
+    `  curl -u '${http.username}:${http.password}' -H 'content-type: application/json' -d '{"free":12,"seq":1}' ${origin}${firstPath}`,
   ].join('\n');
 }
 

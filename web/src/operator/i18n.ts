@@ -70,7 +70,10 @@ const zh = {
     capacityFamily: '家庭车位', capacityWomen: '女性车位', openingHours: '开放时间（OSM 格式，如 Mo-Su 07:00-22:00）',
     fee: '收费', priceInfo: '价格说明', priceInfoEn: '价格说明（英文）', maxHeightCm: '限高（厘米）', staleAfterS: '数据过期时间（秒）',
   } as Record<LotField, string>,
-  connection: { broker: '服务器', clientId: '客户端 ID', username: '用户名', password: '密码', publish: '可发布的主题', example: '示例' },
+  connection: {
+    broker: '服务器', clientId: '客户端 ID', username: '用户名', password: '密码', publish: '可发布的主题', example: '示例',
+    http: 'HTTP 上报（无法使用 MQTT 的系统）', httpAuth: 'HTTP Basic 认证（用户名 / 密码）', httpPaths: '可上报的地址',
+  },
 };
 
 const en: typeof zh = {
@@ -136,7 +139,10 @@ const en: typeof zh = {
     capacityFamily: 'Family spaces', capacityWomen: 'Women\'s spaces', openingHours: 'Opening hours (OSM syntax, e.g. Mo-Su 07:00-22:00)',
     fee: 'Fee', priceInfo: 'Prices (Chinese)', priceInfoEn: 'Prices (English)', maxHeightCm: 'Height limit (cm)', staleAfterS: 'Data stale after (s)',
   },
-  connection: { broker: 'Broker', clientId: 'Client id', username: 'Username', password: 'Password', publish: 'May publish to', example: 'Example' },
+  connection: {
+    broker: 'Broker', clientId: 'Client id', username: 'Username', password: 'Password', publish: 'May publish to', example: 'Example',
+    http: 'HTTP ingest (for systems without MQTT)', httpAuth: 'HTTP Basic (user name / password)', httpPaths: 'May post to',
+  },
 };
 
 export type OperatorStrings = typeof zh;

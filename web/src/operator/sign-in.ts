@@ -60,7 +60,7 @@ export class SignIn {
   }
 
   private async start(token: string): Promise<boolean> {
-    const candidate = new OperatorApi(token);
+    const candidate = new OperatorApi(token, () => this.session.lang);
     const me = await candidate.me().catch((err: unknown) => {
       const { s } = this.session;
       this.error.textContent = err instanceof ApiError && err.status === 429 ? s.rateLimited(err.retryAfterS) : err instanceof ApiError && err.status === 0 ? s.networkError : s.badToken;
