@@ -11,22 +11,21 @@
 // last send. Each path is measured the same way, so the ratio compares like
 // with like; a burst as fast as the broker takes it would instead measure a
 // backlog growing in the broker while the publisher steals CPU from the consumer.
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { eventLatencies } from './latency.ts';
+import { metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
 import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
-import type { PublisherJob, PublisherResult } from './publisher.ts';
-import type { SocketsCommand, SocketsJob, SocketsMessage } from './sockets.ts';
+import type { PublisherJob } from './publisher.ts';
+import type { SocketsJob } from './sockets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,90 +82,8 @@ function progress(message: string): void {
 
 const profileArgs = (dir: string) => (args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
 
-function publish(job: Omit<PublisherJob, 'baseTopic'> & { baseTopic?: string }): Promise<PublisherResult> {
-  const child = fork(new URL('./publisher.ts', import.meta.url).pathname, [JSON.stringify({ baseTopic: BASE, ...job })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { result: PublisherResult }).result));
-    child.once('exit', (code) => code !== 0 && reject(new Error(`the publisher exited with code ${code}`)));
-  });
-}
-
-/**
- * Starts socket clients in `processes` children (a process of clients is as
- * busy as the service it measures: one per core spreads that load); resolves
- * once every client is connected and subscribed.
- */
-async function sockets(job: SocketsJob, processes = 1) {
-  const children = Array.from({ length: processes }, (_, i) => {
-    const share = Math.floor(job.clients / processes) + (i < job.clients % processes ? 1 : 0);
-    const c = fork(new URL('./sockets.ts', import.meta.url).pathname, [JSON.stringify({ ...job, clients: share })], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...profileArgs('bench-results')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const next = () => new Promise<SocketsMessage>((resolve) => c.once('message', (m) => resolve(m as SocketsMessage)));
-    return { c, next };
-  });
-  const readies = (await Promise.all(children.map((x) => x.next()))) as Extract<SocketsMessage, { type: 'ready' }>[];
-  const send = (command: SocketsCommand) => children.forEach(({ c }) => c.send(command));
-  return {
-    connected: readies.reduce((n, r) => n + r.connected, 0),
-    record: () => send({ cmd: 'record' }),
-    report: async () => {
-      const replies = children.map((x) => x.next());
-      send({ cmd: 'report' });
-      const reports = (await Promise.all(replies)) as Extract<SocketsMessage, { type: 'report' }>[];
-      return { pushes: reports.reduce((n, r) => n + r.pushes, 0), traces: reports.flatMap((r) => r.traces) };
-    },
-    close: async () => {
-      await Promise.all(
-        children.map(({ c }) => new Promise<void>((resolve) => {
-          c.once('exit', () => resolve());
-          c.send({ cmd: 'close' } satisfies SocketsCommand);
-        })),
-      );
-    },
-  };
-}
-
-async function metricSum(service: ServiceProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
-/** Redis's own accounting: calls and µs per call of each busy command (EVALSHA = the Lua scripts). */
-/** The CPU time these Redis servers have used so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. */
-async function redisCpuMs(urls: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const url of urls) {
-    const redis = new Redis(url);
-    try {
-      const info = await redis.info('cpu');
-      const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-      total += (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
-    } finally {
-      redis.disconnect();
-    }
-  }
-  return total;
-}
-
-async function redisCommandStats(url: string): Promise<Record<string, { calls: number; usecPerCall: number }>> {
-  const redis = new Redis(url);
-  try {
-    const stats: Record<string, { calls: number; usecPerCall: number }> = {};
-    for (const m of (await redis.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/g)) {
-      if (Number(m[2]) >= 1000) stats[m[1]!] = { calls: Number(m[2]), usecPerCall: Number(m[3]) };
-    }
-    return stats;
-  } finally {
-    redis.disconnect();
-  }
-}
+const publish = (job: Omit<PublisherJob, 'baseTopic'> & { baseTopic?: string }) => runPublisher({ baseTopic: BASE, ...job });
+const sockets = (job: SocketsJob, processes = 1) => startSockets(job, processes, profileArgs('bench-results'));
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
