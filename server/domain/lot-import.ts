@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { AppError, inLocale, summarize, type FieldTexts, type Locale } from './errors.ts';
 import type { FieldChange } from './lot-input.ts';
-import { lotMetaSchema, type LotMeta } from './lot.ts';
+import { lotMetaSchema, type LotMeta, type LotView } from './lot.ts';
 import { text, type Text } from './messages.ts';
 
 /** The most rows one import may hold. */
@@ -24,7 +24,12 @@ export const LOT_COLUMNS = Object.keys(lotMetaSchema.shape) as (keyof LotMeta)[]
  * that are live state, not metadata: ignored in an import, so a saved answer
  * of the read API imports as it is.
  */
-export const LIVE_ONLY_FIELDS = ['free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped', 'distanceM'] as const;
+export const LIVE_ONLY_FIELDS = [
+  'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped', 'distanceM', 'openNow', 'opensAt', 'closesAt',
+] as const satisfies readonly Exclude<keyof LotView, keyof LotMeta>[];
+// Every field the read API adds to a lot's metadata is listed: one added to LotView and not here fails to compile.
+type Unlisted = Exclude<Exclude<keyof LotView, keyof LotMeta>, (typeof LIVE_ONLY_FIELDS)[number]>;
+export const everyViewFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
 
 const NUMBER_FIELDS = new Set<string>(['lat', 'lon', 'capacity', 'capacityDisabled', 'capacityCharging', 'capacityFamily', 'capacityWomen', 'maxHeightCm', 'staleAfterS']);
 const BOOLEAN_FIELDS = new Set<string>(['fee']);
