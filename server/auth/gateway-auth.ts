@@ -8,7 +8,7 @@
 import type { Client, Subscription } from 'aedes';
 import type { Bus } from '../bus.ts';
 import { gatewayTopics, mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
-import type { Logger } from '../log.ts';
+import { LogSampler, type Logger } from '../log.ts';
 import { verifyGatewaySecret } from './secrets.ts';
 
 /** What the embedded broker asks of an authenticator (aedes' hooks, narrowed). */
@@ -33,6 +33,8 @@ interface Entry {
 }
 
 const RELOAD_ON_MISS_EVERY_MS = 5000;
+/** Changes made elsewhere (the CLI, another instance) are picked up within this, their gateways dropped. */
+const RELOAD_EVERY_MS = 60_000;
 /** MQTT CONNACK return code 2 (v3.1.1): identifier rejected. */
 const IDENTIFIER_REJECTED = 2;
 /** MQTT CONNACK return code 4 (v3.1.1): bad user name or password. */
@@ -42,17 +44,28 @@ export class GatewayAuth implements BrokerAuth {
   private entries = new Map<string, Entry>();
   /** Which gateway each authenticated connection is. */
   private readonly gatewayOf = new WeakMap<Client, string>();
+  /** Connections being closed because their gateway lost its credentials: only their status (the Last Will) may pass. */
+  private readonly cutOff = new WeakMap<Client, GatewayTopics>();
   /** Live connections per gateway: whether a gateway is online, and whom to drop when revoked. */
   private readonly connections = new Map<string, Set<Client>>();
   private lastMissReload = 0;
   private reloading: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void)[] = [];
+  private reloadTimer: ReturnType<typeof setInterval> | undefined;
+  /** Refused connections are logged, but a flood of them is not one line per try. */
+  private readonly refusals: LogSampler;
 
   constructor(
     private readonly options: { baseTopic: string; source: GatewayCredentialSource; bus?: Bus; log: Logger; clock?: () => number },
-  ) {}
+  ) {
+    this.refusals = new LogSampler({ log: options.log, what: 'refused MQTT connections not logged', perInterval: 20, intervalMs: 60_000, level: 'info', ...(options.clock ? { clock: options.clock } : {}) });
+  }
 
-  /** Loads the credentials, and reloads them whenever gateways change or a lot is deleted (its links go with it). */
+  /**
+   * Loads the credentials, and reloads them whenever gateways change (an
+   * operator disabled included) or a lot is deleted (its links go with it),
+   * and every minute for changes made elsewhere.
+   */
   async start(): Promise<void> {
     const { bus, log } = this.options;
     const reload = () => void this.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
@@ -63,11 +76,15 @@ export class GatewayAuth implements BrokerAuth {
       ];
     }
     await this.reload();
+    this.reloadTimer = setInterval(reload, RELOAD_EVERY_MS);
+    this.reloadTimer.unref();
   }
 
   stop(): void {
+    clearInterval(this.reloadTimer);
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
+    this.refusals.stop();
   }
 
   /**
@@ -80,7 +97,13 @@ export class GatewayAuth implements BrokerAuth {
       this.entries = new Map(list.map((c) => [c.id, { secretHash: c.secretHash, topics: gatewayTopics(this.options.baseTopic, c.id, c.lotIds) }]));
       for (const [id, clients] of this.connections) {
         if (this.entries.has(id)) continue;
-        for (const client of clients) client.close();
+        for (const client of clients) {
+          // Its Last Will still goes out (the broker publishes it as it closes
+          // the connection), so the gateway's lots turn stale at once instead
+          // of showing its last count as fresh.
+          this.cutOff.set(client, gatewayTopics(this.options.baseTopic, id, []));
+          client.close();
+        }
       }
     };
     const next = this.reloading.then(load, load);
@@ -99,7 +122,9 @@ export class GatewayAuth implements BrokerAuth {
 
   authenticate: BrokerAuth['authenticate'] = (client, username, password, done) => {
     const refuse = () => {
-      this.options.log.info({ clientId: client.id, username: username?.slice(0, 64) }, 'MQTT connection refused: unknown gateway or wrong secret');
+      this.refusals.write('bad_credentials', () =>
+        this.options.log.info({ clientId: client.id?.slice(0, 128), username: username?.slice(0, 64) }, 'MQTT connection refused: unknown gateway or wrong secret'),
+      );
       done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }), false);
     };
     if (!username || !password) return refuse();
@@ -107,11 +132,18 @@ export class GatewayAuth implements BrokerAuth {
     // connection for a new one with the same id, so another gateway's id would
     // knock that gateway off (and ingest its Last Will, turning its lots stale).
     if (client.id !== username) {
-      this.options.log.info({ clientId: client.id, username: username.slice(0, 64) }, 'MQTT connection refused: the client id must be the gateway id');
+      this.refusals.write('client_id', () =>
+        this.options.log.info({ clientId: client.id?.slice(0, 128), username: username.slice(0, 64) }, 'MQTT connection refused: the client id must be the gateway id'),
+      );
       return done(Object.assign(new Error('the client id must be the gateway id'), { returnCode: IDENTIFIER_REJECTED }), false);
     }
     void (async () => {
       let entry = this.entries.get(username);
+      if (!entry) {
+        // A gateway created a moment ago: the reload its creation started may still be running.
+        await this.reloading;
+        entry = this.entries.get(username);
+      }
       const now = (this.options.clock ?? Date.now)();
       if (!entry && now - this.lastMissReload > RELOAD_ON_MISS_EVERY_MS) {
         this.lastMissReload = now;
@@ -127,7 +159,7 @@ export class GatewayAuth implements BrokerAuth {
   refusePublish(client: Client | null, topic: string): Error | null {
     // The service's own messages (Last Wills are checked with their client) need no permission.
     if (!client) return null;
-    const topics = this.topicsOf(client);
+    const topics = this.cutOff.get(client) ?? this.topicsOf(client);
     if (topics && mayPublish(topics, topic)) return null;
     this.options.log.info({ clientId: client.id, gateway: this.gatewayOf.get(client), topic: topic.slice(0, 200) }, 'MQTT publish refused: not a topic of this gateway');
     return new Error(`not allowed to publish on ${topic}`);
