@@ -4,6 +4,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../domain/principal.ts';
 import type { OperatorAccounts } from '../manage/operators.ts';
 import { AppError } from '../domain/errors.ts';
+import { FailedAuthentications, tooManyFailures } from './security.ts';
 
 const principals = new WeakMap<Request, Principal>();
 
@@ -18,17 +19,32 @@ function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message);
 }
 
-export function requireAuth(operators: OperatorAccounts): RequestHandler {
+/**
+ * Checks the bearer token first, then counts a failure against the caller's
+ * address: a valid token always passes; an address over AUTH_FAILURE_LIMIT
+ * gets 429 for its failures only. While over the limit, a token that cannot
+ * be one (wrong shape) is refused without a database lookup.
+ */
+export function requireAuth(operators: OperatorAccounts, failures: FailedAuthentications): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const token = match?.[1];
+    const key = FailedAuthentications.keyOf(req.ip);
+    const worthLookingUp = token !== undefined && (!failures.limited(key) || operators.couldBeToken(token));
+    const principal = worthLookingUp ? await operators.authenticate(token) : undefined;
+    if (principal) {
+      principals.set(req, principal);
+      return next();
+    }
     res.set('WWW-Authenticate', 'Bearer realm="kongwei"');
-    if (!match) return next(unauthorized('this call needs an operator\'s token: Authorization: Bearer <token>'));
-    const principal = await operators.authenticate(match[1]!);
-    if (!principal) return next(unauthorized('the token is not valid (revoked, mistyped, or from another installation)'));
-    res.removeHeader('WWW-Authenticate');
-    principals.set(req, principal);
-    next();
+    const verdict = failures.record(key);
+    if (verdict.limited) {
+      res.set('Retry-After', String(verdict.retryAfterS));
+      return next(tooManyFailures(verdict.retryAfterS));
+    }
+    if (!token) return next(unauthorized('this call needs an operator\'s token: Authorization: Bearer <token>'));
+    next(unauthorized('the token is not valid (revoked, mistyped, or from another installation)'));
   };
 }
 

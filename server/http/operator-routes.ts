@@ -13,7 +13,7 @@ import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
-import { authFailureRateLimit, writeRateLimit } from './security.ts';
+import { FailedAuthentications, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
@@ -43,7 +43,8 @@ function idParam(req: Request, what: string): string {
 export function operatorRouter(options: OperatorApiOptions): Router {
   const { lots, gateways, views } = options;
   const router = Router();
-  const auth = [authFailureRateLimit(options.authFailuresPer15Minutes), writeRateLimit(options.writesPerMinute), requireAuth(options.operators)];
+  const failures = new FailedAuthentications(options.authFailuresPer15Minutes);
+  const auth = [writeRateLimit(options.writesPerMinute), requireAuth(options.operators, failures)];
 
   const withOnline = (gateway: GatewayInfo) => ({ ...gateway, online: options.gatewayOnline(gateway.id) });
   const connection = (req: Request, gatewayId: string, lotIds: string[]) => ({
