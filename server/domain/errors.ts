@@ -4,6 +4,8 @@
 export type ErrorCode =
   | 'validation_failed'
   | 'malformed_json'
+  | 'bad_request'
+  | 'unsupported_media_type'
   | 'not_found'
   | 'unauthorized'
   | 'forbidden'
@@ -16,6 +18,8 @@ export type ErrorCode =
 const statusOf: Record<ErrorCode, number> = {
   validation_failed: 400,
   malformed_json: 400,
+  bad_request: 400,
+  unsupported_media_type: 415,
   not_found: 404,
   unauthorized: 401,
   forbidden: 403,
