@@ -180,16 +180,6 @@ export class SocketOutput {
     io.engine.close();
   }
 
-  /** Open Socket.IO connections from an address (tests). */
-  socketsFrom(ip: string): number {
-    return this.perIp.get(ip) ?? 0;
-  }
-
-  /** Distinct subscriptions held (tests: what sockets cost). */
-  get subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
   private onConnection(socket: KongweiSocket): void {
     const { metrics } = this.options;
     metrics.socketClients.inc();
