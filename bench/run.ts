@@ -240,6 +240,8 @@ async function main(): Promise<void> {
       MQTT_BASE_TOPIC: BASE,
       MQTT_CLIENT_ID: `kongwei-bench-${process.pid}`,
       MQTT_INGEST_CONNECTIONS: args['ingest-connections'] ?? '4',
+      // Every load generator's socket comes from this machine: one address.
+      SOCKETS_PER_IP: '1000000',
       ...(args['push-interval'] ? { PUSH_INTERVAL_MS: args['push-interval'] } : {}),
     };
     if (want(2) || want(3) || want(4)) {

@@ -16,8 +16,9 @@ import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
-import { redactUrl, type Config } from './config.ts';
+import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
+import { clientIpResolver } from './http/client-ip.ts';
 import { HttpListener } from './http/listener.ts';
 import { EmbeddedBroker } from './ingest/embedded-broker.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -97,7 +98,7 @@ export class Kongwei {
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
 
     // Use cases.
-    const operators = new OperatorAccounts(db, config.ADMIN_TOKEN);
+    const operators = new OperatorAccounts(db, config.ADMIN_TOKEN, bus);
     const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
@@ -106,7 +107,14 @@ export class Kongwei {
     // Inputs: MQTT, timers, HTTP.
     // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
     const gatewayCredentials = new GatewayCredentials({ baseTopic: config.MQTT_BASE_TOPIC, source: gatewayRepository, bus, log, ...clock });
-    const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ credentials: gatewayCredentials, log }) : undefined;
+    const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, credentials: gatewayCredentials, log, ...clock }) : undefined;
+    const brokerLimits = {
+      maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+      maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+      connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+      maxConnectionsPerIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
+      authFailuresPerMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE,
+    };
     const mqtt = (this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
@@ -118,7 +126,9 @@ export class Kongwei {
           inFlight: config.MQTT_INGEST_INFLIGHT,
           sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
         })
-      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, ...(gatewayAuth ? { auth: gatewayAuth } : {}) }));
+      : new EmbeddedBroker({
+          port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, limits: brokerLimits, ...clock, ...(gatewayAuth ? { auth: gatewayAuth } : {}),
+        }));
     const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayRepository, ...clock });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
@@ -144,6 +154,7 @@ export class Kongwei {
             authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
             log,
           },
+          ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
           operators: {
             operators,
             lots: lotAdmin,
@@ -153,7 +164,8 @@ export class Kongwei {
             catalog,
             baseTopic: config.MQTT_BASE_TOPIC,
             brokerUrl: (req) => gatewayBrokerUrl(mqtt, config.MQTT_PUBLIC_URL, req.hostname),
-            mqttAuth: config.MQTT_AUTH,
+            // With an external broker, what the admin declared (it checks the ACLs, not us).
+            mqttAuth: config.MQTT_URL ? config.MQTT_AUTH_EXPLICIT && config.MQTT_AUTH : config.MQTT_AUTH,
             gatewayOnline: (id) => gatewayAuth?.isOnline(id) ?? null,
             writesPerMinute: config.WRITE_RATE_LIMIT,
             authFailuresPer15Minutes: config.AUTH_FAILURE_LIMIT,
@@ -164,7 +176,9 @@ export class Kongwei {
     // Outputs: sockets, the retained availability, the errors topic.
     const publish = mqtt.publish.bind(mqtt);
     const outputs = { bus, log, metrics };
-    const sockets = new SocketOutput({ httpServer, catalog, feed, views, pushIntervalMs: config.PUSH_INTERVAL_MS, ...outputs });
+    const sockets = new SocketOutput({
+      httpServer, catalog, feed, views, pushIntervalMs: config.PUSH_INTERVAL_MS, socketsPerIp: config.SOCKETS_PER_IP, clientIp: clientIpResolver(config.TRUST_PROXY), ...outputs,
+    });
     const availability = new AvailabilityOutput({ baseTopic: config.MQTT_BASE_TOPIC, catalog, views, feed, publish, intervalMs: config.PUSH_INTERVAL_MS, ...outputs });
     const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, bus, publish, metrics, ...clock });
 
@@ -204,9 +218,10 @@ export class Kongwei {
 
   async start(): Promise<void> {
     const { config, log } = this;
-    if (config.MQTT_AUTH && config.MQTT_URL) {
+    if (config.MQTT_AUTH && config.MQTT_URL && config.MQTT_AUTH_EXPLICIT) {
       log.info('MQTT_AUTH=on applies to the embedded broker; with MQTT_URL, your broker checks gateways (npm run gateways -- mosquitto-passwd / mosquitto-acl)');
     }
+    if (!config.MQTT_URL && !config.MQTT_AUTH) this.warnAnonymous();
     await this.parts.start();
     this.started = true;
     log.info({ database: this.sql.describe(), lots: this.catalog.size, seeded: this.catalog.seeded }, 'catalog ready');
@@ -214,6 +229,24 @@ export class Kongwei {
       { http: `http://localhost:${this.httpPort}`, mqtt: this.mqtt instanceof EmbeddedBroker ? `embedded, port ${this.mqtt.port}` : redactUrl(this.mqtt.url), live: this.store.kind },
       `Kongwei is up: the map is at http://localhost:${this.httpPort}`,
     );
+  }
+
+  /**
+   * Without gateway auth, anyone who reaches the embedded broker can publish
+   * counts and statuses for any lot: said loudly at every start, and on the
+   * console too when the broker is reachable from the network.
+   */
+  private warnAnonymous(): void {
+    const { MQTT_HOST: host, MQTT_PORT: port } = this.config;
+    if (isLoopbackHost(host)) {
+      this.log.warn({ mqttHost: host }, `MQTT_AUTH is off: any program on this machine can publish to the embedded broker (${host}) without credentials. Gateways on other machines cannot reach it; to take them, set MQTT_HOST=0.0.0.0, and MQTT_AUTH is then on unless you turn it off.`);
+      return;
+    }
+    const message =
+      `WARNING: MQTT_AUTH=off and the embedded broker listens on ${host}:${port}: anyone who can reach that port can publish counts for any lot, ` +
+      `publish any gateway's offline, and read every message. Set MQTT_AUTH=on (the default) and give gateways credentials, or MQTT_HOST=127.0.0.1.`;
+    this.log.warn({ mqttHost: host, mqttAuth: false }, message);
+    console.warn(`kongwei: ${message}`);
   }
 
   /** Stops every part in reverse order: no new requests or events, then the stores. Safe to call twice. */

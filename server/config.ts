@@ -77,8 +77,22 @@ export const configSchema = z.object({
   /** The shortest time between two pushes to a subscription (changes in between are coalesced). */
   PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** Gateway authentication on the embedded broker: username = gateway id, password = its secret. */
-  MQTT_AUTH: flag.default(false),
+  /**
+   * Gateway authentication on the embedded broker: username = gateway id,
+   * password = its secret. Unset: on, unless the broker listens on loopback
+   * only (MQTT_HOST 127.0.0.1, ::1 or localhost) — see resolveMqttAuth().
+   */
+  MQTT_AUTH: flag.optional(),
+  /** Largest MQTT packet the embedded broker takes (announced length); a larger one closes the connection before it is read. */
+  MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(268_435_455).default(65_536),
+  /** Bytes a connection may send before the embedded broker has accepted its CONNECT (the CONNECT included). */
+  MQTT_MAX_CONNECT_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(8192),
+  /** How long the embedded broker waits for a connection's CONNECT to arrive and be accepted. */
+  MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Connections to the embedded broker per client IP address. */
+  MQTT_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(32),
+  /** Failed MQTT authentications per minute and IP answered at once (a token bucket); beyond, a failure is answered only at MQTT_CONNECT_TIMEOUT_MS. */
+  MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   /** The broker URL operators give their gateways (default: the embedded broker's port on the page's host, or MQTT_URL). */
   MQTT_PUBLIC_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:']),
   /** Time zone of the lots' opening hours (IANA name). */
@@ -101,6 +115,10 @@ export const configSchema = z.object({
   HTTP_INGEST_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
   /** HTTP ingest: how long a message waits for the live store before the request answers 503 (nothing more is tried). */
   HTTP_INGEST_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Socket.IO connections per client IP address (behind a proxy, see TRUST_PROXY). */
+  SOCKETS_PER_IP: z.coerce.number().int().min(1).default(256),
+  /** Bearer token /metrics asks for; unset, /metrics is public. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Express "trust proxy": off, a hop count, or addresses/subnets (e.g. loopback) of the proxies in front. */
   TRUST_PROXY: z
     .string()
@@ -113,7 +131,28 @@ export const configSchema = z.object({
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The configuration as the service uses it: MQTT_AUTH resolved from its default. */
+export type Config = Omit<z.infer<typeof configSchema>, 'MQTT_AUTH'> & {
+  MQTT_AUTH: boolean;
+  /** Whether MQTT_AUTH was set, or took its default from MQTT_HOST. */
+  MQTT_AUTH_EXPLICIT: boolean;
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+/** Whether an interface is this machine's loopback only (nobody on the network can reach it). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.trim().toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host.trim());
+}
+
+/**
+ * MQTT_AUTH's safe default: gateways must authenticate unless the embedded
+ * broker listens on loopback only, where only programs on this machine can
+ * reach it (the demo, tests, a gateway simulator on a laptop).
+ */
+export function resolveMqttAuth(explicit: boolean | undefined, mqttHost: string): boolean {
+  return explicit ?? !isLoopbackHost(mqttHost);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -122,7 +161,7 @@ export class ConfigError extends Error {
   }
 }
 
-const isSecret = (name: string) => name === 'ADMIN_TOKEN' || name.endsWith('PASSWORD');
+const isSecret = (name: string) => name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' || name.endsWith('PASSWORD');
 
 /** Hides a password inside a URL, so error messages and logs never show it. */
 export function redactUrl(value: string | undefined): string | undefined {
@@ -154,5 +193,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     );
   }
-  return parsed.data;
+  const { MQTT_AUTH, ...rest } = parsed.data;
+  return { ...rest, MQTT_AUTH: resolveMqttAuth(MQTT_AUTH, rest.MQTT_HOST), MQTT_AUTH_EXPLICIT: MQTT_AUTH !== undefined };
 }

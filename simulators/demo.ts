@@ -17,7 +17,15 @@ function portIsFree(port: number, host: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   const env = { ...process.env };
+  // The embedded broker listens on this machine only, unless told otherwise:
+  // then gateway auth may stay off (MQTT_AUTH's default) and the simulator,
+  // and mosquitto_pub by hand, publish without credentials.
+  if (!env.MQTT_HOST && !env.MQTT_URL) env.MQTT_HOST = '127.0.0.1';
   const config = loadConfig(env);
+  if (!config.MQTT_URL && config.MQTT_AUTH) {
+    console.error('demo: the simulator publishes without credentials, so the demo needs MQTT_AUTH=off (the default on 127.0.0.1); unset MQTT_AUTH or MQTT_HOST.');
+    process.exit(78);
+  }
   // The demo should just work: if another broker (often Mosquitto) holds the
   // MQTT port, the embedded one takes a free port instead and says so.
   if (!config.MQTT_URL && !(await portIsFree(config.MQTT_PORT, config.MQTT_HOST))) {

@@ -18,6 +18,25 @@ describe('configuration', () => {
     assert.equal(loadConfig({ REDIS_CLUSTER_NODES: '' }).REDIS_CLUSTER_NODES, undefined);
   });
 
+  it('turns gateway auth on by default unless the embedded broker listens on loopback only', () => {
+    assert.deepEqual([loadConfig({}).MQTT_AUTH, loadConfig({}).MQTT_AUTH_EXPLICIT], [true, false]);
+    assert.equal(loadConfig({ MQTT_HOST: '0.0.0.0' }).MQTT_AUTH, true);
+    assert.equal(loadConfig({ MQTT_HOST: '192.168.1.20' }).MQTT_AUTH, true);
+    for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(loadConfig({ MQTT_HOST: host }).MQTT_AUTH, false, host);
+    assert.deepEqual([loadConfig({ MQTT_AUTH: 'off' }).MQTT_AUTH, loadConfig({ MQTT_AUTH: 'off' }).MQTT_AUTH_EXPLICIT], [false, true]);
+    assert.equal(loadConfig({ MQTT_HOST: '127.0.0.1', MQTT_AUTH: 'on' }).MQTT_AUTH, true);
+  });
+
+  it('has safe defaults for the embedded broker, the sockets and /metrics', () => {
+    const config = loadConfig({});
+    assert.deepEqual(
+      [config.MQTT_MAX_PACKET_BYTES, config.MQTT_MAX_CONNECT_BYTES, config.MQTT_CONNECT_TIMEOUT_MS, config.MQTT_MAX_CONNECTIONS_PER_IP, config.MQTT_AUTH_FAILURES_PER_MINUTE],
+      [65_536, 8192, 10_000, 32, 20],
+    );
+    assert.equal(config.SOCKETS_PER_IP, 256);
+    assert.equal(config.METRICS_TOKEN, undefined);
+  });
+
   it('treats empty values as unset', () => {
     assert.equal(loadConfig({ REDIS_URL: '', PORT: '' }).PORT, 3000);
   });
@@ -34,6 +53,10 @@ describe('configuration', () => {
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ REDIS_CLUSTER_NODES: '10.0.0.1' }, 'REDIS_CLUSTER_NODES'],
     [{ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000' }, 'REDIS_CLUSTER_NODES'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ MQTT_MAX_PACKET_BYTES: '10' }, 'MQTT_MAX_PACKET_BYTES'],
+    [{ MQTT_MAX_CONNECTIONS_PER_IP: '0' }, 'MQTT_MAX_CONNECTIONS_PER_IP'],
+    [{ SOCKETS_PER_IP: 'many' }, 'SOCKETS_PER_IP'],
   ];
   for (const [env, name] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${name}`, () => {

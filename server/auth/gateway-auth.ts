@@ -6,8 +6,8 @@
 // ingest's), so a publish costs no SQL query; a revoked gateway's connections
 // are closed when the cache reloads.
 import type { Client, Subscription } from 'aedes';
-import { mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
-import type { Logger } from '../log.ts';
+import { gatewayTopics, mayPublish, maySubscribe, type GatewayTopics } from '../domain/gateway-topics.ts';
+import { LogSampler, type Logger } from '../log.ts';
 import type { GatewayCredentials } from './gateway-credentials.ts';
 
 export type { GatewayCredentialSource } from './gateway-credentials.ts';
@@ -32,19 +32,32 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 export class GatewayAuth implements BrokerAuth {
   /** Which gateway each authenticated connection is. */
   private readonly gatewayOf = new WeakMap<Client, string>();
+  /** Connections being closed because their gateway lost its credentials: only their status (the Last Will) may pass. */
+  private readonly cutOff = new WeakMap<Client, GatewayTopics>();
   /** Live connections per gateway: whether a gateway is online, and whom to drop when revoked. */
   private readonly connections = new Map<string, Set<Client>>();
-
   private unsubscribe: (() => void) | undefined;
+  /** Refused connections are logged, but a flood of them is not one line per try. */
+  private readonly refusals: LogSampler;
 
-  constructor(private readonly options: { credentials: GatewayCredentials; log: Logger }) {}
+  constructor(private readonly options: { baseTopic: string; credentials: GatewayCredentials; log: Logger; clock?: () => number }) {
+    this.refusals = new LogSampler({ log: options.log, what: 'refused MQTT connections not logged', perInterval: 20, intervalMs: 60_000, level: 'info', ...(options.clock ? { clock: options.clock } : {}) });
+  }
 
-  /** Drops a revoked gateway's connections whenever the credentials reload (they start before this part). */
+  /**
+   * Drops a revoked (or disabled operator's) gateway's connections whenever
+   * the credentials reload (they start before this part). Its Last Will still
+   * goes out — the broker publishes it as it closes the connection — so its
+   * lots turn stale at once instead of showing its last count as fresh.
+   */
   start(): void {
     this.unsubscribe = this.options.credentials.onReload((known) => {
       for (const [id, clients] of this.connections) {
         if (known.has(id)) continue;
-        for (const client of clients) client.close();
+        for (const client of clients) {
+          this.cutOff.set(client, gatewayTopics(this.options.baseTopic, id, []));
+          client.close();
+        }
       }
     });
   }
@@ -52,6 +65,7 @@ export class GatewayAuth implements BrokerAuth {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.refusals.stop();
   }
 
   /** Whether a gateway has a live connection to this broker. */
@@ -65,7 +79,9 @@ export class GatewayAuth implements BrokerAuth {
 
   authenticate: BrokerAuth['authenticate'] = (client, username, password, done) => {
     const refuse = () => {
-      this.options.log.info({ clientId: client.id, username: username?.slice(0, 64) }, 'MQTT connection refused: unknown gateway or wrong secret');
+      this.refusals.write('bad_credentials', () =>
+        this.options.log.info({ clientId: client.id?.slice(0, 128), username: username?.slice(0, 64) }, 'MQTT connection refused: unknown gateway or wrong secret'),
+      );
       done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }), false);
     };
     if (!username || !password) return refuse();
@@ -73,7 +89,9 @@ export class GatewayAuth implements BrokerAuth {
     // connection for a new one with the same id, so another gateway's id would
     // knock that gateway off (and ingest its Last Will, turning its lots stale).
     if (client.id !== username) {
-      this.options.log.info({ clientId: client.id, username: username.slice(0, 64) }, 'MQTT connection refused: the client id must be the gateway id');
+      this.refusals.write('client_id', () =>
+        this.options.log.info({ clientId: client.id?.slice(0, 128), username: username.slice(0, 64) }, 'MQTT connection refused: the client id must be the gateway id'),
+      );
       return done(Object.assign(new Error('the client id must be the gateway id'), { returnCode: IDENTIFIER_REJECTED }), false);
     }
     void (async () => {
@@ -86,7 +104,7 @@ export class GatewayAuth implements BrokerAuth {
   refusePublish(client: Client | null, topic: string): Error | null {
     // The service's own messages (Last Wills are checked with their client) need no permission.
     if (!client) return null;
-    const topics = this.topicsOf(client);
+    const topics = this.cutOff.get(client) ?? this.topicsOf(client);
     if (topics && mayPublish(topics, topic)) return null;
     this.options.log.info({ clientId: client.id, gateway: this.gatewayOf.get(client), topic: topic.slice(0, 200) }, 'MQTT publish refused: not a topic of this gateway');
     return new Error(`not allowed to publish on ${topic}`);

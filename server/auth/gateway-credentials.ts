@@ -1,7 +1,8 @@
 // Gateway credentials in memory, for everything that checks a gateway: the
 // embedded broker (MQTT_AUTH=on, gateway-auth.ts) and HTTP ingest (HTTP Basic).
-// Loaded at start and reloaded when gateways change or a lot is deleted (its
-// links go with it), so checking a credential costs no SQL query; a gateway
+// Loaded at start and reloaded when gateways change (an operator disabled
+// included) or a lot is deleted (its links go with it), and every minute for
+// changes made elsewhere, so checking a credential costs no SQL query; a gateway
 // the cache does not know (created on another instance) reloads it, at most
 // once per few seconds.
 //
@@ -39,6 +40,8 @@ export interface GatewayCredentialsOptions {
 }
 
 const RELOAD_ON_MISS_EVERY_MS = 5000;
+/** Changes made elsewhere (the CLI, another instance) are picked up within this; their revoked gateways are dropped. */
+const RELOAD_EVERY_MS = 60_000;
 
 const digest = (secret: string | Buffer) => createHash('sha256').update(secret).digest();
 
@@ -48,6 +51,7 @@ export class GatewayCredentials {
   private reloading: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void)[] = [];
   private readonly reloadListeners = new Set<(known: ReadonlySet<string>) => void>();
+  private reloadTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: GatewayCredentialsOptions) {}
 
@@ -61,9 +65,12 @@ export class GatewayCredentials {
       ];
     }
     await this.reload();
+    this.reloadTimer = setInterval(reload, RELOAD_EVERY_MS);
+    this.reloadTimer.unref();
   }
 
   stop(): void {
+    clearInterval(this.reloadTimer);
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
   }
@@ -103,6 +110,11 @@ export class GatewayCredentials {
   /** Whether `secret` is the gateway's. An unknown gateway reloads the credentials first (at most every few seconds). */
   async verify(gatewayId: string, secret: string | Buffer): Promise<boolean> {
     let entry = this.entries.get(gatewayId);
+    if (!entry) {
+      // A gateway created a moment ago: the reload its creation started may still be running.
+      await this.reloading;
+      entry = this.entries.get(gatewayId);
+    }
     const now = (this.options.clock ?? Date.now)();
     if (!entry && now - this.lastMissReload > RELOAD_ON_MISS_EVERY_MS) {
       this.lastMissReload = now;

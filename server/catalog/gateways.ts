@@ -109,9 +109,18 @@ export class GatewayRepository {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
-  /** Every gateway with a secret: for the broker's credential cache and the Mosquitto files. */
+  /**
+   * Every gateway with a secret whose owner is not disabled: for the broker's
+   * credential cache and the Mosquitto files. A disabled operator's gateways
+   * are left out, so they are cut off with it.
+   */
   async credentials(): Promise<GatewayCredential[]> {
-    const rows = await this.db<GatewayRow>('gateways').whereNotNull('secret_hash').orderBy('id');
+    const rows: GatewayRow[] = await this.db('gateways')
+      .leftJoin('operators', 'operators.id', 'gateways.owner_id')
+      .whereNotNull('gateways.secret_hash')
+      .whereNull('operators.disabled_at')
+      .select('gateways.id', 'gateways.secret_hash')
+      .orderBy('gateways.id');
     const lotsOf = await this.linksByGateway(this.db('gateway_lots'));
     return rows.map((row) => ({ id: row.id, secretHash: row.secret_hash!, lotIds: lotsOf.get(row.id) ?? [] }));
   }

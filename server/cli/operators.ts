@@ -9,7 +9,7 @@ import { withDatabase } from './db.ts';
 const usage = `Usage: npm run operators -- <command>
   add "<name>" [--admin]   create an operator (or an admin) and print its token, shown this once
   list                     list operators (never their tokens)
-  disable <id>             revoke an operator's token at once (its lots stay, for an admin)
+  disable <id>             revoke an operator's token at once, and its gateways' credentials (its lots stay, for an admin)
 Uses DATABASE_URL (PostgreSQL) or DATA_DIR (SQLite), as the service does.`;
 
 async function main(): Promise<void> {
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   if (command === 'disable' && rest[0]) {
     const id = rest[0];
     if (!(await withDatabase((db) => new OperatorAccounts(db).disable(id)))) throw new Error(`no active operator "${id}"`);
-    console.error(`disabled ${id}: its token no longer works`);
+    console.error(`disabled ${id}: its token no longer works; a running service drops its gateways within a minute (DELETE /api/operators/${id} does at once)`);
     return;
   }
   throw new Error(`unknown command "${command}"\n${usage}`);

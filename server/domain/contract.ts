@@ -5,6 +5,10 @@ import { isValidBBox, type BBox } from './geo.ts';
 import { lotIdSchema, type LotView } from './lot.ts';
 
 export const MAX_SUBSCRIBED_IDS = 1000;
+/** An area subscription holds at most this many lots (as a search answers at most 10,000). */
+export const MAX_SNAPSHOT_LOTS = 10_000;
+/** The largest message a client may send over Socket.IO (a subscription of 1,000 ids is about 67 KB). */
+export const MAX_SOCKET_MESSAGE_BYTES = 100_000;
 
 /** The fields a live change can move; `lots:live` carries only these (and the id). */
 export const LIVE_FIELDS = ['capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped'] as const;
@@ -35,6 +39,12 @@ export const subscriptionSchema = z.union([
 export type SubscriptionFields = 'all' | 'live';
 export type Subscription = ({ bbox: BBox } | { ids: string[] }) & { fields?: SubscriptionFields };
 
+/**
+ * The answer to a subscribe: a snapshot of the subscription's lots (ids of
+ * lots not in the catalog are dropped), or an error — `validation_failed`,
+ * `unavailable`, or `superseded` when the same socket subscribed again before
+ * this one was answered.
+ */
 export type SubscribeAck = { lots: LotView[] } | { error: { code: string; message: string } };
 
 export interface ClientToServerEvents {

@@ -8,12 +8,13 @@ export type { Locale, Text };
 export type ErrorCode =
   | 'validation_failed'
   | 'malformed_json'
+  | 'bad_request'
+  | 'unsupported_media_type'
   | 'not_found'
   | 'unauthorized'
   | 'forbidden'
   | 'conflict'
   | 'payload_too_large'
-  | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
@@ -21,12 +22,13 @@ export type ErrorCode =
 const statusOf: Record<ErrorCode, number> = {
   validation_failed: 400,
   malformed_json: 400,
+  bad_request: 400,
+  unsupported_media_type: 415,
   not_found: 404,
   unauthorized: 401,
   forbidden: 403,
   conflict: 409,
   payload_too_large: 413,
-  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

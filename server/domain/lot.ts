@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { lastHeardAt, type LiveState } from './live.ts';
 import { say } from './messages.ts';
+import { optionalText, text } from './text.ts';
 
 export const LOT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -21,12 +22,12 @@ export const lotIdSchema = z
     say('must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit', '应为 1-64 个字符，只含 a-z、0-9 和 "-"，以字母或数字开头'),
   );
 
-/** Lot metadata as the catalog keeps it (what an operator edits). */
+/** Lot metadata as the catalog keeps it (what an operator edits). Every text goes through domain/text.ts. */
 export const lotMetaSchema = z.object({
   id: lotIdSchema,
-  name: z.string().trim().min(1).max(200),
-  nameEn: z.string().trim().max(200).nullable().default(null),
-  address: z.string().trim().max(500).nullable().default(null),
+  name: text(200),
+  nameEn: optionalText(200).default(null),
+  address: optionalText(500).default(null),
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   type: z.enum(lotTypes),
@@ -35,7 +36,7 @@ export const lotMetaSchema = z.object({
   /** Per-lot override of STALE_AFTER_S; null means the service default. */
   staleAfterS: z.number().int().positive().nullable().default(null),
   /** OpenStreetMap `opening_hours` syntax, e.g. "Mo-Fr 07:00-22:00"; null: not known (treated as always open). */
-  openingHours: z.string().trim().min(1).max(500).nullable().default(null),
+  openingHours: optionalText(500).default(null),
   /** Spaces among `capacity` reserved for disabled drivers, with EV charging, for families, for women. */
   capacityDisabled: z.number().int().min(0).max(100_000).nullable().default(null),
   capacityCharging: z.number().int().min(0).max(100_000).nullable().default(null),
@@ -44,8 +45,8 @@ export const lotMetaSchema = z.object({
   /** Whether parking costs money; null: not known. */
   fee: z.boolean().nullable().default(null),
   /** Prices in words, as the operator writes them (Chinese, English). */
-  priceInfo: z.string().trim().max(500).nullable().default(null),
-  priceInfoEn: z.string().trim().max(500).nullable().default(null),
+  priceInfo: optionalText(500).default(null),
+  priceInfoEn: optionalText(500).default(null),
   /** Height limit at the entrance, in centimetres; null: none known. */
   maxHeightCm: z.number().int().min(100).max(1000).nullable().default(null),
 });

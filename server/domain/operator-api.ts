@@ -5,6 +5,7 @@ import type { Principal } from './principal.ts';
 import type { GatewayTopics } from './gateway-topics.ts';
 import type { FieldChange } from './lot-input.ts';
 import { lotIdSchema, type LotView } from './lot.ts';
+import { text } from './text.ts';
 
 export type { FieldChange, GatewayTopics, Principal };
 
@@ -78,6 +79,6 @@ export interface ErrorAnswer {
 }
 
 /** POST /api/lots/{id}/gateways: a gateway's optional name. */
-export const newGatewaySchema = z.object({ name: z.string().trim().min(1).max(200).optional() }).strict();
+export const newGatewaySchema = z.object({ name: text(200).optional() }).strict();
 /** POST /api/gateways/{id}/lots: one more lot for a gateway. */
 export const assignLotSchema = z.object({ lotId: lotIdSchema }).strict();

@@ -2,6 +2,7 @@
 // themselves live in SQL (catalog/operators.ts), tokens are checked by the
 // use case (manage/operators.ts).
 import { z } from 'zod';
+import { text } from './text.ts';
 
 export const roles = ['admin', 'operator'] as const;
 export type Role = (typeof roles)[number];
@@ -22,7 +23,7 @@ export const ADMIN_TOKEN_PRINCIPAL: Principal = { id: 'admin', name: 'ADMIN_TOKE
 
 export const newOperatorSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: text(200),
     role: z.enum(roles).default('operator'),
   })
   .strict();

@@ -6,6 +6,8 @@ import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import { INGEST_PATH_PREFIX } from '../domain/http-ingest.ts';
+import { constantTimeEqual } from '../auth/secrets.ts';
+import { AppError } from '../domain/errors.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { IMPORT_PATH } from './import-routes.ts';
 import { ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
@@ -27,6 +29,8 @@ export interface HttpAppOptions {
   ingest?: IngestApiOptions;
   /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
+  /** Bearer token /metrics asks for (METRICS_TOKEN); unset, /metrics is public. */
+  metricsToken?: string;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
@@ -47,13 +51,33 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use('/api', lotsRouter(options.views));
   app.use('/api', notFoundHandler);
 
+  // Each dependency's state and kind only: why one is down (an address, a
+  // driver's message) goes to the log, once per change, not to whoever asks.
+  const lastDetail = new Map<string, string | undefined>();
   app.get('/healthz', async (_req, res) => {
     const dependencies = await options.health();
-    const ok = Object.values(dependencies).every((d) => d.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', dependencies });
+    const shown: Record<string, { ok: boolean; kind: string }> = {};
+    for (const [name, { ok, kind, detail }] of Object.entries(dependencies)) {
+      shown[name] = { ok, kind };
+      const state = ok ? undefined : (detail ?? 'down');
+      if (lastDetail.get(name) !== state) {
+        if (state === undefined) options.log.info({ dependency: name, kind }, 'dependency healthy again');
+        else options.log.warn({ dependency: name, kind, detail: state }, 'dependency unhealthy');
+      }
+      lastDetail.set(name, state);
+    }
+    const ok = Object.values(shown).every((d) => d.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', dependencies: shown });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res, next) => {
+    if (options.metricsToken !== undefined) {
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+      if (token === undefined || !constantTimeEqual(token, options.metricsToken)) {
+        res.set('WWW-Authenticate', 'Bearer realm="kongwei-metrics"');
+        return next(new AppError('unauthorized', '/metrics needs the METRICS_TOKEN: Authorization: Bearer <token>'));
+      }
+    }
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 

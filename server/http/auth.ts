@@ -5,6 +5,7 @@ import type { Principal } from '../domain/principal.ts';
 import type { OperatorAccounts } from '../manage/operators.ts';
 import { localizedError } from '../domain/errors.ts';
 import { text, type Text } from '../domain/messages.ts';
+import { FailedAuthentications, tooManyFailures } from './security.ts';
 
 const principals = new WeakMap<Request, Principal>();
 
@@ -17,17 +18,32 @@ export function principalOf(req: Request): Principal {
 
 const unauthorized = (message: Text) => localizedError('unauthorized', message);
 
-export function requireAuth(operators: OperatorAccounts): RequestHandler {
+/**
+ * Checks the bearer token first, then counts a failure against the caller's
+ * address: a valid token always passes; an address over AUTH_FAILURE_LIMIT
+ * gets 429 for its failures only. While over the limit, a token that cannot
+ * be one (wrong shape) is refused without a database lookup.
+ */
+export function requireAuth(operators: OperatorAccounts, failures: FailedAuthentications): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const token = match?.[1];
+    const key = FailedAuthentications.keyOf(req.ip);
+    const worthLookingUp = token !== undefined && (!failures.limited(key) || operators.couldBeToken(token));
+    const principal = worthLookingUp ? await operators.authenticate(token) : undefined;
+    if (principal) {
+      principals.set(req, principal);
+      return next();
+    }
     res.set('WWW-Authenticate', 'Bearer realm="kongwei"');
-    if (!match) return next(unauthorized(text("this call needs an operator's token: Authorization: Bearer <token>", '此调用需要运营令牌：Authorization: Bearer <令牌>')));
-    const principal = await operators.authenticate(match[1]!);
-    if (!principal) return next(unauthorized(text('the token is not valid (revoked, mistyped, or from another installation)', '令牌无效（已停用、输错，或来自其他部署）')));
-    res.removeHeader('WWW-Authenticate');
-    principals.set(req, principal);
-    next();
+    const verdict = failures.record(key);
+    if (verdict.limited) {
+      res.set('Retry-After', String(verdict.retryAfterS));
+      return next(tooManyFailures(verdict.retryAfterS));
+    }
+    if (!token) return next(unauthorized(text("this call needs an operator's token: Authorization: Bearer <token>", '此调用需要运营令牌：Authorization: Bearer <令牌>')));
+    next(unauthorized(text('the token is not valid (revoked, mistyped, or from another installation)', '令牌无效（已停用、输错，或来自其他部署）')));
   };
 }
 

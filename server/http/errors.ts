@@ -16,12 +16,26 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(localizedError('not_found', text(`no route for ${req.method} ${req.baseUrl}${req.path}`, `没有此接口：${req.method} ${req.baseUrl}${req.path}`)));
 };
 
+/** The 4xx status Express, its router or body-parser gave an error of the request itself (http-errors), if any. */
+function clientErrorStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** A request Express could not take (a path that is not UTF-8, a charset it cannot read…): the client's error, not ours. */
+function clientError(err: { type?: string }, status: number): AppError {
+  if (err instanceof URIError) return new AppError('bad_request', 'the request path is not valid percent-encoded UTF-8');
+  if (status === 415) return new AppError('unsupported_media_type', `the request body's encoding or charset is not supported (send UTF-8 JSON)`);
+  return new AppError('bad_request', `the request could not be read${err.type ? ` (${err.type})` : ''}`);
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     let error: AppError;
     if (err instanceof AppError) error = err;
     else if (err?.type === 'entity.parse.failed') error = localizedError('malformed_json', text('the request body is not valid JSON', '请求内容不是有效的 JSON'));
     else if (err?.type === 'entity.too.large') error = localizedError('payload_too_large', text('the request body is too large', '请求内容过大'));
+    else if (clientErrorStatus(err) !== undefined) error = clientError(err, clientErrorStatus(err)!);
     else {
       log.error({ err, method: req.method, path: req.path }, 'unhandled error in HTTP handler');
       error = new AppError('internal', 'internal error');

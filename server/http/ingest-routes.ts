@@ -17,7 +17,7 @@ import {
 } from '../domain/http-ingest.ts';
 import { text } from '../domain/messages.ts';
 import type { Logger } from '../log.ts';
-import { authFailureRateLimit } from './security.ts';
+import { FailedAuthentications, tooManyFailures } from './security.ts';
 
 export interface IngestApiOptions {
   baseTopic: string;
@@ -52,17 +52,28 @@ const unauthorized = () =>
   );
 
 /** HTTP Basic: `Authorization: Basic base64(id:secret)`, checked against the gateway's stored hash. */
-function requireGateway(credentials: IngestApiOptions['credentials']): RequestHandler {
+/**
+ * HTTP Basic with the gateway's id and secret. The credentials are checked
+ * first and only failures count against the caller's address (AUTH_FAILURE_LIMIT):
+ * a valid gateway is never refused for others' failures from its address.
+ */
+function requireGateway(credentials: IngestApiOptions['credentials'], failures: FailedAuthentications): RequestHandler {
   return async (req, res, next) => {
-    res.set('WWW-Authenticate', 'Basic realm="kongwei ingest", charset="UTF-8"');
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.get('authorization') ?? '');
     const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     const [id, secret] = colon > 0 ? [decoded.slice(0, colon), decoded.slice(colon + 1)] : ['', ''];
-    if (!isValidId(id) || secret === '' || !(await credentials.verify(id, secret))) return next(unauthorized());
-    res.removeHeader('WWW-Authenticate');
-    gateways.set(req, id);
-    next();
+    if (isValidId(id) && secret !== '' && (await credentials.verify(id, secret))) {
+      gateways.set(req, id);
+      return next();
+    }
+    res.set('WWW-Authenticate', 'Basic realm="kongwei ingest", charset="UTF-8"');
+    const verdict = failures.record(FailedAuthentications.keyOf(req.ip));
+    if (verdict.limited) {
+      res.set('Retry-After', String(verdict.retryAfterS));
+      return next(tooManyFailures(verdict.retryAfterS));
+    }
+    next(unauthorized());
   };
 }
 
@@ -106,8 +117,7 @@ export function ingestRouter(options: IngestApiOptions): Router {
   const { baseTopic, log } = options;
   const router = Router();
   router.use(
-    authFailureRateLimit(options.authFailuresPer15Minutes),
-    requireGateway(options.credentials),
+    requireGateway(options.credentials, new FailedAuthentications(options.authFailuresPer15Minutes)),
     perGatewayLimit(options.perMinute),
     // The body is the MQTT payload, byte for byte, whatever its content type (JSON, a bare word, nothing).
     express.raw({ type: () => true, limit: MAX_INGEST_BODY_BYTES }),

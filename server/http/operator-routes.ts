@@ -16,7 +16,7 @@ import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
 import { IMPORT_PATH, importHandlers } from './import-routes.ts';
-import { authFailureRateLimit, writeRateLimit } from './security.ts';
+import { FailedAuthentications, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
@@ -48,7 +48,8 @@ function idParam(req: Request, what: string): string {
 export function operatorRouter(options: OperatorApiOptions): Router {
   const { lots, gateways, views } = options;
   const router = Router();
-  const auth = [authFailureRateLimit(options.authFailuresPer15Minutes), writeRateLimit(options.writesPerMinute), requireAuth(options.operators)];
+  const failures = new FailedAuthentications(options.authFailuresPer15Minutes);
+  const auth = [writeRateLimit(options.writesPerMinute), requireAuth(options.operators, failures)];
 
   const withOnline = (gateway: GatewayInfo) => ({ ...gateway, online: options.gatewayOnline(gateway.id) });
   const connection = (req: Request, gatewayId: string, lotIds: string[]) => ({

@@ -3,9 +3,9 @@
 // load their code from /app.js and /operator.js; Leaflet positions its layers
 // through the CSSOM, which CSP allows), and map tiles from TILE_URL's origin.
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import { localizedError } from '../domain/errors.ts';
+import { localizedError, type AppError } from '../domain/errors.ts';
 import { text, type Text } from '../domain/messages.ts';
 
 /** The origin(s) map tiles come from: `https://{s}.tile.example.org/…` → `https://*.tile.example.org`. */
@@ -65,15 +65,67 @@ export function writeRateLimit(perMinute: number): RequestHandler {
   });
 }
 
-/** Bounds failed authentications (401s) per client IP: guessing tokens gets nowhere, quickly. */
-export function authFailureRateLimit(per15Minutes: number): RequestHandler {
-  return rateLimit({
-    windowMs: 15 * 60_000,
-    limit: per15Minutes,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    handler: (req, res, next) => limitReached(text('failed authentications', '认证失败次数'))(req, res, next),
-  });
+/**
+ * Failed authentications per client IP (an IPv6 client by its /56, as the
+ * write limit counts), in fixed windows. Only failures are counted, and only
+ * after the token was checked: a valid token is never refused, however many
+ * failures its address has (behind a proxy, everyone's). Memory is bounded:
+ * expired windows are swept, and past `maxAddresses` the oldest is dropped.
+ */
+export class FailedAuthentications {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = 15 * 60_000,
+    private readonly clock: () => number = Date.now,
+    private readonly maxAddresses = 100_000,
+  ) {}
+
+  static keyOf(ip: string | undefined): string {
+    return ipKeyGenerator(ip ?? 'unknown');
+  }
+
+  /** Whether this address is over its limit now (its next failure gets a 429). */
+  limited(key: string): boolean {
+    const window = this.current(key);
+    return window !== undefined && window.count >= this.limit;
+  }
+
+  /** Counts a failure; the answer: refused for the limit (429, with seconds to wait) or a plain 401. */
+  record(key: string): { limited: false } | { limited: true; retryAfterS: number } {
+    const now = this.clock();
+    let window = this.current(key);
+    if (!window) {
+      if (this.windows.size >= this.maxAddresses) this.sweep(now);
+      window = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    if (window.count <= this.limit) return { limited: false };
+    return { limited: true, retryAfterS: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+  }
+
+  private current(key: string): { count: number; resetAt: number } | undefined {
+    const window = this.windows.get(key);
+    if (window && window.resetAt <= this.clock()) {
+      this.windows.delete(key);
+      return undefined;
+    }
+    return window;
+  }
+
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    while (this.windows.size >= this.maxAddresses) this.windows.delete(this.windows.keys().next().value!);
+  }
+}
+
+/** The 429 for an address over its failed-authentication limit. */
+export function tooManyFailures(retryAfterS: number): AppError {
+  const message = text(
+    `too many failed authentications from this address; try again in ${retryAfterS} s`,
+    `此地址的认证失败次数过多；请 ${retryAfterS} 秒后再试`,
+  );
+  return localizedError('rate_limited', message, undefined, { retryAfterS });
 }

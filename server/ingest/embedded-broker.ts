@@ -9,12 +9,19 @@
 // same hook (with the client that left), so a gateway's `offline` is ingested
 // like any status message. The publisher's client id goes with each message:
 // its errors go to its own errors topic.
-import { createServer, type AddressInfo, type Server } from 'node:net';
+//
+// Every connection passes through the limits of broker-limits.ts (packet and
+// CONNECT sizes, the connect deadline, connections per address) and failed
+// authentications are throttled per address. Without gateway auth (MQTT_AUTH
+// off) every client is anonymous: it may publish, but its messages are never
+// stored retained, and it cannot take over a client id that is connected.
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { BrokerAuth } from '../auth/gateway-auth.ts';
 import { isContractTopic, type Subscriptions } from '../domain/events.ts';
 import { PortInUseError, type DependencyHealth } from '../lifecycle.ts';
-import type { Logger } from '../log.ts';
+import { LogSampler, type Logger } from '../log.ts';
+import { ConnectionCounter, FailureBuckets, GuardedConnection, normalizeIp, type BrokerLimits } from './broker-limits.ts';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.ts';
 
 export { PortInUseError };
@@ -27,15 +34,31 @@ export interface EmbeddedBrokerOptions {
   auth?: BrokerAuth;
   /** The contract's base topic: its namespace is ingested (or rejected with a reason); other topics pass through untouched. */
   baseTopic: string;
+  limits: BrokerLimits;
+  /** For the failed-authentication buckets (tests move it). */
+  clock?: () => number;
 }
+
+/** MQTT CONNACK return code 2 (v3.1.1): identifier rejected. */
+const IDENTIFIER_REJECTED = 2;
 
 export class EmbeddedBroker implements MqttTransport {
   readonly kind = 'embedded' as const;
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private handler: MessageHandler | undefined;
+  private readonly connections: ConnectionCounter;
+  /** Every open TCP connection, also those aedes does not know yet (still connecting), to close them on stop. */
+  private readonly sockets = new Set<Socket>();
+  private readonly failures: FailureBuckets;
+  /** Closed connections and refusals are logged, but not one line per attempt of a flood. */
+  private readonly refusals: LogSampler;
 
-  constructor(private readonly options: EmbeddedBrokerOptions) {}
+  constructor(private readonly options: EmbeddedBrokerOptions) {
+    this.connections = new ConnectionCounter(options.limits.maxConnectionsPerIp);
+    this.failures = new FailureBuckets(options.limits.authFailuresPerMinute, options.clock);
+    this.refusals = new LogSampler({ log: options.log, what: 'MQTT connections refused or closed by the limits, not logged', perInterval: 20, intervalMs: 60_000, level: 'info' });
+  }
 
   /** The port the broker listens on (useful with MQTT_PORT=0). */
   get port(): number {
@@ -53,18 +76,21 @@ export class EmbeddedBroker implements MqttTransport {
     const broker = await Aedes.createBroker({
       maxClientsIdLength: 128,
       drainTimeout: 30_000,
+      connectTimeout: this.options.limits.connectTimeoutMs,
       authorizePublish: (client, packet, callback) => this.onPublish(client, packet, callback),
-      ...(auth ? { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe } : {}),
+      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
+      ...(auth ? { authorizeSubscribe: auth.authorizeSubscribe } : {}),
     });
-    if (auth) {
-      broker.on('clientReady', (client: Client) => auth.clientReady(client));
-      broker.on('clientDisconnect', (client: Client) => auth.clientGone(client));
-    }
+    broker.on('clientReady', (client: Client) => {
+      if (client.conn instanceof GuardedConnection) client.conn.ready();
+      auth?.clientReady(client);
+    });
+    if (auth) broker.on('clientDisconnect', (client: Client) => auth.clientGone(client));
     broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error'));
     broker.on('connectionError', (client: Client, err: Error) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
     this.broker = broker;
 
-    const server = createServer(broker.handle);
+    const server = createServer((socket) => this.accept(broker, socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -81,10 +107,77 @@ export class EmbeddedBroker implements MqttTransport {
     });
   }
 
+  /** A new TCP connection: counted per address, guarded, handed to aedes. */
+  private accept(broker: Aedes, socket: Socket): void {
+    const ip = normalizeIp(socket.remoteAddress);
+    const { limits } = this.options;
+    if (!this.connections.admit(ip)) {
+      this.refusals.write('connections_per_ip', () =>
+        this.options.log.info({ ip, limit: limits.maxConnectionsPerIp }, 'MQTT connection refused: too many connections from this address (MQTT_MAX_CONNECTIONS_PER_IP)'),
+      );
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.connections.release(ip);
+      this.sockets.delete(socket);
+    });
+    socket.on('error', () => {});
+    const conn = new GuardedConnection(socket, ip, limits, (reason) =>
+      this.refusals.write('limits', () => this.options.log.info({ ip, reason }, `MQTT connection closed: ${reason}`)),
+    );
+    broker.handle(conn);
+  }
+
+  /** Open connections from an address (tests). */
+  connectionsFrom(ip: string): number {
+    return this.connections.of(ip);
+  }
+
+  /**
+   * With gateway auth: its verdict, but a failure from an address that has
+   * used up its failures for now gets no answer — the connection is closed at
+   * the connect deadline — which bounds guessing to a few tries per
+   * connection slot and deadline. A valid gateway gets in whatever its
+   * address's count. Without auth: anyone, but not with the client id of a
+   * connected client (a broker would drop that client for the newcomer).
+   */
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ): void {
+    const { auth } = this.options;
+    if (!auth) {
+      // aedes keeps its connected clients by id (not in its typings).
+      const existing = (this.broker as unknown as { clients?: Record<string, Client | undefined> } | undefined)?.clients?.[client.id];
+      if (existing && existing !== client && !existing.closed) {
+        this.refusals.write('client_id_taken', () =>
+          this.options.log.info({ clientId: client.id.slice(0, 128) }, 'MQTT connection refused: this client id is connected already (MQTT_AUTH is off, so it cannot take the id over)'),
+        );
+        return done(Object.assign(new Error('client id in use'), { returnCode: IDENTIFIER_REJECTED }), false);
+      }
+      return done(null, true);
+    }
+    auth.authenticate(client, username, password, (error, success) => {
+      if (!error && success) return done(null, true);
+      const ip = client.conn instanceof GuardedConnection ? client.conn.ip : 'unknown';
+      if (this.failures.take(ip)) return done(error, success);
+      this.refusals.write('auth_throttled', () =>
+        this.options.log.info({ ip }, 'MQTT authentication failed again from this address: answered at the connect deadline (MQTT_AUTH_FAILURES_PER_MINUTE)'),
+      );
+    });
+  }
+
   private onPublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
     const refused = this.options.auth?.refusePublish(client, packet.topic);
     if (refused) return callback(refused);
+    // An anonymous client's message is delivered and ingested, never kept:
+    // otherwise anyone could fill the broker's memory with retained messages.
+    if (client && !this.options.auth && packet.retain) packet.retain = false;
     // Obsolete wills replayed without their client (client null), and topics
     // outside the contract, pass through untouched.
     if (!client || !isContractTopic(this.options.baseTopic, packet.topic)) return callback(null);
@@ -127,7 +220,10 @@ export class EmbeddedBroker implements MqttTransport {
     // disconnected the clients it still has.
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    // Connections that never finished their CONNECT are not aedes' clients yet.
+    for (const socket of this.sockets) socket.destroy();
     await closed;
+    this.refusals.stop();
   }
 
   async health(): Promise<DependencyHealth> {

@@ -16,7 +16,7 @@ import {
 import type { ApplyOutcome, ApplyResult } from '../domain/live.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import { LiveStoreRefusal, type LiveStore } from '../live/store.ts';
-import type { Logger } from '../log.ts';
+import { LogSampler, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { HandledMessage } from './transport.ts';
 
@@ -63,6 +63,8 @@ export interface IngestOptions {
   clock?: () => number;
   /** The lots operators assigned to a gateway (SQL), to turn stale when it goes offline. */
   assignedLots?: { lotIdsOf(gatewayId: string): Promise<string[]> };
+  /** How many rejected messages are logged one by one per interval (the rest are counted in one line). Default: 20 per 10 s. */
+  rejectLog?: { perInterval: number; intervalMs: number };
 }
 
 const MAX_RETRY_DELAY_MS = 2000;
@@ -79,14 +81,30 @@ export class Ingest {
   private readonly clock: () => number;
   private readonly wakeUps = new Set<AbortController>();
   private readonly learned = new Set<string>();
+  private readonly rejectLog: LogSampler;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly options: IngestOptions) {
     this.subscriptions = ingestSubscriptions(options.baseTopic);
     this.clock = options.clock ?? Date.now;
+    this.rejectLog = new LogSampler({
+      log: options.log,
+      what: 'rejected MQTT messages not logged',
+      perInterval: options.rejectLog?.perInterval ?? 20,
+      intervalMs: options.rejectLog?.intervalMs ?? 10_000,
+      clock: this.clock,
+    });
   }
 
   start(): void {
     this.stopping = false;
+    // A lot deleted (or created with an id used before) starts with no gateway
+    // learned for it: the pairs remembered here must be learned again.
+    const forget = (lotId: string) => {
+      for (const pair of this.learned) if (pair.endsWith(`\n${lotId}`)) this.learned.delete(pair);
+    };
+    const bus = this.options.bus;
+    if (bus) this.unsubscribe = [bus.on('catalog.changed', (change) => change.kind !== 'changed' && forget(change.lot.id))];
   }
 
   /**
@@ -102,6 +120,9 @@ export class Ingest {
   stop(): void {
     this.stopping = true;
     for (const controller of this.wakeUps) controller.abort();
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.rejectLog.stop();
   }
 
   /**
@@ -225,14 +246,17 @@ export class Ingest {
   private reject(topic: string, rejection: Rejection, payload: Uint8Array, publisher: string | undefined): RejectedMessage {
     const result = { status: 'rejected' as const, topic, ...rejection };
     this.options.metrics.eventsRejected.inc({ reason: rejection.reason });
-    this.options.log.warn(
-      {
-        topic: topic.slice(0, ERROR_PAYLOAD_EXCERPT),
-        reason: rejection.reason,
-        publisher,
-        payload: payloadText(payload.subarray(0, ERROR_PAYLOAD_EXCERPT)),
-      },
-      `rejected MQTT message: ${rejection.message}`,
+    // Sampled: a client sending garbage in a loop must not flood the log (the metric counts every one).
+    this.rejectLog.write(rejection.reason, () =>
+      this.options.log.warn(
+        {
+          topic: topic.slice(0, ERROR_PAYLOAD_EXCERPT),
+          reason: rejection.reason,
+          publisher: publisher?.slice(0, ERROR_PAYLOAD_EXCERPT),
+          payload: payloadText(payload.subarray(0, ERROR_PAYLOAD_EXCERPT)),
+        },
+        `rejected MQTT message: ${rejection.message}`,
+      ),
     );
     this.options.bus?.emit('message.rejected', result, payload, publisher);
     return result;

@@ -12,6 +12,8 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   readonly kind = 'memory' as const;
   private readonly records = new Map<string, LotRecord>();
   private readonly gatewayLotIds = new Map<string, Set<string>>();
+  /** The other side of each learned link: a deleted lot's links go with it. */
+  private readonly lotGatewayIds = new Map<string, Set<string>>();
   private readonly gatewayStatus = new Map<string, boolean>();
 
   async start(): Promise<void> {}
@@ -72,6 +74,12 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
 
   async deleteLot(id: string): Promise<void> {
     this.records.delete(id);
+    for (const gatewayId of this.lotGatewayIds.get(id) ?? []) {
+      const lots = this.gatewayLotIds.get(gatewayId);
+      lots?.delete(id);
+      if (lots?.size === 0) this.gatewayLotIds.delete(gatewayId);
+    }
+    this.lotGatewayIds.delete(id);
   }
 
   async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
@@ -82,6 +90,8 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   async addGatewayLot(gatewayId: string, lotId: string): Promise<void> {
     const lots = this.gatewayLotIds.get(gatewayId) ?? this.gatewayLotIds.set(gatewayId, new Set()).get(gatewayId)!;
     lots.add(lotId);
+    const gateways = this.lotGatewayIds.get(lotId) ?? this.lotGatewayIds.set(lotId, new Set()).get(lotId)!;
+    gateways.add(gatewayId);
   }
 
   async gatewayLots(gatewayId: string): Promise<string[]> {

@@ -225,10 +225,18 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     return found;
   }
 
+  /**
+   * Forgets a lot: its state, and which gateways were seen publishing for it
+   * (`{lot:<id>}:gateways`), so a lot created later with this id inherits
+   * no gateway (DESIGN.md §3).
+   */
   async deleteLot(id: string): Promise<void> {
     const key = this.keyOf(id);
-    const gates = (await this.client.hkeys(key)).filter((field) => field.startsWith('g:')).map((field) => field.slice(2));
-    await this.client.del(key, `${key}:log`, `${key}:bays`, ...gates.map((gate) => `${key}:seen:${gate}`));
+    const [gates, gateways] = await Promise.all([this.client.hkeys(key), this.client.smembers(`${key}:gateways`)]);
+    const seen = gates.filter((field) => field.startsWith('g:')).map((field) => `${key}:seen:${field.slice(2)}`);
+    await this.client.del(key, `${key}:log`, `${key}:bays`, `${key}:gateways`, ...seen);
+    // Tidying only: gatewayLots() trusts a link only when the lot's side has it too.
+    await Promise.all(gateways.map((gateway) => this.client.srem(this.gatewayLotsKey(gateway), id)));
   }
 
   async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
@@ -236,12 +244,31 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     return (outcome as string) === 'absent' ? null : state;
   }
 
+  /** Both sides of the link: the gateway's lots, and the lot's gateways (deleted with the lot). */
   async addGatewayLot(gatewayId: string, lotId: string): Promise<void> {
-    await this.client.sadd(this.gatewayLotsKey(gatewayId), lotId);
+    await Promise.all([this.client.sadd(this.gatewayLotsKey(gatewayId), lotId), this.client.sadd(`${this.keyOf(lotId)}:gateways`, gatewayId)]);
   }
 
+  /**
+   * The gateway's lots whose own side still has the link: a lot deleted (and
+   * perhaps created again) since is not among them, even when the tidying in
+   * deleteLot did not happen (a link written before the lots' side existed).
+   */
   async gatewayLots(gatewayId: string): Promise<string[]> {
-    return (await this.client.smembers(this.gatewayLotsKey(gatewayId))).sort();
+    const key = this.gatewayLotsKey(gatewayId);
+    const lotIds = await this.client.smembers(key);
+    if (lotIds.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const lotId of lotIds) pipeline.sismember(`${this.keyOf(lotId)}:gateways`, gatewayId);
+    const replies = (await pipeline.exec()) ?? [];
+    const linked: string[] = [];
+    const gone: string[] = [];
+    replies.forEach(([err, member], i) => {
+      if (err) throw err;
+      (member === 1 ? linked : gone).push(lotIds[i]!);
+    });
+    if (gone.length > 0) await this.client.srem(key, ...gone);
+    return linked.sort();
   }
 
   async setGatewayStatus(gatewayId: string, online: boolean): Promise<void> {

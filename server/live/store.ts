@@ -47,7 +47,7 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   markStale(lotId: string, aliveAt: number): Promise<boolean>;
   /** The live state of each lot that has one. */
   getMany(ids: readonly string[]): Promise<Map<string, LiveState>>;
-  /** Forgets a lot (it was deleted from the catalog). */
+  /** Forgets a lot (it was deleted from the catalog, or is created with an id used before): its state and its learned gateways. */
   deleteLot(id: string): Promise<void>;
   /**
    * Sets a lot's live capacity (an operator changed it in the catalog) and
@@ -58,7 +58,7 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
 
   /** Remembers that a gateway publishes for a lot (learned from its traffic). */
   addGatewayLot(gatewayId: string, lotId: string): Promise<void>;
-  /** The lots a gateway was seen publishing for. */
+  /** The lots a gateway was seen publishing for (since each lot was last deleted). */
   gatewayLots(gatewayId: string): Promise<string[]>;
   /** Records a gateway's last status. */
   setGatewayStatus(gatewayId: string, online: boolean): Promise<void>;

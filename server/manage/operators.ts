@@ -3,6 +3,7 @@
 // administrator that is not stored, to create the first operators.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Bus } from '../bus.ts';
 import { constantTimeEqual, hashToken, newSecret } from '../auth/secrets.ts';
 import { OperatorRepository } from '../catalog/operators.ts';
 import {
@@ -12,12 +13,17 @@ import {
 export { newOperatorSchema, OPERATOR_TOKEN_PREFIX };
 export type { NewOperator, OperatorRecord, Principal };
 
+/** `kwo_` and 32 random bytes in base64url (newSecret). */
+const OPERATOR_TOKEN_SHAPE = new RegExp(`^${OPERATOR_TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`);
+
 export class OperatorAccounts {
   private readonly repository: OperatorRepository;
 
   constructor(
     db: Knex,
     private readonly adminToken?: string,
+    /** Told when an operator's gateways lose their credentials (its disabling), so the broker drops them. */
+    private readonly bus?: Bus,
   ) {
     this.repository = new OperatorRepository(db);
   }
@@ -34,9 +40,21 @@ export class OperatorAccounts {
     return this.repository.list();
   }
 
-  /** Disables an operator: its token stops working at once; its lots stay (an admin manages them). False if unknown. */
-  disable(id: string, now = new Date()): Promise<boolean> {
-    return this.repository.disable(id, now);
+  /**
+   * Disables an operator: its token stops working at once, and so do its
+   * gateways' credentials (the embedded broker drops their connections). Its
+   * lots and gateways stay, for an admin to manage: the lots on the map, the
+   * gateways listed under them. False if unknown.
+   */
+  async disable(id: string, now = new Date()): Promise<boolean> {
+    const disabled = await this.repository.disable(id, now);
+    if (disabled) this.bus?.emit('gateways.changed');
+    return disabled;
+  }
+
+  /** Whether a string has the shape of a token this service accepts (checked without a lookup). */
+  couldBeToken(token: string): boolean {
+    return OPERATOR_TOKEN_SHAPE.test(token) || (this.adminToken !== undefined && constantTimeEqual(token, this.adminToken));
   }
 
   /** The principal a bearer token stands for, or undefined. */

@@ -8,13 +8,20 @@
 //
 // Sockets with the same subscription share a room, so each flush filters and
 // encodes the changed lots once per distinct subscription, not once per socket.
-import type { Server as HttpServer } from 'node:http';
+//
+// What a socket can make the service hold is bounded (DESIGN.md §4, "Limits"):
+// sockets per address, the size of a message, one subscribe answered at a
+// time, only lots that exist (unknown ids are dropped, so made-up ids cost
+// nothing), an area of at most MAX_SNAPSHOT_LOTS lots, and a room name of
+// fixed size whatever the subscription.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Bus } from '../bus.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CatalogChange } from '../domain/changes.ts';
 import {
-  liveFieldsOf, subscriptionSchema,
+  liveFieldsOf, MAX_SNAPSHOT_LOTS, MAX_SOCKET_MESSAGE_BYTES, subscriptionSchema, type SubscribeAck,
   type ClientToServerEvents, type LotLive, type ServerToClientEvents, type Subscription, type SubscriptionFields,
 } from '../domain/contract.ts';
 import { validationError } from '../domain/errors.ts';
@@ -29,6 +36,9 @@ import { Coalescer } from './coalescer.ts';
 
 interface SocketData {
   room?: string;
+  /** A subscribe is being answered; a newer one waits in `next` (only the newest). */
+  subscribing?: boolean;
+  next?: { raw: unknown; ack: (answer: SubscribeAck) => void };
 }
 
 type KongweiServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -49,6 +59,10 @@ export interface SocketOutputOptions {
   pushIntervalMs: number;
   log: Logger;
   metrics: Metrics;
+  /** Socket.IO connections per client address (SOCKETS_PER_IP). */
+  socketsPerIp: number;
+  /** The client's address of a handshake (TRUST_PROXY applied); default: the TCP peer. */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 /**
@@ -69,10 +83,29 @@ function mergePending(pending: PendingLot, next: PendingLot): PendingLot {
   return { change: next.change ?? pending.change, whole: (pending.whole ?? false) || (next.whole ?? false) };
 }
 
-/** A stable key per distinct subscription: sockets that share it share a room. */
+/** A stable key per distinct subscription: sockets that share it share a room. Ids as given; see roomOf. */
 export function subscriptionKey(subscription: Subscription): string {
   const where = 'bbox' in subscription ? `bbox:${subscription.bbox.join(',')}` : `ids:${[...new Set(subscription.ids)].sort().join(',')}`;
   return `${subscription.fields ?? 'all'}|${where}`;
+}
+
+/** A room's name: fixed-size, whatever the subscription (1,000 ids are 65 KB of key). */
+export function roomOf(subscription: Subscription): string {
+  return `sub:${createHash('sha256').update(subscriptionKey(subscription)).digest('base64url')}`;
+}
+
+/** Whether a sorted list holds `id` (binary search: the list costs a pointer per lot, not a Set entry). */
+function sortedHas(sorted: readonly string[], id: string): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const at = sorted[mid]!;
+    if (at === id) return true;
+    if (at < id) low = mid + 1;
+    else high = mid - 1;
+  }
+  return false;
 }
 
 function matcherOf(subscription: Subscription): (lot: LotMeta) => boolean {
@@ -80,13 +113,17 @@ function matcherOf(subscription: Subscription): (lot: LotMeta) => boolean {
     const { bbox } = subscription;
     return (lot) => inBBox(lot, bbox);
   }
-  const ids = new Set(subscription.ids);
-  return (lot) => ids.has(lot.id);
+  const ids = subscription.ids;
+  return (lot) => sortedHas(ids, lot.id);
 }
+
+const superseded: SubscribeAck = { error: { code: 'superseded', message: 'a newer subscribe from this socket replaced this one before it was answered' } };
 
 export class SocketOutput {
   private io: KongweiServer | undefined;
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
+  /** Open Socket.IO connections per client address. */
+  private readonly perIp = new Map<string, number>();
   private readonly pending: Coalescer<PendingLot>;
   private unsubscribe: (() => void)[] = [];
 
@@ -96,8 +133,29 @@ export class SocketOutput {
 
   start(): void {
     const { bus } = this.options;
-    const io: KongweiServer = new Server(this.options.httpServer, { serveClient: false });
+    const clientIp = this.options.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+    const io: KongweiServer = new Server(this.options.httpServer, {
+      serveClient: false,
+      // A subscription of 1,000 ids fits; nothing a client sends needs more.
+      maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+      // Refused at the handshake, before a socket exists (counted again at the connection: handshakes overlap).
+      allowRequest: (req, callback) => {
+        const full = (this.perIp.get(clientIp(req)) ?? 0) >= this.options.socketsPerIp;
+        callback(full ? 'too many connections from this address (SOCKETS_PER_IP)' : null, !full);
+      },
+    });
     this.io = io;
+    io.engine.on('connection', (raw: { request: IncomingMessage; close(): void; once(event: 'close', listener: () => void): void }) => {
+      const ip = clientIp(raw.request);
+      const open = (this.perIp.get(ip) ?? 0) + 1;
+      this.perIp.set(ip, open);
+      raw.once('close', () => {
+        const left = (this.perIp.get(ip) ?? 1) - 1;
+        if (left <= 0) this.perIp.delete(ip);
+        else this.perIp.set(ip, left);
+      });
+      if (open > this.options.socketsPerIp) raw.close();
+    });
     io.of('/').adapter.on('delete-room', (room: string) => this.subscriptions.delete(room));
     io.on('connection', (socket) => this.onConnection(socket));
     this.unsubscribe = [
@@ -123,27 +181,69 @@ export class SocketOutput {
   }
 
   private onConnection(socket: KongweiSocket): void {
-    const { metrics, log } = this.options;
+    const { metrics } = this.options;
     metrics.socketClients.inc();
-    socket.on('disconnect', () => metrics.socketClients.dec());
-    socket.on('subscribe', async (raw, ack) => {
+    socket.on('disconnect', () => {
+      metrics.socketClients.dec();
+      socket.data.next = undefined;
+    });
+    socket.on('subscribe', (raw, ack) => {
       if (typeof ack !== 'function') return;
-      const parsed = subscriptionSchema.safeParse(raw);
-      if (!parsed.success) return ack({ error: { code: 'validation_failed', message: validationError('subscription', parsed.error).message } });
-      const subscription = parsed.data as Subscription;
-      try {
-        const room = this.join(socket, subscription);
-        const lots = [...this.options.catalog.all()].filter(this.subscriptions.get(room)!.matches);
-        ack({ lots: await this.options.views.snapshot(lots) });
-      } catch (err) {
-        log.error({ err }, 'subscribe failed');
-        ack({ error: { code: 'unavailable', message: 'live data is unavailable, try again' } });
-      }
+      this.onSubscribe(socket, raw, ack);
     });
   }
 
+  /** One subscribe answered at a time per socket; of those waiting, only the newest (the others are superseded). */
+  private onSubscribe(socket: KongweiSocket, raw: unknown, ack: (answer: SubscribeAck) => void): void {
+    if (socket.data.subscribing) {
+      socket.data.next?.ack(superseded);
+      socket.data.next = { raw, ack };
+      return;
+    }
+    socket.data.subscribing = true;
+    void this.subscribeNow(socket, raw, ack).finally(() => {
+      socket.data.subscribing = false;
+      const next = socket.data.next;
+      socket.data.next = undefined;
+      if (next && socket.connected) this.onSubscribe(socket, next.raw, next.ack);
+    });
+  }
+
+  private async subscribeNow(socket: KongweiSocket, raw: unknown, ack: (answer: SubscribeAck) => void): Promise<void> {
+    const parsed = subscriptionSchema.safeParse(raw);
+    if (!parsed.success) return ack({ error: { code: 'validation_failed', message: validationError('subscription', parsed.error).message } });
+    const { catalog, views, log } = this.options;
+    let subscription = parsed.data as Subscription;
+    let lots: LotMeta[];
+    if ('ids' in subscription) {
+      // Only lots that exist: made-up ids are dropped here and cost nothing. The
+      // list keeps the catalog's own strings, sorted, once each.
+      lots = [...new Set(subscription.ids)].flatMap((id) => catalog.get(id) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      subscription = { ids: lots.map((lot) => lot.id), fields: subscription.fields ?? 'all' };
+    } else {
+      const { bbox } = subscription;
+      lots = [...catalog.all()].filter((lot) => inBBox(lot, bbox));
+      if (lots.length > MAX_SNAPSHOT_LOTS) {
+        return ack({ error: { code: 'validation_failed', message: `invalid subscription: bbox: the area holds ${lots.length} lots, more than ${MAX_SNAPSHOT_LOTS}; subscribe to a smaller one` } });
+      }
+    }
+    try {
+      if ('ids' in subscription && subscription.ids.length === 0) this.leave(socket);
+      else this.join(socket, subscription);
+      ack({ lots: await views.snapshot(lots) });
+    } catch (err) {
+      log.error({ err }, 'subscribe failed');
+      ack({ error: { code: 'unavailable', message: 'live data is unavailable, try again' } });
+    }
+  }
+
+  private leave(socket: KongweiSocket): void {
+    if (socket.data.room) void socket.leave(socket.data.room);
+    socket.data.room = undefined;
+  }
+
   private join(socket: KongweiSocket, subscription: Subscription): string {
-    const room = `sub:${subscriptionKey(subscription)}`;
+    const room = roomOf(subscription);
     if (!this.subscriptions.has(room)) this.subscriptions.set(room, { room, matches: matcherOf(subscription), fields: subscription.fields ?? 'all' });
     if (socket.data.room && socket.data.room !== room) void socket.leave(socket.data.room);
     socket.data.room = room;

@@ -8,7 +8,7 @@ import { Kongwei } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck, Subscription } from '../../server/domain/contract.ts';
 import type { LotView } from '../../server/domain/lot.ts';
-import { createLogger } from '../../server/log.ts';
+import { createLogger, type Logger } from '../../server/log.ts';
 
 export interface TestApp {
   app: Kongwei;
@@ -16,7 +16,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}, options: { clock?: () => number; dataDir?: string } = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, options: { clock?: () => number; dataDir?: string; log?: Logger } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kongwei-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -30,7 +30,7 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     ...(process.env.TIME_ZONE ? { TIME_ZONE: process.env.TIME_ZONE } : {}),
     ...env,
   });
-  const app = new Kongwei({ config, log: createLogger(config.LOG_LEVEL), ...(options.clock ? { clock: options.clock } : {}) });
+  const app = new Kongwei({ config, log: options.log ?? createLogger(config.LOG_LEVEL), ...(options.clock ? { clock: options.clock } : {}) });
   try {
     await app.start();
   } catch (err) {

@@ -62,11 +62,30 @@ describe('security: rate limits', function () {
     assert.equal((await api(t.app.httpUrl, 'GET', '/api/me/lots', { token })).status, 200, 'reads go on');
   });
 
-  it('refuses requests after repeated failed authentications → 429, even with a good token', async () => {
+});
+
+describe('security: failed authentications', function () {
+  let t: TestApp;
+  before(async () => {
+    t = await startApp({ ADMIN_TOKEN, AUTH_FAILURE_LIMIT: '2' });
+  });
+  after(async () => t?.stop());
+
+  it('refuses failed authentications beyond the limit → 429, but never a valid token from that address', async () => {
+    const { token: operatorToken } = await createOperator(t.app.httpUrl, 'Locked Out?');
+    // Successes are not counted: many valid calls, then the limit's worth of failures still get 401.
+    for (let i = 0; i < 5; i++) assert.equal((await api(t.app.httpUrl, 'GET', '/api/me', { token: operatorToken })).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await api(t.app.httpUrl, 'GET', '/api/me', { token: `kwo_guess-${i}` })).status, 401);
     const limited = await api(t.app.httpUrl, 'GET', '/api/me', { token: 'kwo_guess-3' });
     assert.deepEqual([limited.status, limited.body.error.code], [429, 'rate_limited']);
     assert.match(limited.body.error.message, /failed authentications/);
-    assert.equal((await api(t.app.httpUrl, 'GET', '/api/me', { token: ADMIN_TOKEN })).status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    for (let i = 0; i < 20; i++) assert.equal((await api(t.app.httpUrl, 'GET', '/api/me', { token: `not-a-token-${i}` })).status, 429);
+    assert.equal((await api(t.app.httpUrl, 'GET', '/api/me')).status, 429, 'no token at all is a failure too');
+    // The address is over its limit, yet the admin and the operator get in.
+    assert.equal((await api(t.app.httpUrl, 'GET', '/api/me', { token: ADMIN_TOKEN })).status, 200);
+    const me = await api(t.app.httpUrl, 'GET', '/api/me', { token: operatorToken });
+    assert.deepEqual([me.status, me.body.operator.name], [200, 'Locked Out?']);
+    assert.equal((await api(t.app.httpUrl, 'GET', '/api/operators', { token: ADMIN_TOKEN })).status, 200);
   });
 });

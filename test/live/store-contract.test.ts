@@ -203,6 +203,19 @@ for (const target of storesUnderTest) {
       assert.equal(await store.gatewaysOnline(), 1);
     });
 
+    it("forgets a deleted lot's learned gateways: the lot is no longer the gateway's, its other lots still are", async () => {
+      await store.addGatewayLot('gw-old', 'reused');
+      await store.addGatewayLot('gw-old', 'kept');
+      await store.addGatewayLot('gw-other', 'reused');
+      await store.deleteLot('reused');
+      assert.deepEqual(await store.gatewayLots('gw-old'), ['kept']);
+      assert.deepEqual(await store.gatewayLots('gw-other'), []);
+      // Learned again after the deletion (a new owner's gateway), it counts again.
+      await store.addGatewayLot('gw-new', 'reused');
+      assert.deepEqual(await store.gatewayLots('gw-new'), ['reused']);
+      assert.deepEqual(await store.gatewayLots('gw-old'), ['kept']);
+    });
+
     it('announces each applied change on its feed, and nothing for an ignored event', async () => {
       const seen: LiveChange[] = [];
       store.on('change', (changes) => seen.push(...changes));
