@@ -1,4 +1,7 @@
-// The Express application: the read API, health, metrics and the map.
+// The Express application: the read API, the operators' API, the standard
+// feeds, health, metrics, the API description and the pages. Every router
+// is mounted together with its description (openapi/registry.ts): the app
+// will not start with a route that is not described.
 import compression from 'compression';
 import express, { type Express } from 'express';
 import type { Logger } from '../log.ts';
@@ -6,9 +9,14 @@ import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { lotsRouter } from './lots-routes.ts';
-import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
+import { feedsRouter, feedsRouteDocs } from './feeds-routes.ts';
+import { lotsRouter, lotsRouteDocs } from './lots-routes.ts';
+import { ngsiLdRouteDocs, ngsiLdRouter } from './ngsi-ld-routes.ts';
+import { ApiRegistry } from './openapi/registry.ts';
+import { openApiRouteDocs, openApiRouter } from './openapi/routes.ts';
+import { operatorRouter, operatorRouteDocs, type OperatorApiOptions } from './operator-routes.ts';
 import { securityHeaders } from './security.ts';
+import { systemRouteDocs, systemRouter } from './system-routes.ts';
 import { webRouter, type WebOptions } from './web.ts';
 
 export interface HttpAppOptions {
@@ -20,12 +28,18 @@ export interface HttpAppOptions {
   health: () => Promise<Record<string, DependencyHealth>>;
   /** The operators' API (accounts, lot writes, gateways); left out, the API is read-only. */
   operators?: OperatorApiOptions;
+  /** The standard feeds' settings: the city's id (CITY_ID) and name (CITY_NAME). */
+  feeds: { cityId: string; cityName: string };
+  /** The service's version, for the API description and the feeds. */
+  version: string;
   /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
+  clock?: () => number;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   const app = express();
+  const api = new ApiRegistry();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
@@ -34,22 +48,35 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use(compression());
   app.use(express.json({ limit: '100kb' }));
 
-  if (options.operators) app.use('/api', operatorRouter(options.operators));
+  const feeds = { views: options.views, ...options.feeds, serverVersion: options.version, ...(options.clock ? { clock: options.clock } : {}) };
+  app.use(openApiRouter(api, {
+    title: 'Kongwei API',
+    version: options.version,
+    description:
+      'Live parking availability (空位): lots with live counts, the operators\' API, and the standard feeds (ParkAPI v1 and v3, ' +
+      'DATEX II Parking Publication Light, NGSI-LD). Errors are `{"error":{"code","message","details"}}` (NGSI-LD: ProblemDetails).',
+  }));
+  api.add('', openApiRouteDocs);
+  app.use('/api', feedsRouter(feeds));
+  api.add('/api', feedsRouteDocs);
+  if (options.operators) {
+    app.use('/api', operatorRouter(options.operators));
+    api.add('/api', operatorRouteDocs);
+  }
   app.use('/api', lotsRouter(options.views));
+  api.add('/api', lotsRouteDocs);
   app.use('/api', notFoundHandler);
+  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views));
+  api.add('/ngsi-ld/v1', ngsiLdRouteDocs);
 
-  app.get('/healthz', async (_req, res) => {
-    const dependencies = await options.health();
-    const ok = Object.values(dependencies).every((d) => d.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', dependencies });
-  });
+  app.use(systemRouter({ metrics: options.metrics, health: options.health }));
+  api.add('', systemRouteDocs);
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
-
-  app.use(await webRouter(options.web));
+  const web = await webRouter(options.web);
+  app.use(web);
+  api.omit('', web);
   app.use(notFoundHandler);
   app.use(errorHandler(options.log));
+  api.assertDescribes(app);
   return app;
 }
