@@ -11,6 +11,7 @@ describe('configuration', () => {
     assert.equal(config.DATABASE_URL, undefined);
     assert.equal(config.REDIS_URL, undefined);
     assert.equal(config.MQTT_URL, undefined);
+    assert.equal(config.CITY_ID, 'shibei');
   });
 
   it('treats empty values as unset', () => {
@@ -27,6 +28,7 @@ describe('configuration', () => {
     [{ STALE_AFTER_S: '0' }, 'STALE_AFTER_S'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ CITY_ID: 'Qingdao Shibei' }, 'CITY_ID'],
   ];
   for (const [env, name] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${name}`, () => {
