@@ -27,7 +27,7 @@ export function ngsiTypeOf(name: string): NgsiType | undefined {
 export const offStreetParkingId = (lotId: string) => `urn:ngsi-ld:OffStreetParking:${lotId}`;
 export const parkingSpotId = (lotId: string, spaceId: string) => `urn:ngsi-ld:ParkingSpot:${lotId}:${spaceId}`;
 
-const ID = /^[a-z0-9][a-z0-9-]{0,63}$/.source;
+const ID = '[a-z0-9][a-z0-9-]{0,63}';
 const offStreetParkingIdPattern = new RegExp(`^urn:ngsi-ld:OffStreetParking:(${ID})$`);
 const parkingSpotIdPattern = new RegExp(`^urn:ngsi-ld:ParkingSpot:(${ID}):(${ID})$`);
 

@@ -137,7 +137,6 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: DocumentInfo):
   const tags = [...new Set(registry.operations().flatMap((op) => op.tags))].map((name) => ({ name }));
   return {
     openapi: '3.1.1',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: { title: info.title, version: info.version, description: info.description, license: { name: 'MIT', identifier: 'MIT' } },
     servers: [{ url: '/' }],
     tags,
