@@ -73,16 +73,14 @@ export class LotViews {
   async withBays(ids?: readonly string[]): Promise<{ lot: LotView; bays: { spaceId: string; occupied: boolean; ts: number }[] }[]> {
     const metas = ids ? ids.map((id) => this.options.catalog.get(id)).filter((m) => m !== undefined) : [...this.options.catalog.all()];
     const live = await this.bulk.getMany(metas.map((m) => m.id));
-    const result = [];
-    for (const meta of metas) {
-      const state = live.get(meta.id);
-      if (state?.source !== 'bays') continue;
-      const bays = [...(await this.options.store.getBays(meta.id))]
+    const withBays = metas.filter((meta) => live.get(meta.id)?.source === 'bays');
+    const bays = await Promise.all(withBays.map((meta) => this.options.store.getBays(meta.id)));
+    return withBays.map((meta, i) => ({
+      lot: this.view(meta, live.get(meta.id)!),
+      bays: [...bays[i]!]
         .map(([spaceId, bay]) => ({ spaceId, occupied: bay.occupied, ts: bay.ts }))
-        .sort((a, b) => (a.spaceId < b.spaceId ? -1 : a.spaceId > b.spaceId ? 1 : 0));
-      result.push({ lot: this.view(meta, state), bays });
-    }
-    return result;
+        .sort((a, b) => (a.spaceId < b.spaceId ? -1 : a.spaceId > b.spaceId ? 1 : 0)),
+    }));
   }
 
   /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
