@@ -3,6 +3,7 @@
 // only: what a part does when a lot changes is in the part, which subscribes
 // to the bus itself. Tests use it exactly as server/main.ts does.
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
 import { GatewayAuth } from './auth/gateway-auth.ts';
@@ -41,6 +42,9 @@ import { ErrorFeedbackPublisher } from './realtime/error-feedback.ts';
 import { SocketOutput } from './realtime/sockets.ts';
 
 export { PortInUseError };
+
+/** The service's version (package.json), in the API description and the feeds. */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export interface KongweiOptions {
   config: Config;
@@ -144,6 +148,9 @@ export class Kongwei {
           log,
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
           health: () => this.health(),
+          feeds: { cityId: config.CITY_ID, cityName: config.CITY_NAME },
+          version: VERSION,
+          ...clock,
           trustProxy: config.TRUST_PROXY,
           ingest: {
             baseTopic: config.MQTT_BASE_TOPIC,

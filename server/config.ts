@@ -125,6 +125,10 @@ export const configSchema = z.object({
     .transform((v): boolean | number | string => (v === 'off' || v === 'false' ? false : v === 'on' || v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
     .default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The city's id in the ParkAPI v1 feed (GET /api/parkapi/v1/{CITY_ID}): a-z, 0-9 and "-". */
+  CITY_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit').default('shibei'),
+  /** The city's (or district's) name in the feeds (ParkAPI's city list, the DATEX II publication's name). */
+  CITY_NAME: z.string().trim().min(1).max(200).default('Shibei 市北区'),
   /** Seed the Shibei lots into an empty catalog at start. */
   SEED_LOTS: flag.default(true),
   TILE_URL: z.string().min(1).default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),

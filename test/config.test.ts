@@ -11,6 +11,7 @@ describe('configuration', () => {
     assert.equal(config.DATABASE_URL, undefined);
     assert.equal(config.REDIS_URL, undefined);
     assert.equal(config.MQTT_URL, undefined);
+    assert.equal(config.CITY_ID, 'shibei');
   });
 
   it('reads a Redis Cluster as a list of host:port nodes', () => {
@@ -57,6 +58,7 @@ describe('configuration', () => {
     [{ MQTT_MAX_PACKET_BYTES: '10' }, 'MQTT_MAX_PACKET_BYTES'],
     [{ MQTT_MAX_CONNECTIONS_PER_IP: '0' }, 'MQTT_MAX_CONNECTIONS_PER_IP'],
     [{ SOCKETS_PER_IP: 'many' }, 'SOCKETS_PER_IP'],
+    [{ CITY_ID: 'Qingdao Shibei' }, 'CITY_ID'],
   ];
   for (const [env, name] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${name}`, () => {

@@ -1,4 +1,7 @@
-// The Express application: the read API, health, metrics and the map.
+// The Express application: the read API, the operators' API, the standard
+// feeds, health, metrics, the API description and the pages. Every router
+// is mounted together with its description (openapi/registry.ts): the app
+// will not start with a route that is not described.
 import compression from 'compression';
 import express, { type Express } from 'express';
 import type { Logger } from '../log.ts';
@@ -6,14 +9,17 @@ import type { Metrics } from '../metrics.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import type { DependencyHealth } from '../live/store.ts';
 import { INGEST_PATH_PREFIX } from '../domain/http-ingest.ts';
-import { constantTimeEqual } from '../auth/secrets.ts';
-import { AppError } from '../domain/errors.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { IMPORT_PATH } from './import-routes.ts';
-import { ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
-import { lotsRouter } from './lots-routes.ts';
-import { operatorRouter, type OperatorApiOptions } from './operator-routes.ts';
+import { feedsRouter, feedsRouteDocs } from './feeds-routes.ts';
+import { ingestRouteDocs, ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
+import { lotsRouter, lotsRouteDocs } from './lots-routes.ts';
+import { ngsiLdRouteDocs, ngsiLdRouter } from './ngsi-ld-routes.ts';
+import { ApiRegistry } from './openapi/registry.ts';
+import { openApiRouteDocs, openApiRouter } from './openapi/routes.ts';
+import { operatorRouter, operatorRouteDocs, type OperatorApiOptions } from './operator-routes.ts';
 import { securityHeaders } from './security.ts';
+import { systemRouteDocs, systemRouter } from './system-routes.ts';
 import { webRouter, type WebOptions } from './web.ts';
 
 export interface HttpAppOptions {
@@ -27,14 +33,20 @@ export interface HttpAppOptions {
   operators?: OperatorApiOptions;
   /** HTTP ingest (the MQTT input topics as paths); left out, there is none. */
   ingest?: IngestApiOptions;
+  /** The standard feeds' settings: the city's id (CITY_ID) and name (CITY_NAME). */
+  feeds: { cityId: string; cityName: string };
+  /** The service's version, for the API description and the feeds. */
+  version: string;
   /** Express "trust proxy", so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
   /** Bearer token /metrics asks for (METRICS_TOKEN); unset, /metrics is public. */
   metricsToken?: string;
+  clock?: () => number;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   const app = express();
+  const api = new ApiRegistry();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
@@ -42,47 +54,43 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
   app.use(compression());
   // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
-  if (options.ingest) app.use(INGEST_PATH_PREFIX, ingestRouter(options.ingest));
+  if (options.ingest) {
+    app.use(INGEST_PATH_PREFIX, ingestRouter(options.ingest));
+    api.add(INGEST_PATH_PREFIX, ingestRouteDocs);
+  }
   // Every JSON body up to 100 KB, except an import's (a file of lots: the import route parses its own).
   const json = express.json({ limit: '100kb' });
   app.use((req, res, next) => (req.path === `/api${IMPORT_PATH}` ? next() : json(req, res, next)));
 
-  if (options.operators) app.use('/api', operatorRouter(options.operators));
+  const feeds = { views: options.views, ...options.feeds, serverVersion: options.version, ...(options.clock ? { clock: options.clock } : {}) };
+  app.use(openApiRouter(api, {
+    title: 'Kongwei API',
+    version: options.version,
+    description:
+      'Live parking availability (空位): lots with live counts, the operators\' API, and the standard feeds (ParkAPI v1 and v3, ' +
+      'DATEX II Parking Publication Light, NGSI-LD). Errors are `{"error":{"code","message","details"}}` (NGSI-LD: ProblemDetails).',
+  }));
+  api.add('', openApiRouteDocs);
+  app.use('/api', feedsRouter(feeds));
+  api.add('/api', feedsRouteDocs);
+  if (options.operators) {
+    app.use('/api', operatorRouter(options.operators));
+    api.add('/api', operatorRouteDocs);
+  }
   app.use('/api', lotsRouter(options.views));
+  api.add('/api', lotsRouteDocs);
   app.use('/api', notFoundHandler);
+  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views));
+  api.add('/ngsi-ld/v1', ngsiLdRouteDocs);
 
-  // Each dependency's state and kind only: why one is down (an address, a
-  // driver's message) goes to the log, once per change, not to whoever asks.
-  const lastDetail = new Map<string, string | undefined>();
-  app.get('/healthz', async (_req, res) => {
-    const dependencies = await options.health();
-    const shown: Record<string, { ok: boolean; kind: string }> = {};
-    for (const [name, { ok, kind, detail }] of Object.entries(dependencies)) {
-      shown[name] = { ok, kind };
-      const state = ok ? undefined : (detail ?? 'down');
-      if (lastDetail.get(name) !== state) {
-        if (state === undefined) options.log.info({ dependency: name, kind }, 'dependency healthy again');
-        else options.log.warn({ dependency: name, kind, detail: state }, 'dependency unhealthy');
-      }
-      lastDetail.set(name, state);
-    }
-    const ok = Object.values(shown).every((d) => d.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', dependencies: shown });
-  });
+  app.use(systemRouter({ metrics: options.metrics, health: options.health, log: options.log, ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}) }));
+  api.add('', systemRouteDocs);
 
-  app.get('/metrics', async (req, res, next) => {
-    if (options.metricsToken !== undefined) {
-      const token = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-      if (token === undefined || !constantTimeEqual(token, options.metricsToken)) {
-        res.set('WWW-Authenticate', 'Bearer realm="kongwei-metrics"');
-        return next(new AppError('unauthorized', '/metrics needs the METRICS_TOKEN: Authorization: Bearer <token>'));
-      }
-    }
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
-
-  app.use(await webRouter(options.web));
+  const web = await webRouter(options.web);
+  app.use(web);
+  api.omit('', web);
   app.use(notFoundHandler);
   app.use(errorHandler(options.log));
+  api.assertDescribes(app);
   return app;
 }

@@ -8,15 +8,17 @@
 // down the request waits, for a bounded time, then answers 503.
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
 import { AppError, localizedError, validationError } from '../domain/errors.ts';
-import { isValidId, topicOf, type ParsedTopic } from '../domain/events.ts';
+import { isValidId, topicOf, type MessageKind, type ParsedTopic } from '../domain/events.ts';
 import { mayPublish, type GatewayTopics } from '../domain/gateway-topics.ts';
 import {
-  MAX_INGEST_BATCH, MAX_INGEST_BODY_BYTES, splitIngestBody, toItemResult,
+  ingestAnswerSchema, ingestBodySchemas, MAX_INGEST_BATCH, MAX_INGEST_BODY_BYTES, splitIngestBody, toItemResult,
   type IngestAnswer, type IngestItemResult, type IngestMessage, type IngestUnavailableDetails,
 } from '../domain/http-ingest.ts';
 import { text } from '../domain/messages.ts';
 import type { Logger } from '../log.ts';
+import type { RouteDoc } from './openapi/registry.ts';
 import { FailedAuthentications, tooManyFailures } from './security.ts';
 
 export interface IngestApiOptions {
@@ -221,3 +223,35 @@ export function ingestRouter(options: IngestApiOptions): Router {
   });
   return router;
 }
+
+const lotParams = z.object({ lot: z.string().describe('the lot id (a topic level: 1-64 of a-z, 0-9 and "-")') });
+const ingestErrors = {
+  400: 'a path id that is not an id, or an empty batch (`validation_failed`); each bad message of a batch is named in its own result instead',
+  403: 'the lot (or the status) is not this gateway\'s (`forbidden`), the same rule as the broker\'s',
+  413: `more than ${MAX_INGEST_BATCH} messages, or a body over ${MAX_INGEST_BODY_BYTES / (1024 * 1024)} MB (\`payload_too_large\`, \`details.maxBatch\`)`,
+  503: 'the live store is down: the request waited HTTP_INGEST_WAIT_MS; `details.results` are the messages committed, send the whole request again (`unavailable`, `Retry-After`)',
+};
+const ingestAnswer = { 200: { description: 'one result per message, in order, answered only after every message of the request is committed or refused', schema: ingestAnswerSchema } };
+const ingestDescription =
+  'The body is the MQTT payload of the topic (DESIGN.md §3), or a JSON array of them (a batch, at most 1,000). ' +
+  'The same rules and exactly-once as MQTT: a resent `seq` is a duplicate, so a client that saw no answer sends again.';
+
+/** The description of HTTP ingest (mounted at /api/ingest). */
+export const ingestRouteDocs: RouteDoc[] = [
+  { kind: 'count', path: '/lots/{lot}/count', id: 'ingestCount', summary: 'Post an absolute count for a lot, as on {base}/lots/{lot}/count' },
+  { kind: 'gate', path: '/lots/{lot}/gate', id: 'ingestGate', summary: 'Post gate entries and exits, as on {base}/lots/{lot}/gate' },
+  { kind: 'heartbeat', path: '/lots/{lot}/heartbeat', id: 'ingestHeartbeat', summary: 'Post a heartbeat, as on {base}/lots/{lot}/heartbeat' },
+  { kind: 'space', path: '/lots/{lot}/spaces/{space}', id: 'ingestSpace', summary: 'Post a bay sensor\'s state, as on {base}/lots/{lot}/spaces/{space}' },
+  { kind: 'status', path: '/gateways/{id}/status', id: 'ingestStatus', summary: 'Post the gateway\'s own status, as on {base}/gateways/{gateway}/status' },
+].map(({ kind, path, id, summary }): RouteDoc => ({
+  method: 'post', path, operationId: id, tags: ['ingest'], auth: 'gateway', summary, description: ingestDescription,
+  params:
+    kind === 'space'
+      ? lotParams.extend({ space: z.string().describe('the bay id') })
+      : kind === 'status'
+        ? z.object({ id: z.string().describe('the gateway id (its own)') })
+        : lotParams,
+  body: { schema: ingestBodySchemas[kind as MessageKind] },
+  responses: ingestAnswer,
+  errors: ingestErrors,
+}));

@@ -2,12 +2,14 @@
 // Lots come as {"lots":[…]} or, from /api/lots.geojson or for a client that
 // asks for application/geo+json, as a GeoJSON FeatureCollection.
 import { Router, type Request, type Response } from 'express';
+import { idParamsSchema, lotFeatureCollectionSchema, lotFeatureSchema, lotsAnswerSchema, lotViewSchema } from '../domain/api-answers.ts';
 import { notFound } from '../domain/errors.ts';
 import { lotIdSchema } from '../domain/lot.ts';
 import { lotSearchQuerySchema } from '../domain/search.ts';
 import { GEOJSON_MEDIA_TYPE, toFeature, toFeatureCollection } from '../query/geojson.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { parseOr400 } from './errors.ts';
+import type { RouteDoc } from './openapi/registry.ts';
 
 /** Whether the client prefers GeoJSON to plain JSON (plain JSON when it does not say). */
 function wantsGeoJson(req: Request, res: Response): boolean {
@@ -44,3 +46,54 @@ export function lotsRouter(views: LotViews): Router {
 
   return router;
 }
+
+// ---- The description (server/http/openapi/): what the handlers above parse and answer ----
+
+const searchDescription =
+  'near=lat,lon sorts by distance (each lot with distanceM); radius (m, at most 100 km) needs near; bbox=minLon,minLat,maxLon,maxLat; ' +
+  'minFree keeps open lots with fresh data and at least n free spaces; type and features are comma-separated lists.';
+
+const searchNotes = {
+  near: 'lat,lon: sort by distance from here (each lot gets distanceM)',
+  radius: 'metres around near (needs near; at most 100000)',
+  bbox: 'minLon,minLat,maxLon,maxLat',
+  minFree: 'only open lots with fresh data and at least this many free spaces',
+  type: 'any of surface, multi_storey, underground, on_street (comma-separated)',
+  features: 'every one of ev, disabled, family, women (comma-separated): lots with at least one such space',
+  limit: 'at most this many lots (default 1000, at most 10000)',
+};
+
+export const lotsRouteDocs: RouteDoc[] = [
+  {
+    method: 'get', path: '/lots', operationId: 'searchLots', tags: ['lots'],
+    summary: 'Lots as drivers see them, with live counts', description: searchDescription,
+    query: lotSearchQuerySchema, parameterNotes: searchNotes,
+    responses: {
+      200: {
+        description: '{"lots":[…]}; a GeoJSON FeatureCollection for a client whose Accept prefers application/geo+json',
+        schema: lotsAnswerSchema,
+        alternatives: [{ contentType: GEOJSON_MEDIA_TYPE, schema: lotFeatureCollectionSchema }],
+      },
+    },
+    errors: { 400: 'a bad search parameter, named in details.fields' },
+  },
+  {
+    method: 'get', path: '/lots.geojson', operationId: 'searchLotsGeoJson', tags: ['lots'],
+    summary: 'The same search as GeoJSON (RFC 7946): Point features, coordinates [lon, lat]', description: searchDescription,
+    query: lotSearchQuerySchema, parameterNotes: searchNotes,
+    responses: { 200: { description: 'a FeatureCollection', schema: lotFeatureCollectionSchema, contentType: GEOJSON_MEDIA_TYPE } },
+    errors: { 400: 'a bad search parameter, named in details.fields' },
+  },
+  {
+    method: 'get', path: '/lots/{id}', operationId: 'getLot', tags: ['lots'],
+    summary: 'One lot', params: idParamsSchema,
+    responses: {
+      200: {
+        description: 'the lot; a GeoJSON Feature for Accept: application/geo+json',
+        schema: lotViewSchema,
+        alternatives: [{ contentType: GEOJSON_MEDIA_TYPE, schema: lotFeatureSchema }],
+      },
+    },
+    errors: { 404: 'no such lot' },
+  },
+];

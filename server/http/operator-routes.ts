@@ -1,6 +1,11 @@
 // The operators' API (DESIGN.md §4): accounts, lot writes, audit, gateway
 // credentials. Thin handlers: authenticate, call one use case, answer.
 import { Router, type Request } from 'express';
+import {
+  assignedGatewayAnswerSchema, auditAnswerSchema, gatewaysAnswerSchema, idParamsSchema, lotPatchBodySchema, lotViewSchema, meAnswerSchema,
+  myLotsAnswerSchema, newGatewayAnswerSchema, newOperatorAnswerSchema, operatorsAnswerSchema,
+} from '../domain/api-answers.ts';
+import { lotCreateSchema } from '../domain/lot-input.ts';
 import { newOperatorSchema } from '../domain/principal.ts';
 import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
@@ -10,12 +15,13 @@ import type { LotImport } from '../manage/lot-import.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
 import { INGEST_PATH_PREFIX, ingestPathsOf } from '../domain/http-ingest.ts';
-import type { AssignedGatewayAnswer, HttpIngestConnection, MyLotsAnswer, NewGatewayAnswer } from '../domain/operator-api.ts';
+import { assignLotSchema, newGatewaySchema, type AssignedGatewayAnswer, type HttpIngestConnection, type MyLotsAnswer, type NewGatewayAnswer } from '../domain/operator-api.ts';
 import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
-import { IMPORT_PATH, importHandlers } from './import-routes.ts';
+import { IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
+import type { RouteDoc } from './openapi/registry.ts';
 import { FailedAuthentications, writeRateLimit } from './security.ts';
 
 export interface OperatorApiOptions {
@@ -143,3 +149,95 @@ export function operatorRouter(options: OperatorApiOptions): Router {
 
   return router;
 }
+
+// ---- The description (server/http/openapi/): what the handlers above parse and answer ----
+
+const noContent = { description: 'done; no body' };
+const lotErrors = { 403: 'the lot belongs to another operator', 404: 'no such lot' };
+const gatewayErrors = { 403: 'the gateway belongs to another operator', 404: 'no such gateway' };
+
+export const operatorRouteDocs: RouteDoc[] = [
+  importRouteDoc,
+  {
+    method: 'get', path: '/me', operationId: 'getMe', tags: ['operators'], auth: 'operator',
+    summary: 'The caller, and how its gateways reach the broker',
+    responses: { 200: { description: 'the caller', schema: meAnswerSchema } },
+  },
+  {
+    method: 'get', path: '/me/lots', operationId: 'getMyLots', tags: ['operators'], auth: 'operator',
+    summary: 'The lots the caller manages (an admin: all), as live views, with their gateways',
+    responses: { 200: { description: 'lots and gateways', schema: myLotsAnswerSchema } },
+  },
+  {
+    method: 'post', path: '/operators', operationId: 'createOperator', tags: ['operators'], auth: 'admin',
+    summary: 'A new operator; its token is shown once (stored hashed)',
+    body: { schema: newOperatorSchema },
+    responses: { 201: { description: 'the operator, with its token', schema: newOperatorAnswerSchema } },
+    errors: { 400: '', 413: '' },
+  },
+  {
+    method: 'get', path: '/operators', operationId: 'listOperators', tags: ['operators'], auth: 'admin',
+    summary: 'Every operator (never a token)',
+    responses: { 200: { description: 'the operators', schema: operatorsAnswerSchema } },
+  },
+  {
+    method: 'delete', path: '/operators/{id}', operationId: 'disableOperator', tags: ['operators'], auth: 'admin',
+    summary: 'Disable an operator: its token stops working at once', params: idParamsSchema,
+    responses: { 204: noContent },
+    errors: { 404: 'no such operator' },
+  },
+  {
+    method: 'post', path: '/lots', operationId: 'createLot', tags: ['lots: writes'], auth: 'operator',
+    summary: 'A new lot, owned by the caller; the id is made from the name when absent',
+    body: { schema: lotCreateSchema },
+    responses: {
+      201: { description: 'the lot as drivers see it', schema: lotViewSchema, headers: { Location: { description: '/api/lots/{id}' } } },
+    },
+    errors: { 400: '', 409: 'the id is taken', 413: '' },
+  },
+  {
+    method: 'patch', path: '/lots/{id}', operationId: 'updateLot', tags: ['lots: writes'], auth: 'operator',
+    summary: 'Change a lot: only the fields sent (null clears an optional one); the id never changes',
+    params: idParamsSchema, body: { schema: lotPatchBodySchema },
+    responses: { 200: { description: 'the lot as drivers see it', schema: lotViewSchema } },
+    errors: { 400: '', ...lotErrors, 413: '' },
+  },
+  {
+    method: 'delete', path: '/lots/{id}', operationId: 'deleteLot', tags: ['lots: writes'], auth: 'operator',
+    summary: 'Delete a lot (its audit trail stays)', params: idParamsSchema,
+    responses: { 204: noContent },
+    errors: lotErrors,
+  },
+  {
+    method: 'get', path: '/lots/{id}/audit', operationId: 'getLotAudit', tags: ['lots: writes'], auth: 'operator',
+    summary: 'Who changed the lot, when, each field from what to what (oldest first)', params: idParamsSchema,
+    responses: { 200: { description: 'the audit trail', schema: auditAnswerSchema } },
+    errors: lotErrors,
+  },
+  {
+    method: 'get', path: '/lots/{id}/gateways', operationId: 'getLotGateways', tags: ['gateways'], auth: 'operator',
+    summary: 'The gateways of a lot', params: idParamsSchema,
+    responses: { 200: { description: 'the gateways', schema: gatewaysAnswerSchema } },
+    errors: lotErrors,
+  },
+  {
+    method: 'post', path: '/lots/{id}/gateways', operationId: 'createGateway', tags: ['gateways'], auth: 'operator',
+    summary: 'A new gateway credential for the lot; the secret is shown once', params: idParamsSchema,
+    body: { schema: newGatewaySchema },
+    responses: { 201: { description: 'the gateway, its secret and how it connects', schema: newGatewayAnswerSchema } },
+    errors: { 400: '', ...lotErrors, 413: '' },
+  },
+  {
+    method: 'post', path: '/gateways/{id}/lots', operationId: 'assignGatewayLot', tags: ['gateways'], auth: 'operator',
+    summary: 'Give a gateway one more of the caller\'s lots', params: idParamsSchema,
+    body: { schema: assignLotSchema },
+    responses: { 200: { description: 'the gateway and its topics', schema: assignedGatewayAnswerSchema } },
+    errors: { 400: '', 403: 'the gateway or the lot belongs to another operator', 404: 'no such gateway or lot', 413: '' },
+  },
+  {
+    method: 'delete', path: '/gateways/{id}', operationId: 'deleteGateway', tags: ['gateways'], auth: 'operator',
+    summary: 'Revoke a gateway: its connections are closed at once', params: idParamsSchema,
+    responses: { 204: noContent },
+    errors: gatewayErrors,
+  },
+];

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import {
   applyCapacity, applyCount, applyGate, applyHeartbeat, applyLotOffline, applySpace, applyStaleMark, emptyLotRecord,
-  type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
+  type ApplyResult, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
 } from '../domain/live.ts';
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
@@ -70,6 +70,12 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
       if (record) found.set(id, { ...record.state });
     }
     return found;
+  }
+
+  async getBays(lotId: string): Promise<Map<string, BayState>> {
+    const bays = new Map<string, BayState>();
+    for (const [space, bay] of this.records.get(lotId)?.bays ?? []) bays.set(space, { ...bay });
+    return bays;
   }
 
   async deleteLot(id: string): Promise<void> {

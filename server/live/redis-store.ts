@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
-  type ApplyOutcome, type ApplyResult, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
+  type ApplyOutcome, type ApplyResult, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
   type LiveState, type OccupancySource, type SpaceEvent,
 } from '../domain/live.ts';
 import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
@@ -223,6 +223,16 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       if (row[0] !== null) found.set(ids[i]!, decodeState(row));
     });
     return found;
+  }
+
+  async getBays(lotId: string): Promise<Map<string, BayState>> {
+    // K:bays holds space -> "<0|1>|<ts>|<seq or ''>" (lua/lib.lua).
+    const bays = new Map<string, BayState>();
+    for (const [space, value] of Object.entries(await this.client.hgetall(`${this.keyOf(lotId)}:bays`))) {
+      const [occupied, ts, seq] = value.split('|');
+      bays.set(space, { occupied: occupied === '1', ts: Number(ts), seq: num(seq) });
+    }
+    return bays;
   }
 
   /**

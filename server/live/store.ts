@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { DependencyHealth } from '../lifecycle.ts';
 import type {
-  ApplyResult, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
+  ApplyResult, BayState, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
 } from '../domain/live.ts';
 
 /**
@@ -47,6 +47,8 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   markStale(lotId: string, aliveAt: number): Promise<boolean>;
   /** The live state of each lot that has one. */
   getMany(ids: readonly string[]): Promise<Map<string, LiveState>>;
+  /** Each bay sensor's last state in one lot, by space id (empty for a lot without bay sensors). */
+  getBays(lotId: string): Promise<Map<string, BayState>>;
   /** Forgets a lot (it was deleted from the catalog, or is created with an id used before): its state and its learned gateways. */
   deleteLot(id: string): Promise<void>;
   /**

@@ -62,6 +62,28 @@ export class LotViews {
     return metas.map((meta) => this.view(meta, live.get(meta.id) ?? null));
   }
 
+  /** Every lot, as the map shows it (for the standard feeds). */
+  async all(): Promise<LotView[]> {
+    return this.viewsFrom(this.bulk, [...this.options.catalog.all()]);
+  }
+
+  /**
+   * The lots whose occupancy comes from bay sensors, each with its bays' last
+   * states (for NGSI-LD ParkingSpot): `ids` limits it to those lots.
+   */
+  async withBays(ids?: readonly string[]): Promise<{ lot: LotView; bays: { spaceId: string; occupied: boolean; ts: number }[] }[]> {
+    const metas = ids ? ids.map((id) => this.options.catalog.get(id)).filter((m) => m !== undefined) : [...this.options.catalog.all()];
+    const live = await this.bulk.getMany(metas.map((m) => m.id));
+    const withBays = metas.filter((meta) => live.get(meta.id)?.source === 'bays');
+    const bays = await Promise.all(withBays.map((meta) => this.options.store.getBays(meta.id)));
+    return withBays.map((meta, i) => ({
+      lot: this.view(meta, live.get(meta.id)!),
+      bays: [...bays[i]!]
+        .map(([spaceId, bay]) => ({ spaceId, occupied: bay.occupied, ts: bay.ts }))
+        .sort((a, b) => (a.spaceId < b.spaceId ? -1 : a.spaceId > b.spaceId ? 1 : 0)),
+    }));
+  }
+
   /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
   async search(search: LotSearch): Promise<LotView[]> {
     const { near, radiusM, bbox, minFree, limit } = search;

@@ -1,4 +1,7 @@
 // Calls to the HTTP API as a client would make them, with a bearer token.
+// Every answer is checked against the service's OpenAPI document.
+import { assertMatchesApi } from './openapi.ts';
+
 export interface ApiAnswer<T = any> {
   status: number;
   body: T;
@@ -22,7 +25,9 @@ export async function api<T = any>(base: string, method: string, path: string, c
   }
   const res = await fetch(new URL(path, base), { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  const parsed = text ? JSON.parse(text) : undefined;
+  await assertMatchesApi(base, method, path, res, parsed);
+  return { status: res.status, body: parsed, headers: res.headers };
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

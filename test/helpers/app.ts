@@ -9,6 +9,7 @@ import { loadConfig } from '../../server/config.ts';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck, Subscription } from '../../server/domain/contract.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { createLogger, type Logger } from '../../server/log.ts';
+import { assertMatchesApi } from './openapi.ts';
 
 export interface TestApp {
   app: Kongwei;
@@ -47,9 +48,12 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
   };
 }
 
+/** GETs a JSON answer; it must match the service's OpenAPI document (test/helpers/openapi.ts). */
 export async function getJson<T = unknown>(base: string, path: string): Promise<{ status: number; body: T }> {
   const res = await fetch(new URL(path, base));
-  return { status: res.status, body: (await res.json()) as T };
+  const body = (await res.json()) as T;
+  await assertMatchesApi(base, 'GET', path, res, body);
+  return { status: res.status, body };
 }
 
 export async function connectMqtt(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {

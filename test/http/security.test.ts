@@ -28,12 +28,19 @@ describe('security: headers and pages', function () {
   });
 
   it('serves pages with no inline script, style or event handler', () => {
-    for (const file of ['web/index.html', 'web/operator.html']) {
+    for (const file of ['web/index.html', 'web/operator.html', 'web/api-docs.html']) {
       const html = readFileSync(file, 'utf8');
       assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, `${file}: inline <script>`);
       assert.doesNotMatch(html, /<style/i, `${file}: <style>`);
       assert.doesNotMatch(html, /\son[a-z]+\s*=|\sstyle\s*=/i, `${file}: inline handler or style`);
     }
+  });
+
+  it('gives the API reference page the same policy, plus data: images for Swagger UI\'s icons (scripts still self only)', async () => {
+    const csp = (await fetch(`${t.app.httpUrl}/api/docs`)).headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self';/);
+    assert.match(csp, /img-src 'self' https:\/\/\*\.tiles\.example\.org data:;/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   });
 
   it('derives the tile origin from TILE_URL', () => {

@@ -148,6 +148,12 @@ for (const target of storesUnderTest) {
       assert.deepEqual([result.state.occupied, result.state.source], [1, 'bays']);
       await store.applyGate(gate('b', { seq: 1, ts: T0 + 3 }), 32);
       assert.equal(await occupied('b'), 1);
+      // Each bay's last applied state, for the bay-level feeds (NGSI-LD ParkingSpot).
+      assert.deepEqual(Object.fromEntries(await store.getBays('b')), {
+        x: { occupied: false, ts: T0 + 2, seq: null },
+        y: { occupied: true, ts: T0 + 1, seq: 4 },
+      });
+      assert.equal((await store.getBays('no-bays')).size, 0);
     });
 
     it('keeps a lot alive with heartbeats, without changing its counts', async () => {
@@ -248,6 +254,7 @@ for (const target of storesUnderTest) {
       await store.applySpace(space('gone', { ts: T0 + 1 }), 32);
       await store.deleteLot('gone');
       assert.equal((await store.getMany(['gone'])).size, 0);
+      assert.equal((await store.getBays('gone')).size, 0);
       assert.equal((await store.applyGate(gate('gone', { seq: 1, ts: T0 + 1 }), 32)).outcome, 'applied', 'its seqs are forgotten too');
     });
 
