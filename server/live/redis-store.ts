@@ -268,15 +268,11 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     const key = this.gatewayLotsKey(gatewayId);
     const lotIds = await this.client.smembers(key);
     if (lotIds.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const lotId of lotIds) pipeline.sismember(`${this.keyOf(lotId)}:gateways`, gatewayId);
-    const replies = (await pipeline.exec()) ?? [];
+    // Each lot's side in its own slot: one command each, auto-pipelined (per node with a cluster).
+    const members = await Promise.all(lotIds.map((lotId) => this.client.sismember(`${this.keyOf(lotId)}:gateways`, gatewayId)));
     const linked: string[] = [];
     const gone: string[] = [];
-    replies.forEach(([err, member], i) => {
-      if (err) throw err;
-      (member === 1 ? linked : gone).push(lotIds[i]!);
-    });
+    members.forEach((member, i) => (member === 1 ? linked : gone).push(lotIds[i]!));
     if (gone.length > 0) await this.client.srem(key, ...gone);
     return linked.sort();
   }

@@ -39,7 +39,7 @@ describe('domain: messages in the caller\'s language', () => {
     assert.match(zh.message, /^停车场无效：name：不能为空；lat：应为数字；/);
     const en = error.in('en') as { message: string; details: { fields: Record<string, string[]> } };
     assert.deepEqual(en.details.fields.colour, ['is not a field of a lot']);
-    assert.match(en.message, /^invalid lot: name: Too small/);
+    assert.match(en.message, /^invalid lot: name: must not be empty/);
   });
 
   it('says the schemas\' own messages in Chinese (the search query)', () => {
