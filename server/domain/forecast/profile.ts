@@ -20,8 +20,8 @@
 //     one that passes fades it to 0.
 //  4. Interval: the 10 % and 90 % quantiles of this method's own errors at
 //     that horizon (origins every 15 minutes).
-//  β and the errors are measured over the last 2 weeks with the profile as it
-//  stood 2 weeks ago (a week after the first data, for a young lot), so none of
+//  β and the errors are measured over the last 3 weeks with the profile as it
+//  stood 3 weeks ago (a week after the first data, for a young lot), so none of
 //  those forecasts had seen its own outcome: measured in-sample, the interval
 //  came out too narrow (70 % coverage in the backtest instead of 80 %).
 import type { ForecastMethod, MethodPoint } from './method.ts';
