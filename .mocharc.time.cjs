@@ -11,6 +11,8 @@ module.exports = {
     'test/domain/opening-hours.test.ts',
     'test/domain/lot.test.ts',
     'test/domain/events.test.ts',
+    'test/domain/history.test.ts',
+    'test/domain/forecast.test.ts',
     'test/clock/stale-watch.test.ts',
     'test/live/feed.test.ts',
     'test/ingest/ingest.test.ts',

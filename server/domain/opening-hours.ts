@@ -192,3 +192,24 @@ export function hoursAt(openingHours: string | null, nowMs: number, timeZone?: s
 export function isOpenAt(openingHours: string | null, nowMs: number, timeZone?: string): boolean {
   return hoursAt(openingHours, nowMs, timeZone)?.open ?? true;
 }
+
+let holidays: OpeningHours | undefined;
+const holidayDays = new Map<number, boolean>();
+
+/**
+ * Whether a calendar day (year, month 1-12, day) is a public holiday, as the
+ * `PH` of opening hours sees it (China's, from the library's calendar): the
+ * history and forecast treat these days as their own kind of day.
+ */
+export function isPublicHoliday(year: number, month: number, day: number): boolean {
+  const key = year * 10_000 + month * 100 + day;
+  let answer = holidayDays.get(key);
+  if (answer === undefined) {
+    holidays ??= new OpeningHours('PH', NOMINATIM, { mode: 0 } as never);
+    // Noon of that day, in the process's zone (the library reads local fields): no zone skips noon.
+    answer = holidays.getState(new Date(year, month - 1, day, 12));
+    if (holidayDays.size >= MAX_CACHED) holidayDays.clear();
+    holidayDays.set(key, answer);
+  }
+  return answer;
+}

@@ -1,0 +1,174 @@
+// What forecasts read: a lot's history as one row of 5-minute means (NaN
+// where nothing was known), the local calendar of each bucket, and the
+// shared interval arithmetic. Pure.
+import { BUCKET_MS, type Bucket } from '../history/buckets.ts';
+import { DAY_MS, isHolidayDay, weekdayOfDay, zoneOffsetMs } from '../zone.ts';
+
+/** A lot's 5-minute history: occupied[i] is the mean over [start + i·5 min, +5 min); NaN: not known. */
+export interface Series {
+  start: number;
+  occupied: Float64Array;
+}
+
+export const SLOTS_PER_DAY = DAY_MS / BUCKET_MS; // 288
+export const SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY;
+/** Day kinds: Monday 0 … Sunday 6, and public holidays 7. */
+export const HOLIDAY = 7;
+
+/** A series of `buckets` (5-minute, any order) over [from, to); from and to are rounded down to a bucket. */
+export function seriesFromBuckets(buckets: readonly Bucket[], from: number, to: number): Series {
+  const start = from - (((from % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+  const n = Math.max(0, Math.ceil((to - start) / BUCKET_MS));
+  const occupied = new Float64Array(n).fill(NaN);
+  for (const b of buckets) {
+    const i = (b.start - start) / BUCKET_MS;
+    if (Number.isInteger(i) && i >= 0 && i < n && b.knownMs > 0) occupied[i] = b.occMs / b.knownMs;
+  }
+  return { start, occupied };
+}
+
+/**
+ * The part of a series observed before `asOf`: the buckets that ended at or
+ * before it. Every forecast sees only this (a view, not a copy), so nothing at
+ * or after asOf can reach a method.
+ */
+export function observedBefore(series: Series, asOf: number): Series {
+  const n = Math.max(0, Math.min(series.occupied.length, Math.floor((asOf - series.start) / BUCKET_MS)));
+  return { start: series.start, occupied: series.occupied.subarray(0, n) };
+}
+
+/** The local calendar of buckets from a start: day kind and slot of the local day, per bucket index. */
+export interface Calendar {
+  kind(i: number): number;
+  slot(i: number): number;
+  /** Index of the bucket at the same local wall time `days` days later (earlier when negative). */
+  shiftDays(i: number, days: number): number;
+}
+
+const calendars = new Map<string, { kinds: Uint8Array; slots: Uint16Array; offsets: Int32Array }>();
+
+/** A calendar for buckets from `start` in `timeZone`, valid for indices below `until` (negative ones too, down to −`until`). */
+export function calendarFor(start: number, until: number, timeZone: string): Calendar {
+  const key = `${timeZone}|${start}`;
+  let known = calendars.get(key);
+  if (!known || known.kinds.length < 2 * until) {
+    // Grown by doubling: a backtest asks for a little more at every asOf.
+    const size = Math.max(2 * until, 2 * (known?.kinds.length ?? 0));
+    until = size / 2;
+    if (calendars.size > 64) calendars.clear();
+    const kinds = new Uint8Array(size);
+    const slots = new Uint16Array(size);
+    const offsets = new Int32Array(size);
+    for (let j = 0; j < size; j++) {
+      const ms = start + (j - until) * BUCKET_MS;
+      const offset = zoneOffsetMs(ms, timeZone);
+      const wall = ms + offset;
+      const day = Math.floor(wall / DAY_MS);
+      kinds[j] = isHolidayDay(day) ? HOLIDAY : weekdayOfDay(day);
+      slots[j] = Math.floor((wall - day * DAY_MS) / BUCKET_MS);
+      offsets[j] = offset / BUCKET_MS;
+    }
+    known = { kinds, slots, offsets };
+    calendars.set(key, known);
+  }
+  const half = known.kinds.length / 2;
+  const { kinds, slots, offsets } = known;
+  const at = (i: number) => Math.min(Math.max(i + half, 0), kinds.length - 1);
+  return {
+    kind: (i) => kinds[at(i)]!,
+    slot: (i) => slots[at(i)]!,
+    shiftDays: (i, days) => {
+      const guess = i + days * SLOTS_PER_DAY;
+      // Same wall time: correct by the change of offset between the two instants.
+      return guess + offsets[at(i)]! - offsets[at(guess)]!;
+    },
+  };
+}
+
+/** The q-quantile (0…1) of numbers, sorted in place. */
+export function quantile(sorted: Float64Array | number[], q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Horizons (in buckets ahead of the origin) at which interval widths are measured; others interpolate. */
+export const HORIZON_GRID = [1, 2, 3, 6, 12, 24, 48, 96, 144, 288, 576, 1152, 2016, 2304];
+
+export interface Spread {
+  /** 10 % and 90 % quantiles of actual − forecast, per grid horizon; NaN where too few. */
+  lo: number[];
+  hi: number[];
+}
+
+const MIN_RESIDUALS = 20;
+
+/**
+ * The empirical 80 % spread of a method's errors by horizon: its own
+ * forecasts at past origins (every `every` buckets from `firstOrigin` on,
+ * targets before `n`), each using data before its origin, against what happened.
+ * `point(o, t)` forecasts bucket t from origin o (data below o).
+ */
+export function measureSpread(
+  x: Float64Array, n: number, maxHorizon: number, firstOrigin: number, every: number,
+  point: (o: number, t: number) => number,
+): Spread {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  // Measured up to the first grid horizon that reaches maxHorizon; the rest is not needed.
+  const last = HORIZON_GRID.findIndex((g) => g >= maxHorizon);
+  for (const [k, h] of HORIZON_GRID.entries()) {
+    if (last >= 0 && k > last) {
+      lo.push(NaN);
+      hi.push(NaN);
+      continue;
+    }
+    const residuals: number[] = [];
+    const first = Math.max(0, firstOrigin);
+    for (let o = n - h; o >= first; o -= every) {
+      const t = o + h - 1;
+      const actual = x[t]!;
+      if (Number.isNaN(actual)) continue;
+      const forecast = point(o, t);
+      if (!Number.isNaN(forecast)) residuals.push(actual - forecast);
+    }
+    if (residuals.length < MIN_RESIDUALS) {
+      lo.push(NaN);
+      hi.push(NaN);
+      continue;
+    }
+    residuals.sort((a, b) => a - b);
+    lo.push(quantile(residuals, 0.1));
+    hi.push(quantile(residuals, 0.9));
+  }
+  return { lo, hi };
+}
+
+/** The spread at horizon h (buckets), interpolated between grid horizons; the nearest measured one beyond the ends. */
+export function spreadAt(spread: Spread, h: number): [number, number] | null {
+  const grid = HORIZON_GRID;
+  const measured = grid.map((_, k) => k).filter((k) => !Number.isNaN(spread.lo[k]!));
+  if (measured.length === 0) return null;
+  let below = -1;
+  let above = -1;
+  for (const k of measured) {
+    if (grid[k]! <= h) below = k;
+    if (grid[k]! >= h && above < 0) above = k;
+  }
+  if (below < 0) return [spread.lo[above]!, spread.hi[above]!];
+  if (above < 0 || above === below) return [spread.lo[below]!, spread.hi[below]!];
+  const f = (Math.log(h) - Math.log(grid[below]!)) / (Math.log(grid[above]!) - Math.log(grid[below]!));
+  return [
+    spread.lo[below]! + f * (spread.lo[above]! - spread.lo[below]!),
+    spread.hi[below]! + f * (spread.hi[above]! - spread.hi[below]!),
+  ];
+}
+
+/** The index of the last known bucket below `o`, looking back at most `maxAge` buckets; −1 if none. */
+export function lastKnown(x: Float64Array, o: number, maxAge: number): number {
+  for (let i = o - 1; i >= 0 && i >= o - maxAge; i--) if (!Number.isNaN(x[i]!)) return i;
+  return -1;
+}
