@@ -10,6 +10,7 @@ import { Bus } from './bus.ts';
 import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { createDatabase, SqlDatabase } from './catalog/db.ts';
+import { GatewayLinks } from './catalog/gateway-links.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
 import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
@@ -73,13 +74,14 @@ export class Kongwei {
     const bus = (this.bus = new Bus(log));
 
     // State: SQL (repositories and the catalog's cache) and the live store with its one follower.
-    const databaseOptions = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR };
+    const databaseOptions = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log };
     const db = (this.db = createDatabase(databaseOptions));
     this.sql = new SqlDatabase(db, databaseOptions);
     const lotRepository = new LotRepository(db);
     const gatewayRepository = new GatewayRepository(db);
     const audit = new AuditRepository(db);
     const catalog = (this.catalog = new Catalog({ db, bus, seed: config.SEED_LOTS ? seedLots() : [] }));
+    const gatewayLinks = new GatewayLinks(gatewayRepository, log);
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
@@ -98,6 +100,7 @@ export class Kongwei {
 
     // Inputs: MQTT, timers, HTTP.
     const gatewayAuth = config.MQTT_AUTH && !config.MQTT_URL ? new GatewayAuth({ baseTopic: config.MQTT_BASE_TOPIC, source: gatewayRepository, bus, log }) : undefined;
+    const sharedGroup = sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP);
     const mqtt = (this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
@@ -107,10 +110,10 @@ export class Kongwei {
           log,
           connections: config.MQTT_INGEST_CONNECTIONS,
           inFlight: config.MQTT_INGEST_INFLIGHT,
-          sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
+          sharedGroup,
         })
       : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, ...(gatewayAuth ? { auth: gatewayAuth } : {}) }));
-    const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayRepository, ...clock });
+    const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayLinks, ...clock });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -155,6 +158,7 @@ export class Kongwei {
     const list: (NamedPart | false | undefined)[] = [
       { name: 'sql', part: this.sql, failure: sqlFailure },
       { name: 'catalog', part: catalog, failure: sqlFailure },
+      { name: 'gateway links', part: gatewayLinks, failure: sqlFailure },
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
