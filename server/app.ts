@@ -22,6 +22,8 @@ import { HttpListener } from './http/listener.ts';
 import { EmbeddedBroker } from './ingest/embedded-broker.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { MqttClientTransport, sharedGroupFor } from './ingest/mqtt-client.ts';
+import { SessionRegistry } from './ingest/session-registry.ts';
+import { SessionTakeover } from './ingest/session-takeover.ts';
 import { gatewayBrokerUrl, type MqttTransport } from './ingest/transport.ts';
 import { Parts, PortInUseError, type DependencyHealth, type NamedPart } from './lifecycle.ts';
 import { LiveFeed } from './live/feed.ts';
@@ -114,6 +116,25 @@ export class Kongwei {
         })
       : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, ...(gatewayAuth ? { auth: gatewayAuth } : {}) }));
     const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayLinks, ...clock });
+    // With a shared group on an external broker: a stopped instance's sessions are drained by the others (DESIGN.md §3).
+    const sessionTakeover =
+      config.MQTT_URL && redis && sharedGroup !== null
+        ? new SessionTakeover({
+            registry: new SessionRegistry({ ...redis, leaseMs: 10_000 }),
+            url: config.MQTT_URL,
+            username: config.MQTT_USERNAME,
+            password: config.MQTT_PASSWORD,
+            clientId: config.MQTT_CLIENT_ID,
+            connections: config.MQTT_INGEST_CONNECTIONS,
+            inFlight: config.MQTT_INGEST_INFLIGHT,
+            baseTopic: config.MQTT_BASE_TOPIC,
+            subscriptions: ingest.subscriptions,
+            sharedGroup,
+            handler: ingest.receive,
+            log,
+            metrics,
+          })
+        : undefined;
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -164,6 +185,8 @@ export class Kongwei {
       { name: 'live feed', part: feed, failure: redisFailure },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },
+      // Before the MQTT connections: this instance's sessions are its own again before it connects.
+      sessionTakeover && { name: 'mqtt sessions', part: sessionTakeover, failure: redisFailure },
       { name: 'mqtt', part: { start: () => mqtt.start(ingest.subscriptions, ingest.receive), stop: () => mqtt.stop() } },
       { name: 'availability', part: availability },
       { name: 'stale watch', part: staleWatch },
