@@ -125,6 +125,20 @@ describe('faults in the scale-out topology (two instances; private Redis, Mosqui
     await killed(a.child, 'SIGTERM');
   });
 
+  it('an instance stopped for good (a scale-down): the other takes its session over, so nothing waits for it', async () => {
+    const { client, env } = await topology();
+    const a = await inProcess(env, 'a');
+    const b = await inProcess(env, 'b');
+    await a.stop(); // cleanly: its session stays on the broker, and Mosquitto goes on giving it a share
+    const counter = await gateCounter(env.MQTT_URL);
+    later(() => counter.endAsync(true));
+    const { sent } = await burst(counter, BASE, 400, Date.now() - 60_000, { lot: 'ruidao-rd', capacity: BIG, exitEvery: 0, gates: 20 });
+    await sent;
+    await eventually(async () => (await occupiedIn(client, PREFIX, 'ruidao-rd')) === 400, 60_000, 'ruidao-rd at 400 with one instance left');
+    await eventually(async () => (await metricValue(b.app.httpUrl, 'kongwei_mqtt_sessions_drained_total')) === 1, 30_000, "the stopped instance's session drained and closed");
+    assert.equal((await lotOn(b.app.httpUrl, 'ruidao-rd')).body.occupied, 400);
+  });
+
   it('Redis killed and restarted under both instances: ingestion pauses, both recover by themselves, counts exact, sockets and catalog sync back', async () => {
     const { redis, client, env } = await topology({ durableRedis: true });
     const a = await inProcess(env, 'a');
