@@ -30,6 +30,8 @@ export interface PublisherResult {
   finishedAt: number;
   /** With `log`: [lotId, ts] of every event sent. */
   events?: [string, number][];
+  /** Each lot's last seq sent: its last count was `seq % 1000` (the soak checks the final counts). */
+  lastSeq: Record<string, number>;
 }
 
 interface Lane {
@@ -115,7 +117,8 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
   }
   const finishedAt = Date.now();
   await Promise.all(lanes.map((l) => l.client.endAsync()));
-  return { sent, acked, startedAt, sentAt, finishedAt, ...(job.log ? { events } : {}) };
+  const lastSeq = Object.fromEntries(lanes.flatMap((lane) => [...lane.seq]));
+  return { sent, acked, startedAt, sentAt, finishedAt, lastSeq, ...(job.log ? { events } : {}) };
 }
 
 // As a child process: the job comes in argv, the result goes back over IPC.

@@ -2,6 +2,9 @@
 // subscribed to one bbox. A few of them — every `traceEvery`-th, spread over
 // the connection order — record every push as (received at, lot, updatedAt),
 // from which the benchmark computes each event's publish→socket latency.
+// With `churnPerSecond` (the soak), that many clients leave every second and
+// as many new ones connect and subscribe, so the crowd keeps its size while
+// its members change.
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../server/domain/contract.ts';
 
@@ -11,15 +14,18 @@ export interface SocketsJob {
   bbox: [number, number, number, number];
   /** Trace every n-th client (0: none). */
   traceEvery?: number;
+  /** Clients replaced by new ones every second (0: none). */
+  churnPerSecond?: number;
 }
 
 /** [receivedAt, lotId, updatedAt] */
 export type PushTrace = [number, string, number];
 
-export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'close' };
+export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'stats' } | { cmd: 'close' };
 export type SocketsMessage =
   | { type: 'ready'; connected: number; failed: number }
-  | { type: 'report'; pushes: number; traces: PushTrace[][] };
+  | { type: 'report'; pushes: number; traces: PushTrace[][] }
+  | { type: 'stats'; connected: number; connects: number; leaves: number; failed: number; pushes: number };
 
 async function main(job: SocketsJob): Promise<void> {
   const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
@@ -27,6 +33,9 @@ async function main(job: SocketsJob): Promise<void> {
   let pushes = 0;
   let recording = false;
   let failed = 0;
+  let connects = 0;
+  let leaves = 0;
+  let allPushes = 0;
 
   const connectOne = (index: number) =>
     new Promise<void>((resolve) => {
@@ -34,6 +43,7 @@ async function main(job: SocketsJob): Promise<void> {
       const traced = job.traceEvery ? index % job.traceEvery === 0 : false;
       const slot = traced ? traces.push([]) - 1 : -1;
       const onPush = (lots: { id: string; updatedAt: string | null }[]) => {
+        allPushes++;
         if (!recording) return;
         pushes++;
         if (!traced) return;
@@ -46,6 +56,7 @@ async function main(job: SocketsJob): Promise<void> {
       socket.once('connect', () => {
         // As the drivers' map subscribes: live changes bring only the fields that move.
         socket.emit('subscribe', { bbox: job.bbox, fields: 'live' }, () => resolve());
+        connects++;
       });
       socket.once('connect_error', () => {
         failed++;
@@ -61,6 +72,19 @@ async function main(job: SocketsJob): Promise<void> {
   const send = (message: SocketsMessage) => process.send!(message);
   send({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
 
+  if (job.churnPerSecond) {
+    const churn = job.churnPerSecond;
+    let next = job.clients;
+    setInterval(() => {
+      for (let k = 0; k < churn && sockets.length > 0; k++) {
+        const [leaving] = sockets.splice(Math.floor(Math.random() * sockets.length), 1);
+        leaving!.disconnect();
+        leaves++;
+      }
+      for (let k = 0; k < churn; k++) void connectOne(next++);
+    }, 1000);
+  }
+
   process.on('message', (command: SocketsCommand) => {
     if (command.cmd === 'record') {
       traces = traces.map(() => []);
@@ -69,6 +93,8 @@ async function main(job: SocketsJob): Promise<void> {
     } else if (command.cmd === 'report') {
       recording = false;
       send({ type: 'report', pushes, traces });
+    } else if (command.cmd === 'stats') {
+      send({ type: 'stats', connected: sockets.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes });
     } else if (command.cmd === 'close') {
       for (const s of sockets) s.disconnect();
       setTimeout(() => process.exit(0), 200);

@@ -12,6 +12,7 @@ import { Bus } from './bus.ts';
 import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { createDatabase, SqlDatabase } from './catalog/db.ts';
+import { GatewayLinks } from './catalog/gateway-links.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
 import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
@@ -24,6 +25,8 @@ import { HttpListener } from './http/listener.ts';
 import { EmbeddedBroker } from './ingest/embedded-broker.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { MqttClientTransport, sharedGroupFor } from './ingest/mqtt-client.ts';
+import { SessionRegistry } from './ingest/session-registry.ts';
+import { SessionTakeover } from './ingest/session-takeover.ts';
 import { gatewayBrokerUrl, type MqttTransport } from './ingest/transport.ts';
 import { Parts, PortInUseError, type DependencyHealth, type NamedPart } from './lifecycle.ts';
 import { LiveFeed } from './live/feed.ts';
@@ -84,13 +87,14 @@ export class Kongwei {
     const bus = (this.bus = new Bus(log));
 
     // State: SQL (repositories and the catalog's cache) and the live store with its one follower.
-    const databaseOptions = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR };
+    const databaseOptions = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log };
     const db = (this.db = createDatabase(databaseOptions));
     this.sql = new SqlDatabase(db, databaseOptions);
     const lotRepository = new LotRepository(db);
     const gatewayRepository = new GatewayRepository(db);
     const audit = new AuditRepository(db);
     const catalog = (this.catalog = new Catalog({ db, bus, seed: config.SEED_LOTS ? seedLots() : [] }));
+    const gatewayLinks = new GatewayLinks(gatewayRepository, log);
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
@@ -119,6 +123,7 @@ export class Kongwei {
       maxConnectionsPerIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       authFailuresPerMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE,
     };
+    const sharedGroup = sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP);
     const mqtt = (this.mqtt = config.MQTT_URL
       ? new MqttClientTransport({
           url: config.MQTT_URL,
@@ -128,12 +133,31 @@ export class Kongwei {
           log,
           connections: config.MQTT_INGEST_CONNECTIONS,
           inFlight: config.MQTT_INGEST_INFLIGHT,
-          sharedGroup: sharedGroupFor(config.MQTT_INGEST_CONNECTIONS, config.MQTT_SHARED_GROUP),
+          sharedGroup,
         })
       : new EmbeddedBroker({
           port: config.MQTT_PORT, host: config.MQTT_HOST, baseTopic: config.MQTT_BASE_TOPIC, log, limits: brokerLimits, ...clock, ...(gatewayAuth ? { auth: gatewayAuth } : {}),
         }));
-    const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayRepository, ...clock });
+    const ingest = new Ingest({ baseTopic: config.MQTT_BASE_TOPIC, catalog, store, bus, log, metrics, assignedLots: gatewayLinks, ...clock });
+    // With a shared group on an external broker: a stopped instance's sessions are drained by the others (DESIGN.md §3).
+    const sessionTakeover =
+      config.MQTT_URL && redis && sharedGroup !== null
+        ? new SessionTakeover({
+            registry: new SessionRegistry({ ...redis, leaseMs: 10_000 }),
+            url: config.MQTT_URL,
+            username: config.MQTT_USERNAME,
+            password: config.MQTT_PASSWORD,
+            clientId: config.MQTT_CLIENT_ID,
+            connections: config.MQTT_INGEST_CONNECTIONS,
+            inFlight: config.MQTT_INGEST_INFLIGHT,
+            baseTopic: config.MQTT_BASE_TOPIC,
+            subscriptions: ingest.subscriptions,
+            sharedGroup,
+            handler: ingest.receive,
+            log,
+            metrics,
+          })
+        : undefined;
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -196,12 +220,15 @@ export class Kongwei {
     const list: (NamedPart | false | undefined)[] = [
       { name: 'sql', part: this.sql, failure: sqlFailure },
       { name: 'catalog', part: catalog, failure: sqlFailure },
+      { name: 'gateway links', part: gatewayLinks, failure: sqlFailure },
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
       { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },
+      // Before the MQTT connections: this instance's sessions are its own again before it connects.
+      sessionTakeover && { name: 'mqtt sessions', part: sessionTakeover, failure: redisFailure },
       { name: 'mqtt', part: { start: () => mqtt.start(ingest.subscriptions, ingest.receive), stop: () => mqtt.stop() } },
       { name: 'availability', part: availability },
       { name: 'stale watch', part: staleWatch },

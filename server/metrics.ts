@@ -75,6 +75,18 @@ export class Metrics {
     this.gatewaysOnlineSource = source;
   }
 
+  readonly sessionsDrained = new Counter({
+    name: 'kongwei_mqtt_sessions_drained_total',
+    help: "Persistent MQTT sessions of stopped instances this instance took over, drained and closed",
+    registers: [this.registry],
+  });
+
+  readonly sessionMessagesDrained = new Counter({
+    name: 'kongwei_mqtt_session_messages_drained_total',
+    help: 'Messages found waiting in the sessions of stopped instances and ingested here',
+    registers: [this.registry],
+  });
+
   readonly socketClients = new Gauge({
     name: 'kongwei_socket_clients',
     help: 'Connected Socket.IO clients on this instance',

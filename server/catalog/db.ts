@@ -4,11 +4,51 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { DependencyHealth } from '../lifecycle.ts';
+import type { Logger } from '../log.ts';
 import { migrationSource } from '../../db/migrations/index.ts';
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
+  /** Where knex's own warnings go (a lost connection, a failed acquire); without it, knex prints them to the console. */
+  log?: Logger | undefined;
+}
+
+/** knex's warnings into the service's log, one line each, instead of the console. */
+function knexLog(log: Logger | undefined): Knex.Config['log'] {
+  if (!log) return undefined;
+  const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (message: unknown) => log.warn({ err: text(message) }, 'SQL: knex warning'),
+    error: (message: unknown) => log.error({ err: text(message) }, 'SQL: knex error'),
+    deprecate: (method: string, alternative: string) => log.warn(`SQL: knex ${method} is deprecated; use ${alternative}`),
+    debug: () => {},
+  };
+}
+
+/** PostgreSQL SQLSTATEs that mean "not now" rather than "no": class 08 (connection), 53300 (too many connections), 57P01–57P03 (shutting down, crashed, starting up). */
+const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P0[123])$/;
+/** Node.js socket errors on the way to the server. */
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+/** pg and knex say it in words only: a connection lost under a query, a pool that could not hand one out. */
+const UNAVAILABLE_MESSAGE = /Connection terminated|Connection ended unexpectedly|not queryable|Timeout acquiring a connection/i;
+
+/**
+ * Whether an SQL error means the database cannot be reached now (down,
+ * restarting, refusing connections, its disk locked by another writer) —
+ * which a caller should answer with "unavailable, try again" — rather than a
+ * statement the database refused. A lost connection means the transaction
+ * was rolled back: nothing of it was written.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e !== 'object') return false;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.test(code) || code === 'SQLITE_BUSY') return true;
+    if (e.name === 'KnexTimeoutError') return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  }
+  return false;
 }
 
 export function describeDatabase(options: DatabaseOptions): string {
@@ -22,6 +62,7 @@ export function createDatabase(options: DatabaseOptions): Knex {
       connection: options.databaseUrl,
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: 10_000,
+      log: knexLog(options.log),
     });
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -29,6 +70,7 @@ export function createDatabase(options: DatabaseOptions): Knex {
     client: 'sqlite3',
     connection: { filename: resolve(options.dataDir, 'kongwei.sqlite') },
     useNullAsDefault: true,
+    log: knexLog(options.log),
     pool: {
       min: 1,
       max: 1,

@@ -1,9 +1,13 @@
 // Every error leaves as {"error":{"code","message","details"}}; never a stack trace.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../catalog/db.ts';
 import { AppError, localizedError, validationError } from '../domain/errors.ts';
 import { localeOf, text } from '../domain/messages.ts';
 import type { Logger } from '../log.ts';
+
+/** What a client is told to wait before trying again while the SQL database is away. */
+const RETRY_AFTER_S = 5;
 
 /** Parses input with a schema, or throws a 400 naming every bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -36,7 +40,17 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (err?.type === 'entity.parse.failed') error = localizedError('malformed_json', text('the request body is not valid JSON', '请求内容不是有效的 JSON'));
     else if (err?.type === 'entity.too.large') error = localizedError('payload_too_large', text('the request body is too large', '请求内容过大'));
     else if (clientErrorStatus(err) !== undefined) error = clientError(err, clientErrorStatus(err)!);
-    else {
+    else if (isDatabaseUnavailable(err)) {
+      // Not a bug but an outage (DESIGN.md §4): the transaction did not commit, and the client may try again.
+      log.warn({ err: (err as Error).message, method: req.method, path: req.path }, 'SQL database unavailable: request refused with 503');
+      error = localizedError(
+        'unavailable',
+        text('the lot database is unavailable at the moment; the request was not carried out — try again shortly', '停车场数据库暂不可用，请求未执行，请稍后再试'),
+        undefined,
+        { retryAfterS: RETRY_AFTER_S },
+      );
+      if (!res.headersSent) res.set('Retry-After', String(RETRY_AFTER_S));
+    } else {
       log.error({ err, method: req.method, path: req.path }, 'unhandled error in HTTP handler');
       error = new AppError('internal', 'internal error');
     }

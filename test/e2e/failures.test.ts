@@ -4,97 +4,20 @@
 // exact. The broker (and, for its restart, Redis) are private instances this
 // test starts and kills; the machine's shared services are never restarted.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import mqtt, { type MqttClient } from 'mqtt';
 import { eventually, getJson, startApp, type TestApp } from '../helpers/app.ts';
-import { installed, PrivateMosquitto, PrivateRedis } from '../helpers/private-services.ts';
+import { burst as gateBurst, gateCounter, killed, occupiedIn as occupancy, requirePrograms, startService } from '../helpers/faults.ts';
+import { PrivateMosquitto, PrivateRedis } from '../helpers/private-services.ts';
 import { cleanRedisPrefix, REDIS_TEST_URL, requireService, uniqueName } from '../helpers/services.ts';
+import type { MqttClient } from 'mqtt';
 
 const LOT = 'cruise-port';
 const CAPACITY = 100_000;
-
-function requirePrograms(ctx: Mocha.Context, ...programs: string[]): void {
-  const missing = programs.filter((p) => !installed(p));
-  if (missing.length === 0) return;
-  const reason = `${missing.join(' and ')} not installed (apt-get install -y redis-server mosquitto)`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${reason}; CI=true requires it`);
-  console.warn(`      ⚠ skipped: ${reason}`);
-  ctx.skip();
-}
-
-/** A gate counter that keeps its session and resends what the broker has not acknowledged. */
-async function gateCounter(url: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId: uniqueName('gate-counter-'), clean: false, reconnectPeriod: 100, connectTimeout: 5000 });
-}
-
-interface Burst {
-  /** Resolves when the broker has acknowledged every event. */
-  sent: Promise<void>;
-  expected: number;
-}
-
-/**
- * A calibrating count of 0, then `n` gate events (4 entries for each exit, two
- * gates, each with its own increasing seq), sent in small batches on a steady
- * pace so the failure lands in the middle of the stream.
- */
-async function burst(client: MqttClient, base: string, n: number, t0: number): Promise<Burst> {
-  await client.publishAsync(`${base}/lots/${LOT}/count`, JSON.stringify({ occupied: 0, capacity: CAPACITY, ts: t0, seq: 1 }), { qos: 1 });
-  let expected = 0;
-  const acks: Promise<unknown>[] = [];
-  const sent = (async () => {
-    for (let i = 1; i <= n; i++) {
-      const exit = i % 5 === 0;
-      expected += exit ? -1 : 1;
-      const payload = { event: exit ? 'exit' : 'entry', gate: i % 2 ? 'north' : 'south', ts: t0 + i, seq: i };
-      acks.push(client.publishAsync(`${base}/lots/${LOT}/gate`, JSON.stringify(payload), { qos: 1 }));
-      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 25));
-    }
-    await Promise.all(acks);
-  })();
-  return { sent, expected: n - 2 * Math.floor(n / 5) };
-}
-
-/** The lot's occupancy, straight from Redis. */
-async function occupiedIn(redis: Redis, prefix: string): Promise<number> {
-  return Number((await redis.hget(`${prefix}{lot:${LOT}}`, 'occ').catch(() => null)) ?? 0);
-}
-
-/** `npm start` as a child process, so it can be killed with SIGKILL. */
-function startService(env: Record<string, string>): { child: ChildProcess; ready: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (d) => (output += d));
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${output}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      output += d;
-      const match = /the map is at (http:\/\/localhost:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the service exited (${code}):\n${output}`)));
-  });
-  ready.catch(() => {});
-  return { child, ready, output: () => output };
-}
-
-function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
+const burst = (client: MqttClient, base: string, n: number, t0: number) => gateBurst(client, base, n, t0, { lot: LOT, capacity: CAPACITY });
+const occupiedIn = (redis: Redis, prefix: string) => occupancy(redis, prefix, LOT);
 
 describe('exactly once across failures (real Mosquitto and Redis)', function () {
   this.timeout(120_000);
@@ -102,7 +25,7 @@ describe('exactly once across failures (real Mosquitto and Redis)', function () 
   const later = (cleanup: () => Promise<unknown>) => cleanups.push(cleanup);
 
   before(async function () {
-    requirePrograms(this, 'redis-server', 'mosquitto');
+    requirePrograms(this, ['redis-server', 'mosquitto']);
     await requireService(this, 'redis');
   });
   afterEach(async () => {

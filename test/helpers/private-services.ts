@@ -1,12 +1,13 @@
-// Private Redis and Mosquitto instances for the failure tests and the
-// benchmark: each on a free port, with its data in a temporary directory,
+// Private Redis, Mosquitto and PostgreSQL instances for the failure tests and
+// the benchmark: each on a free port, with its data in a temporary directory,
 // started, killed and restarted by its owner alone (the machine's shared
 // services are never touched), and removed afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { tcpAnswers } from './services.ts';
 
 export async function freePort(): Promise<number> {
@@ -39,10 +40,19 @@ abstract class PrivateServer {
 
   protected abstract command(): [string, string[]];
 
+  /** Options for the server's process (PostgreSQL: the user it runs as). */
+  protected spawnOptions(): SpawnOptions {
+    return {};
+  }
+
+  /** Runs before each start (PostgreSQL: creates the cluster the first time). */
+  protected prepare(): void {}
+
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
+    this.prepare();
     const [program, args] = this.command();
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { ...this.spawnOptions(), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));
     this.child = child;
@@ -232,4 +242,103 @@ function run(program: string, args: string[]): Promise<string> {
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')} exited ${code}:\n${out}`))));
   });
+}
+/** Where PostgreSQL's server programs are: on the PATH, or Debian's /usr/lib/postgresql/<version>/bin (the newest). */
+export function postgresBinDir(): string | undefined {
+  for (const dir of ['/usr/local/bin', '/usr/bin']) if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}
+
+/** The `postgres` account's uid and gid, for running the server as root (PostgreSQL refuses to run as root). */
+function postgresAccount(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const entry = spawnSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).stdout.trim().split(':');
+  if (entry.length < 4) throw new Error('PostgreSQL refuses to run as root, and there is no `postgres` user to run it as');
+  return { uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+/**
+ * A PostgreSQL cluster of its own (initdb in a temporary directory, trust
+ * authentication for `postgres` on 127.0.0.1, its socket in that directory),
+ * run as the `postgres` user when the tests run as root. Stop it with SIGINT
+ * (PostgreSQL's "fast" shutdown: clients are disconnected, then a checkpoint)
+ * or SIGQUIT (immediate, a crash).
+ */
+export class PrivatePostgres extends PrivateServer {
+  private readonly bin: string;
+  private readonly account = postgresAccount();
+
+  constructor() {
+    super('postgres');
+    const bin = postgresBinDir();
+    if (!bin) throw new Error('PostgreSQL server programs (initdb, postgres) not found; apt-get install -y postgresql');
+    this.bin = bin;
+    if (this.account) chownSync(this.dir, this.account.uid, this.account.gid);
+  }
+
+  /** The URL of a database in it (`postgres`, the one initdb creates, by default). */
+  url(database = 'postgres'): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  private get dataDir(): string {
+    return join(this.dir, 'data');
+  }
+
+  /** Starts it and waits until it answers queries (it accepts connections a moment before). */
+  override async start(): Promise<void> {
+    await super.start();
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`postgres did not answer on port ${this.port}: ${(err as Error).message}\n${this.output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+  }
+
+  /** A new, empty database in it; its URL. */
+  async createDatabase(name: string): Promise<string> {
+    const client = new pg.Client({ connectionString: this.url() });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    } finally {
+      await client.end();
+    }
+    return this.url(name);
+  }
+
+  protected override prepare(): void {
+    if (existsSync(join(this.dataDir, 'PG_VERSION'))) return;
+    mkdirSync(this.dataDir, { mode: 0o700 });
+    if (this.account) chownSync(this.dataDir, this.account.uid, this.account.gid);
+    const init = spawnSync(join(this.bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+      ...this.spawnOptions(),
+      encoding: 'utf8',
+    });
+    if (init.status !== 0) throw new Error(`initdb failed:\n${init.stdout}${init.stderr}`);
+  }
+
+  protected override spawnOptions(): SpawnOptions {
+    return { ...(this.account ?? {}), cwd: this.dir, env: { ...process.env, LC_ALL: 'C' } };
+  }
+
+  protected command(): [string, string[]] {
+    return [join(this.bin, 'postgres'), [
+      '-D', this.dataDir, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1',
+      // A test cluster: no waiting for the disk (a fast shutdown still writes everything out).
+      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
+    ]];
+  }
 }
