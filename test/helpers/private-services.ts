@@ -218,10 +218,16 @@ export class PrivateRedisCluster {
   async failover(masterIndex = 0): Promise<{ from: number; to: number }> {
     const { master, replica } = (await this.topology())[masterIndex]!;
     if (replica === undefined) throw new Error(`master ${master} has no replica`);
-    await run('redis-cli', ['-p', String(replica), 'cluster', 'failover']);
-    const deadline = Date.now() + 20_000;
+    // A manual failover gives up when the master and its replica do not agree in time (a busy
+    // machine): ask again, as an administrator would, until it has happened.
+    const deadline = Date.now() + 30_000;
+    let askedAt = 0;
     while (!(await this.topology().catch(() => [])).some((t) => t.master === replica)) {
       if (Date.now() > deadline) throw new Error(`the replica ${replica} of ${master} was not promoted`);
+      if (Date.now() - askedAt > 5000) {
+        askedAt = Date.now();
+        await run('redis-cli', ['-p', String(replica), 'cluster', 'failover']).catch(() => '');
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.waitUntilOk();
