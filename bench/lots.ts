@@ -5,23 +5,15 @@ import { createDatabase, migrate } from '../server/catalog/db.ts';
 import { lotMetaSchema, type LotMeta } from '../server/domain/lot.ts';
 import type { BBox } from '../server/domain/geo.ts';
 import { seedLots } from '../db/seed.ts';
+import { random } from '../server/domain/forecast/synthetic.ts';
 
 /** Shibei District, roughly: the area the drivers' map shows. */
 export const DISTRICT_BBOX: BBox = [120.31, 36.06, 120.40, 36.12];
 /** Greater Qingdao, for the 10,000-lot search catalog. */
 export const CITY_BBOX: BBox = [120.10, 35.95, 120.65, 36.35];
 
-/** A deterministic pseudo-random sequence (mulberry32), so runs compare. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random sequence (mulberry32, the synthetic year's), so runs compare. */
+export const seeded = random;
 
 export function generateLots(count: number, bbox: BBox, prefix: string, seed = 1): LotMeta[] {
   const random = seeded(seed);

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { eventually, getJson, startApp, type TestApp } from '../helpers/app.ts';
-import { requirePrograms } from '../helpers/faults.ts';
-import { postgresBinDir, PrivateMosquitto, PrivatePostgres, PrivateRedis } from '../helpers/private-services.ts';
+import { faultSuite } from '../helpers/faults.ts';
+import { PrivateMosquitto, PrivateRedis } from '../helpers/private-services.ts';
 import { uniqueName } from '../helpers/services.ts';
 
 const BASE = 'parking';
@@ -38,20 +38,8 @@ interface Restart {
 
 describe('the broker restarted under load (private Mosquitto; two instances or one)', function () {
   this.timeout(120_000);
-  let postgres: PrivatePostgres;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const later = (cleanup: () => Promise<unknown>) => cleanups.push(cleanup);
-
-  before(async function () {
-    requirePrograms(this, ['redis-server', 'mosquitto']);
-    if (!postgresBinDir()) requirePrograms(this, ['initdb', 'postgres'], 'apt-get install -y postgresql');
-    postgres = new PrivatePostgres();
-    await postgres.start();
-  });
-  after(async () => postgres?.remove());
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
+  const suite = faultSuite();
+  const { later } = suite;
 
   /** Starts the instances, publishes at a steady pace, restarts the broker in the middle, and says which events were applied. */
   async function restartUnderLoad(instanceEnv: Record<string, string>[]): Promise<Restart> {
@@ -59,7 +47,7 @@ describe('the broker restarted under load (private Mosquitto; two instances or o
     const broker = new PrivateMosquitto();
     later(() => redis.remove());
     later(() => broker.remove());
-    const [databaseUrl] = await Promise.all([postgres.createDatabase(uniqueName('kwbroker_')), redis.start(), broker.start()]);
+    const [databaseUrl] = await Promise.all([suite.postgres.createDatabase(uniqueName('kwbroker_')), redis.start(), broker.start()]);
     const common = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, MQTT_URL: broker.url, MQTT_BASE_TOPIC: BASE };
     const instances: TestApp[] = [];
     for (const env of instanceEnv) {

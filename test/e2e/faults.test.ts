@@ -14,8 +14,8 @@ import { ADMIN_TOKEN, api, createOperator, newLot } from '../helpers/api.ts';
 import {
   collectUpdates, connectMqtt, connectSocket, eventually, getJson, publish, startApp, subscribe, type TestApp, type TestSocket,
 } from '../helpers/app.ts';
-import { burst, gateCounter, killed, metricValue, occupiedIn, requirePrograms, startService } from '../helpers/faults.ts';
-import { postgresBinDir, PrivateMosquitto, PrivatePostgres, PrivateRedis } from '../helpers/private-services.ts';
+import { burst, faultSuite, gateCounter, killed, metricValue, occupiedIn, startService } from '../helpers/faults.ts';
+import { PrivateMosquitto, PrivateRedis } from '../helpers/private-services.ts';
 import { uniqueName } from '../helpers/services.ts';
 
 const BASE = 'parking';
@@ -25,20 +25,8 @@ const OUTAGE_MS = 30_000;
 
 describe('faults in the scale-out topology (two instances; private Redis, Mosquitto and PostgreSQL)', function () {
   this.timeout(150_000);
-  let postgres: PrivatePostgres;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const later = (cleanup: () => Promise<unknown>) => cleanups.push(cleanup);
-
-  before(async function () {
-    requirePrograms(this, ['redis-server', 'mosquitto']);
-    if (!postgresBinDir()) requirePrograms(this, ['initdb', 'postgres'], 'apt-get install -y postgresql');
-    postgres = new PrivatePostgres();
-    await postgres.start();
-  });
-  after(async () => postgres?.remove());
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
+  const suite = faultSuite();
+  const { later } = suite;
 
   /** A fresh database, Redis and broker for one test, and the environment both instances share. */
   async function topology(options: { durableRedis?: boolean } = {}) {
@@ -46,7 +34,7 @@ describe('faults in the scale-out topology (two instances; private Redis, Mosqui
     const broker = new PrivateMosquitto();
     later(() => redis.remove());
     later(() => broker.remove());
-    const [databaseUrl] = await Promise.all([postgres.createDatabase(uniqueName('kwfault_')), redis.start(), broker.start()]);
+    const [databaseUrl] = await Promise.all([suite.postgres.createDatabase(uniqueName('kwfault_')), redis.start(), broker.start()]);
     const client = new Redis(redis.url, { retryStrategy: () => 100, maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     later(async () => client.disconnect());
@@ -193,7 +181,7 @@ describe('faults in the scale-out topology (two instances; private Redis, Mosqui
     const seen = sockets.map((s: TestSocket) => collectUpdates(s));
     const auditBefore = (await api(a.app.httpUrl, 'GET', '/api/lots/outage-lot/audit', { token })).body.entries.length;
 
-    await postgres.kill('SIGINT'); // a fast shutdown: connections are cut, the server is gone
+    await suite.postgres.kill('SIGINT'); // a fast shutdown: connections are cut, the server is gone
     const stoppedAt = Date.now();
     for (const t of [a, b]) await eventually(async () => (await getJson(t.app.httpUrl, '/healthz')).status === 503, 15_000, '/healthz 503 while PostgreSQL is down');
 
@@ -232,7 +220,7 @@ describe('faults in the scale-out topology (two instances; private Redis, Mosqui
     for (const t of [a, b]) assert.equal((await getJson(t.app.httpUrl, '/healthz')).status, 503, 'still down after 30 s');
     console.log(`      PostgreSQL down ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s: ${occupied - 10} counts applied and pushed meanwhile on both instances`);
 
-    await postgres.start();
+    await suite.postgres.start();
     for (const t of [a, b]) await eventually(async () => (await getJson(t.app.httpUrl, '/healthz')).status === 200, 30_000, '/healthz 200 after PostgreSQL is back');
 
     // Nothing of a refused write is there.

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
-import { installed } from './private-services.ts';
+import { installed, postgresBinDir, PrivatePostgres } from './private-services.ts';
 import { uniqueName } from './services.ts';
 
 /** Skips the suite when a program is missing (fails instead under CI=true). */
@@ -131,4 +131,31 @@ export async function metricValue(httpUrl: string, name: string, labels = ''): P
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * The fault suites' shared fixtures, declared inside a `describe`: a private
+ * PostgreSQL for the suite (skipped without redis-server, mosquitto and
+ * PostgreSQL's programs), and `later(cleanup)`, run after each test in reverse.
+ */
+export function faultSuite(): { readonly postgres: PrivatePostgres; later: (cleanup: () => Promise<unknown>) => void } {
+  let postgres: PrivatePostgres | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  before(async function () {
+    requirePrograms(this, ['redis-server', 'mosquitto']);
+    if (!postgresBinDir()) requirePrograms(this, ['initdb', 'postgres'], 'apt-get install -y postgresql');
+    postgres = new PrivatePostgres();
+    await postgres.start();
+  });
+  after(async () => postgres?.remove());
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  });
+  return {
+    get postgres() {
+      if (!postgres) throw new Error('the private PostgreSQL is not started yet');
+      return postgres;
+    },
+    later: (cleanup) => void cleanups.push(cleanup),
+  };
 }
