@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt, publish, startApp, type TestApp } from './app.ts';
 import { addLots, testLot } from './lots.ts';
+import { assertMatchesApi } from './openapi.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const SCHEMAS = new URL('../fixtures/schemas/', import.meta.url);
@@ -73,4 +74,11 @@ export async function fetchFeed(base: string, path: string, headers: Record<stri
   const res = await fetch(new URL(path, base), { headers });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text };
+}
+
+/** GETs a feed, as fetchFeed does; the answer must match the OpenAPI document too. */
+export async function getFeed(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  const answer = await fetchFeed(base, path, headers);
+  await assertMatchesApi(base, 'GET', path, answer, answer.body === '' ? undefined : answer.body);
+  return answer;
 }
