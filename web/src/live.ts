@@ -13,6 +13,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck, Subscription } from '../../server/domain/contract.ts';
 import { bboxContains, snapToGrid, type BBox } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
+import { mergeEarly, type Push } from './live-order.ts';
 
 export interface LiveHandlers {
   /** The lots of the (new) subscription. `fresh`: the first after a (re)connect, which replaces everything held. */
@@ -54,6 +55,14 @@ export class LiveLots {
   private attempt = 0;
   private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /**
+   * Pushes received while a subscribe waits for its answer. The server joins
+   * the socket to the subscription, then reads the snapshot: a push sent in
+   * between may be older than the snapshot or newer, and arrives before it.
+   * Held here, each is merged into the snapshot when newer (by `heardAt`) and
+   * dropped when older, so a page neither loses a change nor goes back in time.
+   */
+  private early: Push[] | undefined;
   private readonly onMoveEnd = () => {
     clearTimeout(this.resubscribeTimer);
     this.resubscribeTimer = setTimeout(() => {
@@ -78,14 +87,16 @@ export class LiveLots {
     socket.on('disconnect', (reason) => {
       handlers.connection(false);
       this.subscribed = undefined;
+      this.early = undefined;
       // The server closed this socket on purpose (it is stopping): Socket.IO
       // does not reconnect by itself then, so try again after a pause.
       if (reason === 'io server disconnect') setTimeout(() => !this.stopped && socket.connect(), RETRY_DELAY_MS);
     });
     socket.on('connect_error', () => handlers.connection(false));
-    socket.on('lots:update', (lots) => handlers.update(lots));
-    socket.on('lots:live', (lots) => handlers.live(lots));
-    socket.on('lots:remove', (ids) => handlers.remove(ids));
+    // While a subscribe waits for its answer, pushes are held (see `early`).
+    socket.on('lots:update', (lots) => (this.early ? this.early.push({ kind: 'update', lots }) : handlers.update(lots)));
+    socket.on('lots:live', (lots) => (this.early ? this.early.push({ kind: 'live', lots }) : handlers.live(lots)));
+    socket.on('lots:remove', (ids) => (this.early ? this.early.push({ kind: 'remove', ids }) : handlers.remove(ids)));
     if ('area' in this.target) this.target.area.on('moveend', this.onMoveEnd);
   }
 
@@ -126,9 +137,13 @@ export class LiveLots {
     const next = this.subscription();
     if (!next) return;
     const attempt = ++this.attempt;
+    this.early ??= [];
     this.socket.emit('subscribe', next.subscription, (answer: SubscribeAck) => {
       if (attempt !== this.attempt) return;
+      const early = this.early ?? [];
+      this.early = undefined;
       if ('error' in answer) {
+        this.replay(early);
         console.warn('subscribe failed:', answer.error.message);
         // A list of ids the server refuses (more than it takes) would be refused
         // again; an area is taken anew from the map, and "unavailable" passes.
@@ -139,7 +154,17 @@ export class LiveLots {
       this.subscribed = next.bbox;
       const fresh = this.fresh;
       this.fresh = false;
-      this.handlers.snapshot(answer.lots, fresh);
+      const { snapshot, rest } = mergeEarly(answer.lots, early);
+      this.handlers.snapshot(snapshot, fresh);
+      this.replay(rest);
     });
+  }
+
+  private replay(pushes: Push[]): void {
+    for (const push of pushes) {
+      if (push.kind === 'update') this.handlers.update(push.lots);
+      else if (push.kind === 'live') this.handlers.live(push.lots);
+      else this.handlers.remove(push.ids);
+    }
   }
 }

@@ -9,6 +9,7 @@ import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
 import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
+import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
 import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
@@ -176,12 +177,6 @@ function flush(): void {
     renderList();
   }
 }
-
-/** When the lot was last heard from (its newest event or heartbeat): which of two versions is newer. */
-const heardMs = (lot: LotView) => {
-  const heard = lot.heardAt ?? lot.updatedAt;
-  return heard === null ? -Infinity : Date.parse(heard);
-};
 
 // ---- the clock: ages tick and lots turn grey when their data gets old, with no traffic at all
 function tickAges(root: ParentNode = document): void {
