@@ -8,6 +8,9 @@
 //
 // Sockets with the same subscription share a room, so each flush filters and
 // encodes the changed lots once per distinct subscription, not once per socket.
+// A subscription with `fields: "live"` gets the live fields of a change
+// (`lots:live`), one with `fields: "rows"` the same as rows of values
+// (`lots:rows`, a third of the bytes: every socket parses every push).
 //
 // What a socket can make the service hold is bounded (DESIGN.md §4, "Limits"):
 // sockets per address, the size of a message, one subscribe answered at a
@@ -22,10 +25,11 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { CatalogChange } from '../domain/changes.ts';
 import {
   liveFieldsOf, MAX_SNAPSHOT_LOTS, MAX_SOCKET_MESSAGE_BYTES, subscriptionSchema, type SubscribeAck,
-  type ClientToServerEvents, type LotLive, type ServerToClientEvents, type Subscription, type SubscriptionFields,
+  type ClientToServerEvents, type LiveRow, type LotLive, type ServerToClientEvents, type Subscription, type SubscriptionFields,
 } from '../domain/contract.ts';
 import { validationError } from '../domain/errors.ts';
 import { inBBox } from '../domain/geo.ts';
+import { rowsBase, toLiveRow } from '../domain/live-rows.ts';
 import { emptyLiveState, type LiveChange } from '../domain/live.ts';
 import type { LotMeta, LotView } from '../domain/lot.ts';
 import type { LiveFeed } from '../live/feed.ts';
@@ -296,13 +300,15 @@ export class SocketOutput {
         if (ids.length > 0) io.local.to(room).emit('lots:remove', ids);
       }
     }
-    const changed: { meta: LotMeta; view: LotView; whole: boolean; live?: LotLive }[] = [];
+    const changed: { meta: LotMeta; view: LotView; whole: boolean; live?: LotLive; row?: LiveRow }[] = [];
     for (const [id, { change, whole }] of batch) {
       const meta = change && this.options.catalog.get(id);
       if (meta) changed.push({ meta, view: this.options.views.view(meta, change), whole: whole ?? false });
     }
     if (changed.length === 0) return;
-    // Socket.IO encodes a room's message once for all its sockets; each list is built once per room.
+    // Socket.IO encodes a room's message once for all its sockets (and frames it once for the
+    // WebSocket ones); each list is built once per room, each lot's live fields and row once per flush.
+    let at: number | undefined;
     for (const { room, matches, fields } of this.subscriptions.values()) {
       const matched = changed.filter(({ meta }) => matches(meta));
       if (matched.length === 0) continue;
@@ -311,9 +317,16 @@ export class SocketOutput {
         continue;
       }
       const wholeLots = matched.filter((entry) => entry.whole).map(({ view }) => view);
-      const liveOnly = matched.filter((entry) => !entry.whole).map((entry) => (entry.live ??= liveFieldsOf(entry.view)));
+      const liveOnly = matched.filter((entry) => !entry.whole);
       if (wholeLots.length > 0) io.local.to(room).emit('lots:update', wholeLots);
-      if (liveOnly.length > 0) io.local.to(room).emit('lots:live', liveOnly);
+      if (liveOnly.length === 0) continue;
+      const liveOf = (entry: (typeof changed)[number]) => (entry.live ??= liveFieldsOf(entry.view));
+      if (fields === 'live') {
+        io.local.to(room).emit('lots:live', liveOnly.map(liveOf));
+        continue;
+      }
+      const base = (at ??= rowsBase(changed.map(({ view }) => view)));
+      io.local.to(room).emit('lots:rows', { at: base, rows: liveOnly.map((entry) => (entry.row ??= toLiveRow(liveOf(entry), base))) });
     }
   }
 

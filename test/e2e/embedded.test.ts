@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
+import type { LiveRows, LotLive } from '../../server/domain/contract.ts';
+import { fromLiveRows } from '../../server/domain/live-rows.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import {
   collectUpdates, connectMqtt, connectSocket, eventually, getJson, publish, startApp, subscribe,
@@ -102,6 +104,26 @@ describe('end to end: embedded mode', function () {
     const pushed = await eventually(() => live.find((l) => l.occupied === 4), 2000, 'lots:live');
     assert.deepEqual(Object.keys(pushed).sort(), ['availability', 'capacity', 'clamped', 'free', 'heardAt', 'id', 'occupied', 'stale', 'updatedAt']);
     assert.deepEqual([pushed.id, pushed.free], ['anshan-5th-rd', 20]);
+    assert.equal(whole.length, 0, 'no whole lots for a live change');
+  });
+
+  it('pushes the live fields of a count as rows to a `fields: "rows"` subscription, the same as `lots:live` carries', async () => {
+    const rows = await socket();
+    const live = await socket();
+    await subscribe(rows, { ids: ['anshan-5th-rd'], fields: 'rows' });
+    await subscribe(live, { ids: ['anshan-5th-rd'], fields: 'live' });
+    const pushedRows: LiveRows[] = [];
+    const pushedLive: LotLive[] = [];
+    rows.on('lots:rows', (push) => pushedRows.push(push));
+    live.on('lots:live', (lots) => pushedLive.push(...lots));
+    const whole = collectUpdates(rows);
+    await publish(mqtt, 'parking/lots/anshan-5th-rd/count', { occupied: 7 });
+    const push = await eventually(() => pushedRows.find((p) => p.rows.some((r) => r[3] === 7)), 2000, 'lots:rows');
+    const [row] = push.rows;
+    assert.deepEqual([row![0], row![1], row![2], row![3], row![4], row![5], row![8]], ['anshan-5th-rd', 24, 17, 7, 'available', false, false]);
+    assert.equal(push.at + row![7]!, Date.parse((await lot('anshan-5th-rd')).heardAt!), 'heardAt is ms from the push base');
+    const asLive = await eventually(() => pushedLive.find((l) => l.occupied === 7), 2000, 'lots:live');
+    assert.deepEqual(fromLiveRows(push), [asLive]);
     assert.equal(whole.length, 0, 'no whole lots for a live change');
   });
 

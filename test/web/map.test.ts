@@ -21,12 +21,16 @@ describe('web: the live map in headless Chromium', function () {
   let mqtt: MqttClient;
   let page: Page;
   let external: string[];
+  /** The Socket.IO frames the page received. */
+  let frames: string[];
   // The service's clock (and, through the page, the browser's): a Wednesday morning, inside every
   // lot's opening hours, whatever the time of day or the date the test runs at.
   const clock = runningClock(zonedTime('2026-11-25T10:00', TEST_TIME_ZONE));
 
   const open = async (path = '/', options = {}) => {
     ({ page, external } = await offlinePage(browser, options));
+    frames = [];
+    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => frames.push(String(payload))));
     await page.goto(`${t.app.httpUrl}${path}`);
     await page.locator(marker('nanfeng-rd')).waitFor();
   };
@@ -78,6 +82,9 @@ describe('web: the live map in headless Chromium', function () {
       { timeout: 10_000 },
     );
     assert.equal(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), true, 'no reload');
+    // The map asks for live changes as rows (a third of the bytes of lots:live): the count came that way.
+    assert.ok(frames.some((f) => f.startsWith('42["lots:rows"') && f.includes('["nanfeng-rd",150,140,10,')), 'a lots:rows push with the count');
+    assert.ok(!frames.some((f) => f.startsWith('42["lots:live"')), 'no lots:live');
     assert.match((await page.getAttribute(marker('nanfeng-rd'), 'class')) ?? '', /\bav-available\b/);
     // A lot with free spaces is listed before one without, whatever the distance.
     const order = await page.$$eval('#lot-list [data-lot-id]', (els) => els.map((e) => (e as HTMLElement).dataset.lotId));

@@ -1,9 +1,10 @@
 // A page's live feed (DESIGN.md §4) over Socket.IO: subscribes, takes the
-// snapshot in the acknowledgement, then the coalesced `lots:live`,
+// snapshot in the acknowledgement, then the coalesced `lots:rows`,
 // `lots:update` and `lots:remove` pushes. After a reconnect it subscribes
 // again for a fresh snapshot. It follows one of two targets:
-// - the area around a map's view (the drivers' page), with `fields: "live"`,
-//   so a live change brings only the fields that move. It subscribes anew
+// - the area around a map's view (the drivers' page), with `fields: "rows"`,
+//   so a live change brings only the fields that move, as rows of values
+//   (read back into lots' live fields here). It subscribes anew
 //   only when the view leaves the area it holds (or shrinks well inside it),
 //   so small pans cost nothing;
 // - a list of lot ids (the operator page's own lots), with whole lots pushed;
@@ -12,6 +13,7 @@ import type L from 'leaflet';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LotLive, ServerToClientEvents, SubscribeAck, Subscription } from '../../server/domain/contract.ts';
 import { bboxContains, snapToGrid, type BBox } from '../../server/domain/geo.ts';
+import { fromLiveRows } from '../../server/domain/live-rows.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { mergeEarly, type Push } from './live-order.ts';
 
@@ -95,7 +97,9 @@ export class LiveLots {
     socket.on('connect_error', () => handlers.connection(false));
     // While a subscribe waits for its answer, pushes are held (see `early`).
     socket.on('lots:update', (lots) => (this.early ? this.early.push({ kind: 'update', lots }) : handlers.update(lots)));
-    socket.on('lots:live', (lots) => (this.early ? this.early.push({ kind: 'live', lots }) : handlers.live(lots)));
+    const live = (lots: LotLive[]) => (this.early ? this.early.push({ kind: 'live', lots }) : handlers.live(lots));
+    socket.on('lots:live', live);
+    socket.on('lots:rows', (push) => live(fromLiveRows(push)));
     socket.on('lots:remove', (ids) => (this.early ? this.early.push({ kind: 'remove', ids }) : handlers.remove(ids)));
     if ('area' in this.target) this.target.area.on('moveend', this.onMoveEnd);
   }
@@ -129,7 +133,7 @@ export class LiveLots {
       return ids.length ? { subscription: { ids } } : undefined;
     }
     const bbox = snapToGrid(bboxOf(this.target.area.getBounds().pad(PAD)));
-    return { subscription: { bbox: [...bbox] as [number, number, number, number], fields: 'live' }, bbox };
+    return { subscription: { bbox: [...bbox] as [number, number, number, number], fields: 'rows' }, bbox };
   }
 
   private subscribe(): void {
