@@ -3,7 +3,9 @@
 // (/metrics) and from Redis (INFO).
 import { fork } from 'node:child_process';
 import { Redis } from 'ioredis';
-import type { ServiceProcess } from './infra.ts';
+import type { CrowdCommand, CrowdJob, CrowdMessage } from './crowd.ts';
+import { processCpuMs, type ServiceProcess } from './infra.ts';
+import { summarize, type LatencySummary } from './latency.ts';
 import type { PublisherJob, PublisherResult } from './publisher.ts';
 import type { SocketsCommand, SocketsJob, SocketsMessage } from './sockets.ts';
 
@@ -43,13 +45,59 @@ export async function startSockets(job: SocketsJob, processes: number, execArgv:
       const replies = children.map((x) => x.next());
       send({ cmd: 'report' });
       const reports = (await Promise.all(replies)) as Extract<SocketsMessage, { type: 'report' }>[];
-      return { pushes: reports.reduce((n, r) => n + r.pushes, 0), traces: reports.flatMap((r) => r.traces) };
+      return { pushes: reports.reduce((n, r) => n + r.pushes, 0) };
     },
     close: async () => {
       await Promise.all(
         children.map(({ c }) => new Promise<void>((resolve) => {
           c.once('exit', () => resolve());
           c.send({ cmd: 'close' } satisfies SocketsCommand);
+        })),
+      );
+    },
+  };
+}
+
+/**
+ * Starts the latency phase's crowd (bench/crowd.ts) in `processes` children;
+ * resolves once every client is connected and subscribed. `report` hands them
+ * the events published and sums what they saw.
+ */
+export async function startCrowd(job: CrowdJob, processes: number, execArgv: string[] = []) {
+  const children = Array.from({ length: processes }, (_, i) => {
+    const share = Math.floor(job.clients / processes) + (i < job.clients % processes ? 1 : 0);
+    const c = fork(new URL('./crowd.ts', import.meta.url).pathname, [JSON.stringify({ ...job, clients: share } satisfies CrowdJob)], {
+      execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const next = () => new Promise<CrowdMessage>((resolve) => c.once('message', (m) => resolve(m as CrowdMessage)));
+    return { c, next };
+  });
+  const readies = (await Promise.all(children.map((x) => x.next()))) as Extract<CrowdMessage, { type: 'ready' }>[];
+  const send = (command: CrowdCommand) => children.forEach(({ c }) => c.send(command));
+  return {
+    connected: readies.reduce((n, r) => n + r.connected, 0),
+    failed: readies.reduce((n, r) => n + r.failed, 0),
+    /** CPU time the crowd's processes have used so far, in ms. */
+    cpuMs: () => children.reduce((ms, { c }) => ms + processCpuMs(c.pid!), 0),
+    record: () => send({ cmd: 'record' }),
+    report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; cpuMs: number }> => {
+      const replies = children.map((x) => x.next());
+      send({ cmd: 'report', events });
+      const reports = (await Promise.all(replies)) as Extract<CrowdMessage, { type: 'report' }>[];
+      return {
+        ...summarize(events.length, reports.map((r) => r.counts)),
+        pushes: reports.reduce((n, r) => n + r.pushes, 0),
+        bytes: reports.reduce((n, r) => n + r.bytes, 0),
+        frames: Math.max(...reports.map((r) => r.frames)),
+        cpuMs: reports.reduce((n, r) => n + r.cpuMs, 0),
+      };
+    },
+    close: async () => {
+      await Promise.all(
+        children.map(({ c }) => new Promise<void>((resolve) => {
+          c.once('exit', () => resolve());
+          c.send({ cmd: 'close' } satisfies CrowdCommand);
         })),
       );
     },

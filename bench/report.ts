@@ -12,6 +12,51 @@ export interface RunShape {
   searchLots: number;
 }
 
+interface LatencyRow {
+  fields: string;
+  pushIntervalMs: string;
+  pushes: number;
+  bytes: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  clients: number;
+  bytesPerClient: { loaded: number };
+  usPerSocketPush: { service: number; clients: number };
+}
+
+/** One row per crowd size: every event × every client, and what the service's memory grew by per client. */
+function latencyRows(shape: RunShape, rows: LatencyRow[] | undefined): string {
+  const rate = shape.latencyRate.toLocaleString('en');
+  const label = (clients: number | undefined) =>
+    `publish → socket latency at ${rate} events/s, ${clients === undefined ? '—' : clients.toLocaleString('en')} clients (every client counted): p50 / p95 / p99; service memory per client under that load`;
+  if (!rows?.length) return `| ${label(undefined)} | — | p99 ≤ 100 ms |`;
+  const row = (x: LatencyRow) => `| ${label(x.clients)} | ${x.p50} / ${x.p95} / ${x.p99} ms; ${(x.bytesPerClient.loaded / 1024).toFixed(1)} KB | p99 ≤ 100 ms |`;
+  const cost = `| CPU per push to one client at ${rows.map((x) => x.clients.toLocaleString('en')).join(' / ')} clients: service; the clients (parsing it) | ${rows.map((x) => x.usPerSocketPush.service.toFixed(1)).join(' / ')} µs; ${rows.map((x) => x.usPerSocketPush.clients.toFixed(1)).join(' / ')} µs | |`;
+  return [...rows.map(row), cost].join('\n');
+}
+
+/** Before and now, alternated within the run (`--compare`): each figure's range over the alternations. */
+function comparison(compared: { before: LatencyRow[]; now: LatencyRow[] } | undefined): string {
+  if (!compared?.now.length) return '';
+  const range = (rows: LatencyRow[], of: (x: LatencyRow) => number, digits = 0) => {
+    const values = rows.map(of);
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  };
+  const line = (label: string, rows: LatencyRow[]) =>
+    `| ${label} (fields: ${rows[0]!.fields}, PUSH_INTERVAL_MS: ${rows[0]!.pushIntervalMs}) | ${range(rows, (x) => x.p50)} / ${range(rows, (x) => x.p95)} / ${range(rows, (x) => x.p99)} ms | ` +
+    `${range(rows, (x) => x.bytes / x.pushes)} B | ${range(rows, (x) => x.usPerSocketPush.service, 1)} µs | ${range(rows, (x) => x.usPerSocketPush.clients, 1)} µs |`;
+  return `
+Before and now, alternated ${compared.now.length} times in this run at ${compared.now[0]!.clients.toLocaleString('en')} clients (ranges over the alternations):
+
+| push | p50 / p95 / p99 | bytes per push | service CPU per push to a client | clients' CPU per push |
+|---|---|---|---|---|
+${line('before', compared.before)}
+${line('now', compared.now)}
+`;
+}
+
 /** Writes the figures to bench-results/ and prints the table, ending with the ratio line. */
 export function report(shape: RunShape, results: Record<string, unknown>, ratio: number): void {
   const { quick } = shape;
@@ -27,7 +72,8 @@ export function report(shape: RunShape, results: Record<string, unknown>, ratio:
     raw: { rate: number };
     pipeline: { rate: number; sent: number; accepted: number; rejected: number; usPerEvent: { service: number; redis: number } };
     cluster: { rate: number; sent: number; accepted: number; rejected: number; usPerEvent: { service: number; redis: number } };
-    latency: { p50: number; p95: number; p99: number; clients: number };
+    latency: LatencyRow[];
+    latencyCompared: { before: LatencyRow[]; now: LatencyRow[] };
     memory: { bytesPerClient: number; clients: number };
     search: { p50: number; p99: number };
   }>;
@@ -46,10 +92,10 @@ Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGB} GiB, Node.js ${
 | events accepted / sent / rejected over the pipeline trials (exactly once) | ${n(r.pipeline?.accepted)} / ${n(r.pipeline?.sent)} / ${n(r.pipeline?.rejected)} | all / all / 0 |
 | full pipeline on a Redis Cluster (3 masters + 3 replicas), sustained | ${n(r.cluster?.rate)} events/s | |
 | on the cluster: CPU per event, service / all Redis nodes; accepted / sent / rejected | ${f(r.cluster?.usPerEvent.service, 1)} / ${f(r.cluster?.usPerEvent.redis, 1)} µs; ${n(r.cluster?.accepted)} / ${n(r.cluster?.sent)} / ${n(r.cluster?.rejected)} | all / all / 0 |
-| publish → socket latency at ${shape.latencyRate.toLocaleString('en')} events/s, ${n(r.latency?.clients)} clients: p50 / p95 / p99 | ${r.latency ? `${r.latency.p50} / ${r.latency.p95} / ${r.latency.p99}` : '—'} ms | p99 ≤ 100 ms |
+${latencyRows(shape, r.latency)}
 | service memory per socket client (${n(r.memory?.clients)} clients) | ${r.memory ? (r.memory.bytesPerClient / 1024).toFixed(1) : '—'} KB | ≤ 60 KB |
 | GET /api/lots?near=…&radius=1000 over ${shape.searchLots.toLocaleString('en')} lots: p50 / p99 | ${r.search ? `${r.search.p50.toFixed(2)} / ${r.search.p99.toFixed(2)}` : '—'} ms | p99 ≤ 10 ms |
-
+${comparison(r.latencyCompared)}
 Figures written to ${file}
 ratio pipeline/raw: ${f(ratio, 2)}`);
 }

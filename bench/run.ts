@@ -17,10 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import type { SubscriptionFields } from '../server/domain/contract.ts';
 import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
-import { eventLatencies } from './latency.ts';
+import { compareLatency, measureLatency, type LatencyPhase } from './latency-phase.ts';
 import { metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
 import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'ingest-connections': { type: 'string', default: '4' },
     'push-interval': { type: 'string' },
+    fields: { type: 'string', default: 'rows' },
+    compare: { type: 'string', default: '0' },
     'cpu-prof': { type: 'boolean', default: false },
     phases: { type: 'string', default: '1,2,3,4,5,6' },
     help: { type: 'boolean', default: false },
@@ -45,6 +48,9 @@ if (args.help) {
   --quick                    shorter trials and fewer clients: a smoke run in about a minute
   --ingest-connections <n>   MQTT_INGEST_CONNECTIONS of the service (default 4)
   --push-interval <ms>       PUSH_INTERVAL_MS of the service (default: the service's default)
+  --fields rows|live|all     what the latency phase's clients subscribe to (default rows, as the map)
+  --compare <n>              then n alternations, at the first crowd size, of the push before the
+                             fan-out work (fields live, PUSH_INTERVAL_MS 100) and now
   --mqtt-url <url>           use this broker instead of a private, tuned Mosquitto
   --redis-url <url>          use this Redis instead of a private redis-server
   --cpu-prof                 write CPU profiles of the service and the socket clients to bench-results/
@@ -60,7 +66,12 @@ const TRIAL_SECONDS = quick ? 2 : 4;
 const KEEP_UP_MS = 1000;
 const LATENCY_RATE = 2_000;
 const LATENCY_SECONDS = quick ? 5 : 15;
-const LATENCY_CLIENTS = quick ? 200 : 1_000;
+/** Load before the latency is recorded: the service's code optimized, its buffers grown, as in a steady run. */
+const LATENCY_WARMUP_SECONDS = quick ? 2 : 3;
+/** The latency phase's rows: this many clients each, in a fresh service. */
+const LATENCY_CLIENTS = quick ? [200, 1_000] : [1_000, 5_000];
+/** The latency crowd's processes: one per core, as the service has one. */
+const CROWD_PROCESSES = 2;
 const MEMORY_CLIENTS = quick ? 1_000 : 5_000;
 const WATCHING_CLIENTS = 100;
 const SEARCH_LOTS = 10_000;
@@ -70,6 +81,12 @@ const BASE = 'parking';
 /** The raw phase's base topic: apart from the service's, on the same broker. */
 const RAW_BASE = 'bench-raw';
 const CLUSTER_BASE = 'bench-cluster';
+const FIELDS = args.fields as SubscriptionFields;
+const COMPARE = Number(args.compare);
+if (!['rows', 'live', 'all'].includes(FIELDS) || !Number.isInteger(COMPARE) || COMPARE < 0) {
+  console.error('bench: --fields takes rows, live or all; --compare a count');
+  process.exit(2);
+}
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -248,37 +265,43 @@ async function main(): Promise<void> {
       const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-data-'));
       cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
       await writeCatalog(dataDir, districtLots(DISTRICT_LOTS));
-      const service = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' }, profileArgs('bench-results'));
-      cleanups.push(() => service.stop());
 
       // 2. The full pipeline: QoS 1 → the service → Redis (Lua) → PUBACK, pushed to sockets.
       if (want(2)) {
+        const service = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' }, profileArgs('bench-results'));
+        cleanups.push(() => service.stop());
         progress(`[2/6] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
         const pipeline = await measurePipeline(service, broker.url, BASE, lotIds, () => redisCpuMs([redis.url]));
         pipeRate = pipeline.rate;
         results.pipeline = { ...pipeline, redisCommands: await redisCommandStats(redis.url) };
+        await service.stop();
       }
 
       // 3. Latency at a fixed rate with many socket clients on the whole district.
       if (want(3)) {
-        progress(`[3/6] publish→socket latency: ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s, ${LATENCY_CLIENTS} clients`);
-        const crowd = await sockets({ url: service.httpUrl, clients: LATENCY_CLIENTS, bbox: [...DISTRICT_BBOX], traceEvery: Math.max(1, Math.floor(LATENCY_CLIENTS / 10)) }, 2);
-        progress(`      ${crowd.connected} clients connected`);
-        crowd.record();
-        const timed = await publish({ url: broker.url, lotIds, connections: 1, mode: 'rate', rate: LATENCY_RATE, seconds: LATENCY_SECONDS, log: true });
-        await sleep(1000);
-        const pushed = await crowd.report();
-        await crowd.close();
-        const latency = eventLatencies(timed.events ?? [], pushed.traces);
-        results.latency = { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, clients: crowd.connected, tracedClients: pushed.traces.length, pushes: pushed.pushes, ...latency };
-        progress(`      p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms over ${latency.samples} event×client samples (${latency.undelivered} undelivered)`);
+        const phase: LatencyPhase = {
+          env: { ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' },
+          brokerUrl: broker.url,
+          baseTopic: BASE,
+          lotIds,
+          rate: LATENCY_RATE,
+          seconds: LATENCY_SECONDS,
+          warmupSeconds: LATENCY_WARMUP_SECONDS,
+          fields: FIELDS,
+          crowdProcesses: CROWD_PROCESSES,
+          profileArgs: profileArgs('bench-results'),
+          progress,
+        };
+        const rows = [];
+        for (const clients of LATENCY_CLIENTS) rows.push(await measureLatency(phase, clients));
+        results.latency = rows;
+        if (COMPARE > 0) results.latencyCompared = await compareLatency(phase, LATENCY_CLIENTS[0]!, COMPARE);
       }
 
       // 4. Memory per socket client, in a fresh service: what the earlier phases
       // left for the garbage collector would otherwise blur the difference.
       if (want(4)) {
         progress(`[4/6] memory per socket client: ${MEMORY_CLIENTS} clients`);
-        await service.stop();
         const fresh = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' });
         cleanups.push(() => fresh.stop());
         await sleep(3000);
@@ -292,7 +315,6 @@ async function main(): Promise<void> {
         results.memory = { clients: idle.connected, rssBeforeMB: rssBefore / 2 ** 20, rssAfterMB: rssAfter / 2 ** 20, bytesPerClient: perClient };
         progress(`      ${(perClient / 1024).toFixed(1)} KB per client (${idle.connected} connected)`);
       }
-      await service.stop();
     }
 
     // 5. Near search over 10,000 lots.

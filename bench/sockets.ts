@@ -1,8 +1,7 @@
 // Many Socket.IO clients in one process (run as a child of the benchmark),
-// subscribed to one bbox. A few of them — every `traceEvery`-th, spread over
-// the connection order — record every push as (received at, lot, updatedAt),
-// from which the benchmark computes each event's publish→socket latency.
-// With `churnPerSecond` (the soak), that many clients leave every second and
+// subscribed to one bbox, counting the pushes they receive: the pipeline
+// phases' watchers, the memory phase's idle crowd and the soak's (the latency
+// phase's clients are bench/crowd.ts). With `churnPerSecond` (the soak), that many clients leave every second and
 // as many new ones connect and subscribe, so the crowd keeps its size while
 // its members change.
 import { io, type Socket } from 'socket.io-client';
@@ -12,24 +11,18 @@ export interface SocketsJob {
   url: string;
   clients: number;
   bbox: [number, number, number, number];
-  /** Trace every n-th client (0: none). */
-  traceEvery?: number;
   /** Clients replaced by new ones every second (0: none). */
   churnPerSecond?: number;
 }
 
-/** [receivedAt, lotId, updatedAt] */
-export type PushTrace = [number, string, number];
-
 export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'stats' } | { cmd: 'close' };
 export type SocketsMessage =
   | { type: 'ready'; connected: number; failed: number }
-  | { type: 'report'; pushes: number; traces: PushTrace[][] }
+  | { type: 'report'; pushes: number }
   | { type: 'stats'; connected: number; connects: number; leaves: number; failed: number; pushes: number };
 
 async function main(job: SocketsJob): Promise<void> {
   const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
-  let traces: PushTrace[][] = [];
   let pushes = 0;
   let recording = false;
   let failed = 0;
@@ -37,19 +30,12 @@ async function main(job: SocketsJob): Promise<void> {
   let leaves = 0;
   let allPushes = 0;
 
-  const connectOne = (index: number) =>
+  const connectOne = () =>
     new Promise<void>((resolve) => {
       const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(job.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
-      const traced = job.traceEvery ? index % job.traceEvery === 0 : false;
-      const slot = traced ? traces.push([]) - 1 : -1;
-      const onPush = (lots: { id: string; updatedAt: string | null }[]) => {
+      const onPush = () => {
         allPushes++;
-        if (!recording) return;
-        pushes++;
-        if (!traced) return;
-        const now = Date.now();
-        const trace = traces[slot]!;
-        for (const lot of lots) if (lot.updatedAt) trace.push([now, lot.id, Date.parse(lot.updatedAt)]);
+        if (recording) pushes++;
       };
       socket.on('lots:update', onPush);
       socket.on('lots:live', onPush);
@@ -67,32 +53,30 @@ async function main(job: SocketsJob): Promise<void> {
 
   // Connect in batches: thousands of simultaneous handshakes would only measure the backlog.
   for (let i = 0; i < job.clients; i += 200) {
-    await Promise.all(Array.from({ length: Math.min(200, job.clients - i) }, (_, k) => connectOne(i + k)));
+    await Promise.all(Array.from({ length: Math.min(200, job.clients - i) }, connectOne));
   }
   const send = (message: SocketsMessage) => process.send!(message);
   send({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
 
   if (job.churnPerSecond) {
     const churn = job.churnPerSecond;
-    let next = job.clients;
     setInterval(() => {
       for (let k = 0; k < churn && sockets.length > 0; k++) {
         const [leaving] = sockets.splice(Math.floor(Math.random() * sockets.length), 1);
         leaving!.disconnect();
         leaves++;
       }
-      for (let k = 0; k < churn; k++) void connectOne(next++);
+      for (let k = 0; k < churn; k++) void connectOne();
     }, 1000);
   }
 
   process.on('message', (command: SocketsCommand) => {
     if (command.cmd === 'record') {
-      traces = traces.map(() => []);
       pushes = 0;
       recording = true;
     } else if (command.cmd === 'report') {
       recording = false;
-      send({ type: 'report', pushes, traces });
+      send({ type: 'report', pushes });
     } else if (command.cmd === 'stats') {
       send({ type: 'stats', connected: sockets.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes });
     } else if (command.cmd === 'close') {
