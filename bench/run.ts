@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     'push-interval': { type: 'string' },
     fields: { type: 'string', default: 'rows' },
     compare: { type: 'string', default: '0' },
+    'latency-clients': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     phases: { type: 'string', default: '1,2,3,4,5,6' },
     help: { type: 'boolean', default: false },
@@ -49,6 +50,7 @@ if (args.help) {
   --ingest-connections <n>   MQTT_INGEST_CONNECTIONS of the service (default 4)
   --push-interval <ms>       PUSH_INTERVAL_MS of the service (default: the service's default)
   --fields rows|live|all     what the latency phase's clients subscribe to (default rows, as the map)
+  --latency-clients <n,…>    the latency phase's crowd sizes (default 1000,5000; quick 200,1000)
   --compare <n>              then n alternations, at the first crowd size, of the push before the
                              fan-out work (fields live, PUSH_INTERVAL_MS 100) and now
   --mqtt-url <url>           use this broker instead of a private, tuned Mosquitto
@@ -69,7 +71,7 @@ const LATENCY_SECONDS = quick ? 5 : 15;
 /** Load before the latency is recorded: the service's code optimized, its buffers grown, as in a steady run. */
 const LATENCY_WARMUP_SECONDS = quick ? 2 : 3;
 /** The latency phase's rows: this many clients each, in a fresh service. */
-const LATENCY_CLIENTS = quick ? [200, 1_000] : [1_000, 5_000];
+const LATENCY_CLIENTS = args['latency-clients'] ? args['latency-clients'].split(',').map(Number) : quick ? [200, 1_000] : [1_000, 5_000];
 /** The latency crowd's processes: one per core, as the service has one. */
 const CROWD_PROCESSES = 2;
 const MEMORY_CLIENTS = quick ? 1_000 : 5_000;
@@ -83,8 +85,8 @@ const RAW_BASE = 'bench-raw';
 const CLUSTER_BASE = 'bench-cluster';
 const FIELDS = args.fields as SubscriptionFields;
 const COMPARE = Number(args.compare);
-if (!['rows', 'live', 'all'].includes(FIELDS) || !Number.isInteger(COMPARE) || COMPARE < 0) {
-  console.error('bench: --fields takes rows, live or all; --compare a count');
+if (!['rows', 'live', 'all'].includes(FIELDS) || !Number.isInteger(COMPARE) || COMPARE < 0 || !LATENCY_CLIENTS.every((n) => Number.isInteger(n) && n > 0)) {
+  console.error('bench: --fields takes rows, live or all; --compare a count; --latency-clients counts');
   process.exit(2);
 }
 const phases = new Set(String(args.phases).split(',').map(Number));

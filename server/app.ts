@@ -210,7 +210,7 @@ export class Kongwei {
     const sockets = new SocketOutput({
       httpServer, catalog, feed, views, pushIntervalMs: config.PUSH_INTERVAL_MS, socketsPerIp: config.SOCKETS_PER_IP, clientIp: clientIpResolver(config.TRUST_PROXY), ...outputs,
     });
-    const availability = new AvailabilityOutput({ baseTopic: config.MQTT_BASE_TOPIC, catalog, views, feed, publish, intervalMs: config.PUSH_INTERVAL_MS, ...outputs });
+    const availability = new AvailabilityOutput({ baseTopic: config.MQTT_BASE_TOPIC, catalog, views, feed, publish, intervalMs: config.AVAILABILITY_INTERVAL_MS, ...outputs });
     const errors = new ErrorFeedbackPublisher({ baseTopic: config.MQTT_BASE_TOPIC, bus, publish, metrics, ...clock });
 
     const sqlFailure = (err: Error) =>

@@ -12,6 +12,8 @@ describe('configuration', () => {
     assert.equal(config.REDIS_URL, undefined);
     assert.equal(config.MQTT_URL, undefined);
     assert.equal(config.CITY_ID, 'shibei');
+    // Sockets every 50 ms at most (a p99 of 100 ms needs it), the retained availability every 100 ms.
+    assert.deepEqual([config.PUSH_INTERVAL_MS, config.AVAILABILITY_INTERVAL_MS], [50, 100]);
   });
 
   it('reads a Redis Cluster as a list of host:port nodes', () => {

@@ -26,6 +26,7 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     MQTT_HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     PUSH_INTERVAL_MS: '50',
+    AVAILABILITY_INTERVAL_MS: '50',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The lots' zone can be set for a run (.ci/run runs the time suites in a zone with daylight saving).
     ...(process.env.TIME_ZONE ? { TIME_ZONE: process.env.TIME_ZONE } : {}),
