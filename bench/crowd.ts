@@ -22,9 +22,11 @@ export interface CrowdJob {
   fields: SubscriptionFields;
 }
 
-export type CrowdCommand = { cmd: 'record' } | { cmd: 'report'; events: [string, number][] } | { cmd: 'close' };
+export type CrowdCommand = { cmd: 'record' } | { cmd: 'progress' } | { cmd: 'report'; events: [string, number][] } | { cmd: 'close' };
 export type CrowdMessage =
   | { type: 'ready'; connected: number; failed: number }
+  /** While recording: clients that have not had the newest push yet, and how long ago a new push was first seen. */
+  | { type: 'progress'; behind: number; quietMs: number }
   | { type: 'report'; frames: number; pushes: number; bytes: number; counts: LatencyCounts; cpuMs: number };
 
 /** The lots a push shows, with the updatedAt each shows (none for a removal). */
@@ -60,12 +62,14 @@ async function main(job: CrowdJob): Promise<void> {
   let bytes = 0;
   let failed = 0;
   let cpuAtRecord = 0;
+  let newestAt = 0;
 
   /** Which push this frame is: the one after the client's last, usually; a new one if no client had it yet. */
   const identify = (client: Client, data: Buffer, parsed: [string, unknown]): number => {
     for (let k = client.last + 1; k < frames.length; k++) if (frames[k]!.length === data.length && frames[k]!.equals(data)) return k;
     frames.push(Buffer.from(data));
     shown.push(pushedLots(parsed[0], parsed[1]));
+    newestAt = Date.now();
     return frames.length - 1;
   };
 
@@ -134,6 +138,9 @@ async function main(job: CrowdJob): Promise<void> {
       }
       cpuAtRecord = cpuMs();
       recording = true;
+    } else if (command.cmd === 'progress') {
+      const behind = clients.filter((c) => c.connected && c.last < frames.length - 1).length;
+      send({ type: 'progress', behind, quietMs: Date.now() - newestAt });
     } else if (command.cmd === 'report') {
       recording = false;
       const cpu = cpuMs() - cpuAtRecord;

@@ -8,7 +8,7 @@
 // are compared within one run on a noisy machine.
 import type { SubscriptionFields } from '../server/domain/contract.ts';
 import { startService } from './infra.ts';
-import type { LatencySummary } from './latency.ts';
+import { msText, type LatencySummary } from './latency.ts';
 import { DISTRICT_BBOX } from './lots.ts';
 import { runPublisher, startCrowd } from './probes.ts';
 
@@ -73,7 +73,8 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
       crowd.record();
       const cpuBefore = { service: service.cpuMs(), clients: crowd.cpuMs() };
       const timed = await publish(true, seconds);
-      await sleep(1000);
+      // Until every client has had what was published (a crowd that fell behind is waited for, up to 20 s).
+      const settledMs = await crowd.settle(500, 20_000);
       const rssLoaded = service.rss();
       const cpu = { service: service.cpuMs() - cpuBefore.service, clients: crowd.cpuMs() - cpuBefore.clients };
       const seen = await crowd.report(timed.events ?? []);
@@ -88,7 +89,8 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
         bytesPerClient: { idle: (rssIdle - rssBefore) / crowd.connected, loaded: (rssLoaded - rssBefore) / crowd.connected },
         usPerSocketPush: { service: (cpu.service * 1000) / seen.pushes, clients: (cpu.clients * 1000) / seen.pushes },
       };
-      progress(`      p50 ${result.p50} ms, p95 ${result.p95} ms, p99 ${result.p99} ms, max ${result.max} ms over ${result.samples} event×client samples (${result.undelivered} undelivered)`);
+      progress(`      settled ${settledMs} ms after the publisher finished (every client had the newest push, none new for 500 ms)`);
+      progress(`      p50 ${msText(result.p50)} ms, p95 ${msText(result.p95)} ms, p99 ${msText(result.p99)} ms, max ${msText(result.max)} ms over ${result.samples} event×client samples (${result.undelivered} undelivered)`);
       progress(`      ${result.frames} pushes of ${Math.round(result.bytes / result.pushes)} bytes on average, ${result.pushes} to clients; CPU per push to a client: service ${result.usPerSocketPush.service.toFixed(1)} µs, clients ${result.usPerSocketPush.clients.toFixed(1)} µs`);
       progress(`      service RSS per client: ${(result.bytesPerClient.idle / 1024).toFixed(1)} KB subscribed, ${(result.bytesPerClient.loaded / 1024).toFixed(1)} KB after the load`);
       return result;

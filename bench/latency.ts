@@ -34,7 +34,9 @@ export function countLatencies(events: readonly [string, number][], pushes: read
   pushes.forEach((lots, p) => {
     for (const [lotId, upd] of lots) {
       const entry = byLot.get(lotId) ?? byLot.set(lotId, { upd: [], push: [] }).get(lotId)!;
-      // A push showing the lot older than an earlier push did is never the first to show an event.
+      // Each lot's pushes in order of what they show, for the binary search: one showing it older
+      // than an earlier push did (only a push sent before the recording began and seen late) is
+      // left out, which can only make a latency longer, never shorter.
       if (upd < (entry.upd.at(-1) ?? -Infinity)) continue;
       entry.upd.push(upd);
       entry.push.push(p);
@@ -83,6 +85,9 @@ export function countLatencies(events: readonly [string, number][], pushes: read
   return { histogram, samples, undelivered };
 }
 
+/** A latency as the report prints it: whole ms, ∞ for an event some client never had. */
+export const msText = (ms: number) => (ms === Number.POSITIVE_INFINITY ? '∞' : String(ms));
+
 export interface LatencySummary {
   events: number;
   samples: number;
@@ -93,25 +98,30 @@ export interface LatencySummary {
   max: number;
 }
 
-/** Percentiles over the histograms of several crowd processes. */
+/**
+ * Percentiles over the histograms of several crowd processes. An undelivered
+ * event × client ranks above every delivered one: a percentile that falls
+ * among them is Infinity (printed ∞; null in the JSON).
+ */
 export function summarize(events: number, parts: readonly LatencyCounts[]): LatencySummary {
   const counts = new Map<number, number>();
   for (const part of parts) for (const [ms, n] of part.histogram) counts.set(ms, (counts.get(ms) ?? 0) + n);
   const sorted = [...counts].sort((a, b) => a[0] - b[0]);
   const samples = parts.reduce((n, p) => n + p.samples, 0);
+  const undelivered = parts.reduce((n, p) => n + p.undelivered, 0);
   const at = (p: number) => {
-    const rank = Math.max(1, Math.ceil((p / 100) * samples));
+    const rank = Math.max(1, Math.ceil((p / 100) * (samples + undelivered)));
     let seen = 0;
     for (const [ms, n] of sorted) if ((seen += n) >= rank) return ms;
-    return Number.NaN;
+    return samples + undelivered > 0 ? Number.POSITIVE_INFINITY : Number.NaN;
   };
   return {
     events,
     samples,
-    undelivered: parts.reduce((n, p) => n + p.undelivered, 0),
+    undelivered,
     p50: at(50),
     p95: at(95),
     p99: at(99),
-    max: sorted.at(-1)?.[0] ?? Number.NaN,
+    max: undelivered > 0 ? Number.POSITIVE_INFINITY : (sorted.at(-1)?.[0] ?? Number.NaN),
   };
 }

@@ -81,6 +81,20 @@ export async function startCrowd(job: CrowdJob, processes: number, execArgv: str
     /** CPU time the crowd's processes have used so far, in ms. */
     cpuMs: () => children.reduce((ms, { c }) => ms + processCpuMs(c.pid!), 0),
     record: () => send({ cmd: 'record' }),
+    /**
+     * Waits until every client has had the newest push and none came for `quietMs`
+     * (what was published has all gone out), or `timeoutMs`; resolves how long it waited.
+     */
+    settle: async (quietMs: number, timeoutMs: number): Promise<number> => {
+      const start = Date.now();
+      for (;;) {
+        const replies = children.map((x) => x.next());
+        send({ cmd: 'progress' });
+        const states = (await Promise.all(replies)) as Extract<CrowdMessage, { type: 'progress' }>[];
+        if (states.every((s) => s.behind === 0 && s.quietMs >= quietMs) || Date.now() - start > timeoutMs) return Date.now() - start;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; cpuMs: number }> => {
       const replies = children.map((x) => x.next());
       send({ cmd: 'report', events });

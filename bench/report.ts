@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { msText } from './latency.ts';
 
 /** The run's shape, as the table names it. */
 export interface RunShape {
@@ -21,7 +22,7 @@ interface LatencyRow {
   p95: number;
   p99: number;
   clients: number;
-  bytesPerClient: { loaded: number };
+  bytesPerClient: { idle: number; loaded: number };
   usPerSocketPush: { service: number; clients: number };
 }
 
@@ -29,9 +30,9 @@ interface LatencyRow {
 function latencyRows(shape: RunShape, rows: LatencyRow[] | undefined): string {
   const rate = shape.latencyRate.toLocaleString('en');
   const label = (clients: number | undefined) =>
-    `publish → socket latency at ${rate} events/s, ${clients === undefined ? '—' : clients.toLocaleString('en')} clients (every client counted): p50 / p95 / p99; service memory per client under that load`;
+    `publish → socket latency at ${rate} events/s, ${clients === undefined ? '—' : clients.toLocaleString('en')} clients (every client counted): p50 / p95 / p99; service memory per client (RSS growth: subscribed / after the load)`;
   if (!rows?.length) return `| ${label(undefined)} | — | p99 ≤ 100 ms |`;
-  const row = (x: LatencyRow) => `| ${label(x.clients)} | ${x.p50} / ${x.p95} / ${x.p99} ms; ${(x.bytesPerClient.loaded / 1024).toFixed(1)} KB | p99 ≤ 100 ms |`;
+  const row = (x: LatencyRow) => `| ${label(x.clients)} | ${msText(x.p50)} / ${msText(x.p95)} / ${msText(x.p99)} ms; ${(x.bytesPerClient.idle / 1024).toFixed(1)} / ${(x.bytesPerClient.loaded / 1024).toFixed(1)} KB | p99 ≤ 100 ms; ≤ 60 KB |`;
   const cost = `| CPU per push to one client at ${rows.map((x) => x.clients.toLocaleString('en')).join(' / ')} clients: service; the clients (parsing it) | ${rows.map((x) => x.usPerSocketPush.service.toFixed(1)).join(' / ')} µs; ${rows.map((x) => x.usPerSocketPush.clients.toFixed(1)).join(' / ')} µs | |`;
   return [...rows.map(row), cost].join('\n');
 }
@@ -42,7 +43,8 @@ function comparison(compared: { before: LatencyRow[]; now: LatencyRow[] } | unde
   const range = (rows: LatencyRow[], of: (x: LatencyRow) => number, digits = 0) => {
     const values = rows.map(of);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+    const text = (v: number) => (v === Number.POSITIVE_INFINITY ? '∞' : v.toFixed(digits));
+    return lo === hi ? text(lo) : `${text(lo)}–${text(hi)}`;
   };
   const line = (label: string, rows: LatencyRow[]) =>
     `| ${label} (fields: ${rows[0]!.fields}, PUSH_INTERVAL_MS: ${rows[0]!.pushIntervalMs}) | ${range(rows, (x) => x.p50)} / ${range(rows, (x) => x.p95)} / ${range(rows, (x) => x.p99)} ms | ` +
