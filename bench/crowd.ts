@@ -27,7 +27,7 @@ export type CrowdMessage =
   | { type: 'ready'; connected: number; failed: number }
   /** While recording: clients that have not had the newest push yet, and how long ago a new push was first seen. */
   | { type: 'progress'; behind: number; quietMs: number }
-  | { type: 'report'; frames: number; pushes: number; bytes: number; counts: LatencyCounts; cpuMs: number };
+  | { type: 'report'; frames: number; pushes: number; bytes: number; spreads: number[]; counts: LatencyCounts; cpuMs: number };
 
 /** The lots a push shows, with the updatedAt each shows (none for a removal). */
 export function pushedLots(event: string, payload: unknown): PushedLots {
@@ -149,7 +149,18 @@ async function main(job: CrowdJob): Promise<void> {
         for (let i = 0; i < got.length; i += 2) times[got[i]!] = got[i + 1]!;
         return times;
       });
-      send({ type: 'report', frames: frames.length, pushes, bytes, counts: countLatencies(command.events, shown, received), cpuMs: cpu });
+      // Per push, from its first client to its last in this process: how long the fan-out and the parsing took.
+      const spreads = frames.map((_, p) => {
+        let first = Infinity;
+        let last = -Infinity;
+        for (const times of received) {
+          const at = times[p]!;
+          if (at < first) first = at;
+          if (at > last) last = at;
+        }
+        return last - first;
+      });
+      send({ type: 'report', frames: frames.length, pushes, bytes, spreads, counts: countLatencies(command.events, shown, received), cpuMs: cpu });
     } else if (command.cmd === 'close') {
       for (const { ws } of clients) ws.terminate();
       setTimeout(() => process.exit(0), 200);

@@ -25,6 +25,8 @@ export interface LatencyResult extends LatencySummary {
   frames: number;
   /** Bytes of those pushes the clients received (WebSocket payloads), summed. */
   bytes: number;
+  /** Per push, from the first client of a crowd process that had it parsed to the last: the fan-out's spread. */
+  spreadMs: { p50: number; p99: number };
   /** RSS growth of the service per client: once the crowd is subscribed, and at the end of the load. */
   bytesPerClient: { idle: number; loaded: number };
   /**
@@ -92,6 +94,7 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
       progress(`      settled ${settledMs} ms after the publisher finished (every client had the newest push, none new for 500 ms)`);
       progress(`      p50 ${msText(result.p50)} ms, p95 ${msText(result.p95)} ms, p99 ${msText(result.p99)} ms, max ${msText(result.max)} ms over ${result.samples} event×client samples (${result.undelivered} undelivered)`);
       progress(`      ${result.frames} pushes of ${Math.round(result.bytes / result.pushes)} bytes on average, ${result.pushes} to clients; CPU per push to a client: service ${result.usPerSocketPush.service.toFixed(1)} µs, clients ${result.usPerSocketPush.clients.toFixed(1)} µs`);
+      progress(`      a push's spread from its first client to its last (per crowd process): p50 ${result.spreadMs.p50} ms, p99 ${result.spreadMs.p99} ms`);
       progress(`      service RSS per client: ${(result.bytesPerClient.idle / 1024).toFixed(1)} KB subscribed, ${(result.bytesPerClient.loaded / 1024).toFixed(1)} KB after the load`);
       return result;
     } finally {

@@ -58,6 +58,13 @@ export async function startSockets(job: SocketsJob, processes: number, execArgv:
   };
 }
 
+/** Median and p99 of the pushes' spreads (first to last client of a crowd process). */
+function spreadOf(spreads: number[]): { p50: number; p99: number } {
+  const sorted = spreads.filter(Number.isFinite).sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+  return { p50: at(50), p99: at(99) };
+}
+
 /**
  * Starts the latency phase's crowd (bench/crowd.ts) in `processes` children;
  * resolves once every client is connected and subscribed. `report` hands them
@@ -95,7 +102,7 @@ export async function startCrowd(job: CrowdJob, processes: number, execArgv: str
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; cpuMs: number }> => {
+    report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; spreadMs: { p50: number; p99: number }; cpuMs: number }> => {
       const replies = children.map((x) => x.next());
       send({ cmd: 'report', events });
       const reports = (await Promise.all(replies)) as Extract<CrowdMessage, { type: 'report' }>[];
@@ -103,6 +110,7 @@ export async function startCrowd(job: CrowdJob, processes: number, execArgv: str
         ...summarize(events.length, reports.map((r) => r.counts)),
         pushes: reports.reduce((n, r) => n + r.pushes, 0),
         bytes: reports.reduce((n, r) => n + r.bytes, 0),
+        spreadMs: spreadOf(reports.flatMap((r) => r.spreads)),
         frames: Math.max(...reports.map((r) => r.frames)),
         cpuMs: reports.reduce((n, r) => n + r.cpuMs, 0),
       };
