@@ -35,6 +35,8 @@ export interface LatencyResult extends LatencySummary {
    * parsing it, and noting when).
    */
   usPerSocketPush: { service: number; clients: number };
+  /** The same CPU over the load's wall time (from the recording's start until the crowd settled), in cores. */
+  cores: { service: number; clients: number };
 }
 
 export interface LatencyPhase {
@@ -73,12 +75,14 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
       await publish(false, phase.warmupSeconds);
       await sleep(1000);
       crowd.record();
+      const recordedAt = Date.now();
       const cpuBefore = { service: service.cpuMs(), clients: crowd.cpuMs() };
       const timed = await publish(true, seconds);
       // Until every client has had what was published (a crowd that fell behind is waited for, up to 20 s).
       const settledMs = await crowd.settle(500, 20_000);
       const rssLoaded = service.rss();
       const cpu = { service: service.cpuMs() - cpuBefore.service, clients: crowd.cpuMs() - cpuBefore.clients };
+      const wallMs = Date.now() - recordedAt;
       const seen = await crowd.report(timed.events ?? []);
       const result: LatencyResult = {
         label,
@@ -90,10 +94,11 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
         ...seen,
         bytesPerClient: { idle: (rssIdle - rssBefore) / crowd.connected, loaded: (rssLoaded - rssBefore) / crowd.connected },
         usPerSocketPush: { service: (cpu.service * 1000) / seen.pushes, clients: (cpu.clients * 1000) / seen.pushes },
+        cores: { service: cpu.service / wallMs, clients: cpu.clients / wallMs },
       };
       progress(`      settled ${settledMs} ms after the publisher finished (every client had the newest push, none new for 500 ms)`);
       progress(`      p50 ${msText(result.p50)} ms, p95 ${msText(result.p95)} ms, p99 ${msText(result.p99)} ms, max ${msText(result.max)} ms over ${result.samples} event×client samples (${result.undelivered} undelivered)`);
-      progress(`      ${result.frames} pushes of ${Math.round(result.bytes / result.pushes)} bytes on average, ${result.pushes} to clients; CPU per push to a client: service ${result.usPerSocketPush.service.toFixed(1)} µs, clients ${result.usPerSocketPush.clients.toFixed(1)} µs`);
+      progress(`      ${result.frames} pushes of ${Math.round(result.bytes / result.pushes)} bytes on average, ${result.pushes} to clients; CPU per push to a client: service ${result.usPerSocketPush.service.toFixed(1)} µs, clients ${result.usPerSocketPush.clients.toFixed(1)} µs (over the load: ${result.cores.service.toFixed(2)} and ${result.cores.clients.toFixed(2)} cores)`);
       progress(`      a push's spread from its first client to its last (per crowd process): p50 ${result.spreadMs.p50} ms, p99 ${result.spreadMs.p99} ms`);
       progress(`      service RSS per client: ${(result.bytesPerClient.idle / 1024).toFixed(1)} KB subscribed, ${(result.bytesPerClient.loaded / 1024).toFixed(1)} KB after the load`);
       return result;

@@ -17,6 +17,7 @@ interface LatencyRow {
   fields: string;
   pushIntervalMs: string;
   pushes: number;
+  cores: { service: number; clients: number };
   bytes: number;
   p50: number;
   p95: number;
@@ -48,11 +49,12 @@ function comparison(compared: { before: LatencyRow[]; now: LatencyRow[] } | unde
   };
   const line = (label: string, rows: LatencyRow[]) =>
     `| ${label} (fields: ${rows[0]!.fields}, PUSH_INTERVAL_MS: ${rows[0]!.pushIntervalMs}) | ${range(rows, (x) => x.p50)} / ${range(rows, (x) => x.p95)} / ${range(rows, (x) => x.p99)} ms | ` +
-    `${range(rows, (x) => x.bytes / x.pushes)} B | ${range(rows, (x) => x.usPerSocketPush.service, 1)} µs | ${range(rows, (x) => x.usPerSocketPush.clients, 1)} µs |`;
+    `${range(rows, (x) => x.bytes / x.pushes)} B | ${range(rows, (x) => x.usPerSocketPush.service, 1)} / ${range(rows, (x) => x.usPerSocketPush.clients, 1)} µs | ` +
+    `${range(rows, (x) => x.cores.service, 2)} / ${range(rows, (x) => x.cores.clients, 2)} |`;
   return `
 Before and now, alternated ${compared.now.length} times in this run at ${compared.now[0]!.clients.toLocaleString('en')} clients (ranges over the alternations):
 
-| push | p50 / p95 / p99 | bytes per push | service CPU per push to a client | clients' CPU per push |
+| push | p50 / p95 / p99 | bytes per push | CPU per push to a client: service / clients | CPU over the load, in cores: service / clients |
 |---|---|---|---|---|
 ${line('before', compared.before)}
 ${line('now', compared.now)}
