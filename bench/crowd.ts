@@ -27,7 +27,7 @@ export type CrowdMessage =
   | { type: 'ready'; connected: number; failed: number }
   /** While recording: clients that have not had the newest push yet, and how long ago a new push was first seen. */
   | { type: 'progress'; behind: number; quietMs: number }
-  | { type: 'report'; frames: number; pushes: number; bytes: number; spreads: number[]; counts: LatencyCounts; cpuMs: number };
+  | { type: 'report'; frames: number; pushes: number; bytes: number; spreads: number[]; ages: number[]; counts: LatencyCounts; cpuMs: number };
 
 /** The lots a push shows, with the updatedAt each shows (none for a removal). */
 export function pushedLots(event: string, payload: unknown): PushedLots {
@@ -149,8 +149,11 @@ async function main(job: CrowdJob): Promise<void> {
         for (let i = 0; i < got.length; i += 2) times[got[i]!] = got[i + 1]!;
         return times;
       });
-      // Per push, from its first client to its last in this process: how long the fan-out and the parsing took.
-      const spreads = frames.map((_, p) => {
+      // Per push, from its first client to its last in this process (how long the fan-out and the
+      // parsing took), and the age of its newest event when its first client had it (the way in).
+      const spreads: number[] = [];
+      const ages: number[] = [];
+      frames.forEach((_, p) => {
         let first = Infinity;
         let last = -Infinity;
         for (const times of received) {
@@ -158,9 +161,10 @@ async function main(job: CrowdJob): Promise<void> {
           if (at < first) first = at;
           if (at > last) last = at;
         }
-        return last - first;
+        spreads.push(last - first);
+        if (shown[p]!.length) ages.push(first - Math.max(...shown[p]!.map(([, upd]) => upd)));
       });
-      send({ type: 'report', frames: frames.length, pushes, bytes, spreads, counts: countLatencies(command.events, shown, received), cpuMs: cpu });
+      send({ type: 'report', frames: frames.length, pushes, bytes, spreads, ages, counts: countLatencies(command.events, shown, received), cpuMs: cpu });
     } else if (command.cmd === 'close') {
       for (const { ws } of clients) ws.terminate();
       setTimeout(() => process.exit(0), 200);

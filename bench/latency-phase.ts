@@ -27,6 +27,8 @@ export interface LatencyResult extends LatencySummary {
   bytes: number;
   /** Per push, from the first client of a crowd process that had it parsed to the last: the fan-out's spread. */
   spreadMs: { p50: number; p99: number };
+  /** Per push, the age of its newest event when the first client had it: ingest, commit, feed and the first write. */
+  newestAgeMs: { p50: number; p99: number };
   /** RSS growth of the service per client: once the crowd is subscribed, and at the end of the load. */
   bytesPerClient: { idle: number; loaded: number };
   /**
@@ -99,7 +101,7 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
       progress(`      settled ${settledMs} ms after the publisher finished (every client had the newest push, none new for 500 ms)`);
       progress(`      p50 ${msText(result.p50)} ms, p95 ${msText(result.p95)} ms, p99 ${msText(result.p99)} ms, max ${msText(result.max)} ms over ${result.samples} event×client samples (${result.undelivered} undelivered)`);
       progress(`      ${result.frames} pushes of ${Math.round(result.bytes / result.pushes)} bytes on average, ${result.pushes} to clients; CPU per push to a client: service ${result.usPerSocketPush.service.toFixed(1)} µs, clients ${result.usPerSocketPush.clients.toFixed(1)} µs (over the load: ${result.cores.service.toFixed(2)} and ${result.cores.clients.toFixed(2)} cores)`);
-      progress(`      a push's spread from its first client to its last (per crowd process): p50 ${result.spreadMs.p50} ms, p99 ${result.spreadMs.p99} ms`);
+      progress(`      per push: its newest event's age at its first client p50 ${result.newestAgeMs.p50} ms, p99 ${result.newestAgeMs.p99} ms; from its first client to its last (per crowd process) p50 ${result.spreadMs.p50} ms, p99 ${result.spreadMs.p99} ms`);
       progress(`      service RSS per client: ${(result.bytesPerClient.idle / 1024).toFixed(1)} KB subscribed, ${(result.bytesPerClient.loaded / 1024).toFixed(1)} KB after the load`);
       return result;
     } finally {

@@ -58,7 +58,7 @@ export async function startSockets(job: SocketsJob, processes: number, execArgv:
   };
 }
 
-/** Median and p99 of the pushes' spreads (first to last client of a crowd process). */
+/** Median and p99 of a figure per push. */
 function spreadOf(spreads: number[]): { p50: number; p99: number } {
   const sorted = spreads.filter(Number.isFinite).sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
@@ -102,7 +102,7 @@ export async function startCrowd(job: CrowdJob, processes: number, execArgv: str
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; spreadMs: { p50: number; p99: number }; cpuMs: number }> => {
+    report: async (events: [string, number][]): Promise<LatencySummary & { pushes: number; frames: number; bytes: number; spreadMs: { p50: number; p99: number }; newestAgeMs: { p50: number; p99: number }; cpuMs: number }> => {
       const replies = children.map((x) => x.next());
       send({ cmd: 'report', events });
       const reports = (await Promise.all(replies)) as Extract<CrowdMessage, { type: 'report' }>[];
@@ -111,6 +111,7 @@ export async function startCrowd(job: CrowdJob, processes: number, execArgv: str
         pushes: reports.reduce((n, r) => n + r.pushes, 0),
         bytes: reports.reduce((n, r) => n + r.bytes, 0),
         spreadMs: spreadOf(reports.flatMap((r) => r.spreads)),
+        newestAgeMs: spreadOf(reports.flatMap((r) => r.ages)),
         frames: Math.max(...reports.map((r) => r.frames)),
         cpuMs: reports.reduce((n, r) => n + r.cpuMs, 0),
       };
