@@ -3,6 +3,7 @@
 // only: what a part does when a lot changes is in the part, which subscribes
 // to the bus itself. Tests use it exactly as server/main.ts does.
 import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
@@ -18,6 +19,9 @@ import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { HistoryRecorder } from './clock/history-recorder.ts';
+import { HistoryRepository } from './history/repository.ts';
+import { HistoryViews } from './query/history-views.ts';
 import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
 import { clientIpResolver } from './http/client-ip.ts';
@@ -68,6 +72,8 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   /** Lots opening and closing by their hours (tests drive it with a clock: check()). */
   readonly openingHoursWatch: OpeningHoursWatch;
+  /** Records history from the live store's logs (tests: flush()). */
+  readonly historyRecorder: HistoryRecorder;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -100,14 +106,14 @@ export class Kongwei {
           ...redis,
           onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore());
+      : new MemoryLiveStore(options.clock));
     const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
     const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
 
     // Use cases.
     const operators = new OperatorAccounts(db, config.ADMIN_TOKEN, bus);
-    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log, ...clock });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
     const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
@@ -158,6 +164,13 @@ export class Kongwei {
             metrics,
           })
         : undefined;
+    const history = new HistoryRepository(db);
+    this.historyRecorder = new HistoryRecorder({
+      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId: randomUUID(), ...clock,
+    });
+    const historyViews = new HistoryViews({
+      history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
+    });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -168,6 +181,7 @@ export class Kongwei {
       createApp: () =>
         createHttpApp({
           views,
+          history: { history: historyViews, catalog },
           metrics,
           log,
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
@@ -224,6 +238,8 @@ export class Kongwei {
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
+      // Stopped after ingest: its last round records what ingest applied before it stopped.
+      { name: 'history recorder', part: { start: () => this.historyRecorder.start(), stop: () => this.historyRecorder.stop({ flush: true }) } },
       { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },

@@ -4,6 +4,7 @@
 // its answer with (the `Same<…>` checks below): a field added to one and not
 // the other fails to compile. Pure.
 import { z } from 'zod';
+import { historySteps, type HistoryPoint } from './history.ts';
 import { lotCreateSchema } from './lot-input.ts';
 import { availabilities, lotStatuses, lotTypes, type LotView } from './lot.ts';
 import type { AssignedGatewayAnswer, AuditEntry, ErrorAnswer, GatewayView, MeAnswer, MyLotsAnswer, NewGatewayAnswer } from './operator-api.ts';
@@ -130,6 +131,25 @@ export const healthAnswerSchema = z.object({
 /** PATCH /api/lots/{id}: the fields to change (null clears an optional one). */
 export const lotPatchBodySchema = lotCreateSchema.partial();
 
+/** One point of a lot's history (DESIGN.md §4). */
+export const historyPointSchema = z.object({
+  at: isoTime,
+  occupied: z.number().min(0).nullable(),
+  occupiedMin: count.nullable(),
+  occupiedMax: count.nullable(),
+  free: z.number().min(0).nullable(),
+  capacity: count.nullable(),
+  knownS: z.number().min(0),
+});
+
+export const historyAnswerSchema = z.object({
+  lotId: z.string(),
+  from: isoTime,
+  to: isoTime,
+  step: z.enum(historySteps),
+  points: z.array(historyPointSchema),
+});
+
 /** A path segment naming a lot or a gateway. */
 export const idParamsSchema = z.object({ id: z.string().describe('a lot or gateway id: 1-64 of a-z, 0-9 and "-"') });
 
@@ -137,6 +157,7 @@ export const idParamsSchema = z.object({ id: z.string().describe('a lot or gatew
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const held: [
   Same<z.infer<typeof lotViewSchema>, LotView>,
+  Same<z.infer<typeof historyPointSchema>, HistoryPoint>,
   Same<z.infer<typeof errorAnswerSchema>['error']['code'], ErrorAnswer['error']['code']>,
   Same<z.infer<typeof meAnswerSchema>, MeAnswer>,
   Same<z.infer<typeof myLotsAnswerSchema>, MyLotsAnswer>,
@@ -145,5 +166,5 @@ const held: [
   Same<z.infer<typeof assignedGatewayAnswerSchema>, AssignedGatewayAnswer>,
   Same<z.infer<typeof operatorRecordSchema>, OperatorRecord>,
   Same<z.infer<typeof auditEntrySchema>['action'], AuditEntry['action']>,
-] = [true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true];
 void held;
