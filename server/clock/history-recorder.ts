@@ -92,6 +92,7 @@ export class HistoryRecorder {
     this.unsubscribe = [];
     await this.running;
     if (options.flush) await this.flush().catch(() => {});
+    if (this.leader) await this.options.store.releaseLease(RECORDER_LEASE, this.options.instanceId).catch(() => {});
   }
 
   /** One round (the timer's): records what changed, if this instance holds the lease. */

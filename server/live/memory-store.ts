@@ -161,6 +161,10 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
     return online;
   }
 
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
   async health(): Promise<DependencyHealth> {
     return { ok: true, kind: 'memory' };
   }

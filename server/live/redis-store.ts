@@ -33,6 +33,7 @@ const SCRIPTS = {
   kwNoteStatus: { keys: 2, file: 'note-status' },
   kwTrimHistory: { keys: 1, file: 'trim-history' },
   kwHoldLease: { keys: 1, file: 'hold-lease' },
+  kwReleaseLease: { keys: 1, file: 'release-lease' },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 const SOURCES = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
@@ -320,6 +321,11 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   async holdLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const command = (this.client as unknown as { kwHoldLease: (...a: string[]) => Promise<number> }).kwHoldLease;
     return (await command.call(this.client, `${this.options.keyPrefix}lease:${name}`, holder, String(ttlMs))) === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const command = (this.client as unknown as { kwReleaseLease: (...a: string[]) => Promise<number> }).kwReleaseLease;
+    await command.call(this.client, `${this.options.keyPrefix}lease:${name}`, holder);
   }
 
   async health(): Promise<DependencyHealth> {

@@ -71,6 +71,8 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
   noteStatus(lotId: string, open: boolean, at: number): Promise<void>;
   /** Takes or renews the lease `name` for `holder` for `ttlMs`: true while it holds it (one instance does a job at a time). */
   holdLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `holder` holds it (a stopping instance: another takes over at once). */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   /** Remembers that a gateway publishes for a lot (learned from its traffic). */
   addGatewayLot(gatewayId: string, lotId: string): Promise<void>;

@@ -8,20 +8,24 @@ import { join } from 'node:path';
 import type { HistoryPoint } from '../../server/domain/history.ts';
 import { connectMqtt, getJson, publish, startApp, type TestApp } from '../helpers/app.ts';
 import { assertMatchesApi } from '../helpers/openapi.ts';
+import { productionEnvironment, type ProductionEnvironment } from '../helpers/services.ts';
 
 const MIN = 60_000;
 /** 10:00 in Shanghai on a Monday. */
 const T0 = Date.parse('2026-06-01T02:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-describe('http: history (recorded from live events)', function () {
+for (const mode of ['embedded', 'production'] as const) describe(`http: history (recorded from live events), ${mode}`, function () {
   this.timeout(60_000);
   let t: TestApp;
   let now = T0;
+  let production: ProductionEnvironment | undefined;
+  let env: Record<string, string> = {};
+  let base = 'parking';
   const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-history-'));
   const send = async (lot: string, kind: 'count' | 'heartbeat', payload: object) => {
     const mqtt = await connectMqtt(t.app.mqtt.url);
-    await publish(mqtt, `parking/lots/${lot}/${kind}`, payload);
+    await publish(mqtt, `${base}/lots/${lot}/${kind}`, payload);
     await mqtt.endAsync();
   };
   const history = (lot: string, query: string) => getJson<{ points: HistoryPoint[]; step: string }>(t.app.httpUrl, `/api/lots/${lot}/history?${query}`);
@@ -36,11 +40,16 @@ describe('http: history (recorded from live events)', function () {
     throw new Error(`lot ${lot} never showed ${occupied}`);
   };
 
-  before(async () => {
-    t = await startApp({}, { clock: () => now, dataDir });
+  before(async function () {
+    if (mode === 'production') {
+      production = await productionEnvironment(this);
+      ({ env, base } = production);
+    }
+    t = await startApp(env, { clock: () => now, dataDir });
   });
   after(async () => {
     await t?.stop();
+    await production?.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -114,10 +123,10 @@ describe('http: history (recorded from live events)', function () {
     assert.equal((await getJson(t.app.httpUrl, `/api/lots/no-such-lot/history?${range(T0, T0 + MIN)}`)).status, 404);
   });
 
-  it('keeps history across a restart of the embedded service, and goes on recording after it', async () => {
+  it('keeps history across a restart of the service, and goes on recording after it', async () => {
     await t.stop();
     now = T0 + 90 * MIN;
-    t = await startApp({}, { clock: () => now, dataDir });
+    t = await startApp(env, { clock: () => now, dataDir });
     await send('nanfeng-rd', 'count', { occupied: 10, ts: iso(T0 + 85 * MIN) });
     await settled('nanfeng-rd', 10);
     await t.app.historyRecorder.flush();

@@ -69,6 +69,10 @@ for (const target of storesUnderTest) {
       assert.equal(await store.holdLease('job', 'a', 60_000), true);
       assert.equal(await store.holdLease('job', 'b', 60_000), false);
       assert.equal(await store.holdLease('job', 'a', 60_000), true);
+      await store.releaseLease('job', 'b'); // not b's to give back
+      assert.equal(await store.holdLease('job', 'b', 60_000), false);
+      await store.releaseLease('job', 'a');
+      assert.equal(await store.holdLease('job', 'b', 60_000), true);
     });
   });
 }
