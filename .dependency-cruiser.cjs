@@ -8,7 +8,7 @@
 //   2 state       server/live/, server/catalog/, server/history/, server/auth/
 //   3 use cases   server/manage/, server/query/
 //   4 edges       inputs server/ingest/, server/clock/, server/http/;
-//                 outputs server/realtime/
+//                 outputs server/realtime/, server/alerts/
 //   5 composition server/app.ts, server/main.ts, server/cli/
 //
 // Parsing: TypeScript 7 (the Go compiler) has no JavaScript compiler API,
@@ -42,7 +42,7 @@ const DOMAIN = '^server/domain/';
 const INFRA = '^server/(config|log|metrics|bus|lifecycle|redis)[.]ts$';
 const STATE = '^server/(live|catalog|history|auth)/';
 const USE_CASES = '^server/(manage|query)/';
-const EDGES = '^server/(ingest|clock|http|realtime)/';
+const EDGES = '^server/(ingest|clock|http|realtime|alerts)/';
 const COMPOSITION = '^server/(app[.]ts|main[.]ts|cli/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -115,9 +115,9 @@ module.exports = {
       name: 'edge-layer',
       severity: 'error',
       comment:
-        'rank 4: the inputs server/ingest/, server/clock/, server/http/ and the output ' +
-        'server/realtime/ may import from server/ only domain, infra, state, the use cases ' +
-        '(manage, query) and their own folder. None of the four imports another: inputs and ' +
+        'rank 4: the inputs server/ingest/, server/clock/, server/http/ and the outputs ' +
+        'server/realtime/, server/alerts/ may import from server/ only domain, infra, state, the use cases ' +
+        '(manage, query) and their own folder. None of the five imports another: inputs and ' +
         'outputs talk only through the bus (server/bus.ts), so each can be started, tested and ' +
         'replaced on its own. Wiring them together is the job of server/app.ts.',
       from: { path: EDGES },
@@ -132,7 +132,7 @@ module.exports = {
       severity: 'error',
       comment:
         'every file under server/ must be in one of the layers (domain/, the infra files, live/, ' +
-        'catalog/, history/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, app.ts, main.ts, cli/). ' +
+        'catalog/, history/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, alerts/, app.ts, main.ts, cli/). ' +
         'A file in any other place is checked by no layer rule, so it could import anything. Move ' +
         'it into the layer it belongs to, or add the new place to .dependency-cruiser.cjs and the ' +
         'README "Layout" section.',

@@ -7,15 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
+import { AlertDetector } from './alerts/alert-detector.ts';
+import { WebhookDispatcher } from './alerts/webhook-dispatcher.ts';
 import { GatewayAuth } from './auth/gateway-auth.ts';
 import { GatewayCredentials } from './auth/gateway-credentials.ts';
+import { WebhookSecrets } from './auth/webhook-secrets.ts';
 import { Bus } from './bus.ts';
 import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { createDatabase, SqlDatabase } from './catalog/db.ts';
 import { GatewayLinks } from './catalog/gateway-links.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
+import { OperatorRepository } from './catalog/operators.ts';
 import { LotRepository } from './catalog/repository.ts';
+import { WebhookRepository } from './catalog/webhooks.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
@@ -42,6 +47,7 @@ import { GatewayAdmin } from './manage/gateway-admin.ts';
 import { LotAdmin } from './manage/lot-admin.ts';
 import { LotImport } from './manage/lot-import.ts';
 import { OperatorAccounts } from './manage/operators.ts';
+import { WebhookAdmin } from './manage/webhook-admin.ts';
 import { Metrics } from './metrics.ts';
 import { LotViews } from './query/lot-views.ts';
 import { AvailabilityOutput } from './realtime/availability-output.ts';
@@ -72,6 +78,9 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   /** Lots opening and closing by their hours (tests drive it with a clock: check()). */
   readonly openingHoursWatch: OpeningHoursWatch;
+  /** Alerts for operators: what each webhook is told (tests: flush()), and its deliveries (tests drive retries with tick()). */
+  readonly alerts: AlertDetector;
+  readonly webhookDispatcher: WebhookDispatcher;
   /** Records history from the live store's logs (tests: flush()). */
   readonly historyRecorder: HistoryRecorder;
   private readonly sql: SqlDatabase;
@@ -117,6 +126,10 @@ export class Kongwei {
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
     const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const webhookRepository = new WebhookRepository(db);
+    const webhookSecrets = new WebhookSecrets({ key: config.WEBHOOK_SECRET_KEY, dataDir: config.DATA_DIR });
+    const webhookTargets = { allow: config.WEBHOOK_ALLOW_PRIVATE };
+    const webhookAdmin = new WebhookAdmin({ repository: webhookRepository, secrets: webhookSecrets, bus, target: webhookTargets, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, ...clock });
 
     // Inputs: MQTT, timers, HTTP.
     // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
@@ -171,6 +184,17 @@ export class Kongwei {
     const historyViews = new HistoryViews({
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
+    // Outputs: alerts for operators (webhooks), decided here and delivered from the SQL outbox.
+    const webhookDispatcher = (this.webhookDispatcher = new WebhookDispatcher({
+      webhooks: webhookRepository, secrets: webhookSecrets, bus, log, metrics, target: webhookTargets,
+      retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseMs: config.WEBHOOK_RETRY_BASE_MS, maxMs: config.WEBHOOK_RETRY_MAX_MS },
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS, pollMs: config.WEBHOOK_POLL_MS, retentionDays: config.WEBHOOK_RETENTION_DAYS,
+      instanceId: randomUUID(), userAgent: `Kongwei-Webhooks/${VERSION}`, ...clock,
+    }));
+    this.alerts = new AlertDetector({
+      bus, feed, catalog, webhooks: webhookRepository, lots: lotRepository, audit, gateways: gatewayRepository, operators: new OperatorRepository(db),
+      adminToken: config.ADMIN_TOKEN !== undefined, log, metrics, queued: () => webhookDispatcher.wake(), ...clock,
+    });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -205,6 +229,7 @@ export class Kongwei {
             lots: lotAdmin,
             imports: lotImport,
             gateways: gatewayAdmin,
+            webhooks: webhookAdmin,
             views,
             catalog,
             baseTopic: config.MQTT_BASE_TOPIC,
@@ -240,6 +265,9 @@ export class Kongwei {
       { name: 'live feed', part: feed, failure: redisFailure },
       // Stopped after ingest: its last round records what ingest applied before it stopped.
       { name: 'history recorder', part: { start: () => this.historyRecorder.start(), stop: () => this.historyRecorder.stop({ flush: true }) } },
+      // Before MQTT: the retained gateway statuses it brings at start are heard. Stopped after ingest: what it applied is queued.
+      { name: 'alerts', part: this.alerts, failure: sqlFailure },
+      { name: 'webhooks', part: webhookDispatcher },
       { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },

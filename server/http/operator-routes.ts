@@ -23,6 +23,8 @@ import { parseOr400 } from './errors.ts';
 import { IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
 import type { RouteDoc } from './openapi/registry.ts';
 import { FailedAuthentications, writeRateLimit } from './security.ts';
+import { addWebhookRoutes, webhookRouteDocs } from './webhook-routes.ts';
+import type { WebhookAdmin } from '../manage/webhook-admin.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
@@ -30,6 +32,8 @@ export interface OperatorApiOptions {
   /** Bulk lots (POST /api/lots/import). */
   imports: LotImport;
   gateways: GatewayAdmin;
+  /** Alerts for operators (POST /api/webhooks …). */
+  webhooks: WebhookAdmin;
   views: LotViews;
   catalog: Catalog;
   baseTopic: string;
@@ -147,6 +151,8 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     res.status(204).end();
   });
 
+  addWebhookRoutes(router, auth, options.webhooks);
+
   return router;
 }
 
@@ -158,6 +164,7 @@ const gatewayErrors = { 403: 'the gateway belongs to another operator', 404: 'no
 
 export const operatorRouteDocs: RouteDoc[] = [
   importRouteDoc,
+  ...webhookRouteDocs,
   {
     method: 'get', path: '/me', operationId: 'getMe', tags: ['operators'], auth: 'operator',
     summary: 'The caller, and how its gateways reach the broker',
