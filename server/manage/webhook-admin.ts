@@ -125,8 +125,9 @@ export class WebhookAdmin {
     const key = `ping|${randomUUID()}`;
     const { repository } = this.options;
     await repository.enqueue([{ webhookId: id, event: 'ping', subject: null, state: null, key, data, occurredAt: this.clock() }]);
-    this.options.bus.emit('webhooks.queued');
+    // Read before the dispatcher hears of it: the answer shows it queued.
     const [queued] = await repository.deliveries(id, 1);
+    this.options.bus.emit('webhooks.queued');
     return deliveryView(queued!, this.options.maxAttempts);
   }
 
@@ -143,8 +144,9 @@ export class WebhookAdmin {
     const { repository } = this.options;
     if (!(await repository.delivery(id, deliveryId))) throw notFound(`delivery "${deliveryId.slice(0, 80)}"`);
     await repository.redeliver(id, deliveryId, this.clock());
+    const queued = (await repository.delivery(id, deliveryId))!;
     this.options.bus.emit('webhooks.queued');
-    return deliveryView((await repository.delivery(id, deliveryId))!, this.options.maxAttempts);
+    return deliveryView(queued, this.options.maxAttempts);
   }
 
   private async owned(principal: Principal, id: string): Promise<WebhookRecord> {
