@@ -41,7 +41,7 @@ export interface Receiver {
  * each request (the n-th attempt of its delivery id, from 1); 3xx answers
  * carry a Location to a metadata address, which must not be followed.
  */
-export async function webhookReceiver(options: { secret: () => string; clock?: () => number; answer?: (attempt: number, body: WebhookEnvelope) => number }): Promise<Receiver> {
+export async function webhookReceiver(options: { secret: () => string; clock?: () => number; answer?: (attempt: number, body: WebhookEnvelope<any>) => number }): Promise<Receiver> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let raw = '';
