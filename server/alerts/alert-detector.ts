@@ -18,7 +18,8 @@
 //   differences are announced (so a crash between a change and its queueing,
 //   or a webhook switched off meanwhile, loses nothing).
 // A webhook hears of the lots and gateways its operator may manage
-// (domain/principal.ts mayManage: its own; an administrator's, all).
+// (domain/principal.ts mayManage: its own; an administrator's, all), and of
+// the gateways serving its operator's lots.
 import { randomUUID } from 'node:crypto';
 import type { Bus } from '../bus.ts';
 import type { AuditRepository } from '../catalog/audit.ts';
@@ -149,12 +150,12 @@ export class AlertDetector {
     this.draining = (async () => {
       let wait = 250;
       while (this.queue.length > 0 && !this.stopping) {
-        const batch = this.queue.slice(0, BATCH);
+        const batch = this.queue.splice(0, BATCH);
         try {
           await this.write(batch);
-          this.queue.splice(0, batch.length);
           wait = 250;
         } catch (err) {
+          this.queue.unshift(...batch);
           this.options.log.warn({ err: (err as Error).message, waiting: this.queue.length }, 'webhooks: could not queue alerts (SQL); trying again');
           await new Promise((resolve) => setTimeout(resolve, wait).unref());
           wait = Math.min(MAX_RETRY_MS, wait * 2);
@@ -173,12 +174,16 @@ export class AlertDetector {
     return { webhooks, principals };
   }
 
-  /** The webhooks told of `event` about something owned by `ownerId`: on, subscribed, and their operator (still enabled) may manage it. */
-  private audience(context: Context, event: WebhookEvent, ownerId: string | null, only?: readonly string[]): WebhookRecord[] {
+  /**
+   * The webhooks told of `event` about something owned by `owners` (a lot: its
+   * owner; a gateway: its owner and its lots'): on, subscribed, and their
+   * operator (still enabled) may manage one of them.
+   */
+  private audience(context: Context, event: WebhookEvent, owners: readonly (string | null)[], only?: readonly string[]): WebhookRecord[] {
     return context.webhooks.filter((webhook) => {
       if (only && !only.includes(webhook.id)) return false;
       const principal = context.principals.get(webhook.ownerId);
-      return webhook.events.includes(event) && principal !== undefined && mayManage(principal, ownerId);
+      return webhook.events.includes(event) && principal !== undefined && owners.some((owner) => mayManage(principal, owner));
     });
   }
 
@@ -208,7 +213,7 @@ export class AlertDetector {
       if (job.kind === 'lot') {
         const data = lotAlertData(job.event, job.state, lotSnapshot(job.lotId, catalog.get(job.lotId), job.live));
         const key = lotTransitionKey(job.event, job.lotId, job.state, job.live);
-        for (const webhook of this.audience(context, job.event, await this.ownerOf(job.lotId))) {
+        for (const webhook of this.audience(context, job.event, [await this.ownerOf(job.lotId)])) {
           rows.push({ webhookId: webhook.id, event: job.event, subject: job.lotId, state: job.state, key, data, occurredAt: job.at });
         }
       } else if (job.kind === 'changed') {
@@ -216,7 +221,7 @@ export class AlertDetector {
         const data = lotChangedData(change.kind, change.lot, change.kind === 'changed' ? change.previous : null);
         // Only the instance that wrote it hears it as 'local': any unique name will do.
         const key = `lot.changed|${change.lot.id}|${randomUUID()}`;
-        for (const webhook of this.audience(context, 'lot.changed', await this.ownerOf(change.lot.id))) {
+        for (const webhook of this.audience(context, 'lot.changed', [await this.ownerOf(change.lot.id)])) {
           rows.push({ webhookId: webhook.id, event: 'lot.changed', subject: change.lot.id, state: null, key, data, occurredAt: job.at });
         }
       } else if (job.kind === 'gateway') {
@@ -233,11 +238,12 @@ export class AlertDetector {
 
   private async gatewayRows(context: Context, job: Extract<Job, { kind: 'gateway' }>): Promise<NewDelivery[]> {
     const { gateways, webhooks } = this.options;
-    const owned = await gateways.getOwned(job.gatewayId);
-    const audience = this.audience(context, 'gateway.offline', owned?.ownerId ?? null);
+    // Whoever may manage the gateway or one of its lots (an administrator may have made it for an operator's lot).
+    const [owned, info] = await Promise.all([gateways.getOwned(job.gatewayId), gateways.get(job.gatewayId)]);
+    const owners = [owned?.ownerId ?? null, ...(await Promise.all((info?.lotIds ?? []).map((id) => this.ownerOf(id))))];
+    const audience = this.audience(context, 'gateway.offline', owners);
     if (audience.length === 0) return [];
     const last = await webhooks.lastStates(audience.map((w) => w.id));
-    const info = await gateways.get(job.gatewayId);
     const data: GatewayAlertData = { state: job.state, gateway: { id: job.gatewayId, name: info?.name ?? null, lotIds: info?.lotIds ?? [] } };
     return audience.flatMap((webhook) => {
       const before = last.get(`${webhook.id}\ngateway.offline\n${job.gatewayId}`);
@@ -260,7 +266,7 @@ export class AlertDetector {
       const now = conditionsOf(live);
       for (const event of lotConditions) {
         const state: AlertState = now[event] ? 'firing' : 'resolved';
-        const audience = this.audience(context, event, owners.get(lotId) ?? null, audienceIds);
+        const audience = this.audience(context, event, [owners.get(lotId) ?? null], audienceIds);
         const behind = audience.filter((webhook) => (last.get(`${webhook.id}\n${event}\n${lotId}`)?.state ?? 'resolved') !== state);
         if (behind.length === 0) continue;
         const data = lotAlertData(event, state, lotSnapshot(lotId, catalog.get(lotId), live));

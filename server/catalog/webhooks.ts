@@ -265,6 +265,12 @@ export class WebhookRepository {
     return row ? deliveryOf(row) : undefined;
   }
 
+  /** The delivery a webhook queued under a key (see enqueue). */
+  async deliveryByKey(webhookId: string, key: string): Promise<DeliveryRecord | undefined> {
+    const row = await this.db<DeliveryRow>('webhook_deliveries').where('webhook_id', webhookId).where('event_key', hashKey(key)).first();
+    return row ? deliveryOf(row) : undefined;
+  }
+
   /** Sends a delivery again from its first attempt, under the same delivery id (a failed one, or a pending one at once). */
   async redeliver(webhookId: string, deliveryId: string, now: number): Promise<void> {
     await this.db('webhook_deliveries')

@@ -126,7 +126,7 @@ export class WebhookAdmin {
     const { repository } = this.options;
     await repository.enqueue([{ webhookId: id, event: 'ping', subject: null, state: null, key, data, occurredAt: this.clock() }]);
     // Read before the dispatcher hears of it: the answer shows it queued.
-    const [queued] = await repository.deliveries(id, 1);
+    const queued = await repository.deliveryByKey(id, key);
     this.options.bus.emit('webhooks.queued');
     return deliveryView(queued!, this.options.maxAttempts);
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { WEBHOOK_KEY_FILE } from '../../server/auth/webhook-secrets.ts';
 import { ADMIN_TOKEN, api, createOperator, newLot } from '../helpers/api.ts';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
+import { ingestPost, newGateway } from '../helpers/ingest.ts';
 import { createTestDatabase, requireService } from '../helpers/services.ts';
 
 interface Engine {
@@ -168,6 +169,16 @@ for (const engine of engines) {
       const [alices, bobs, admins] = await Promise.all(hooks.map((h) => told(h.body.id)));
       assert.deepEqual([alices.length, bobs.length, admins.length], [1, 0, 1]);
       assert.deepEqual([alices[0].event, alices[0].state], ['lot.changed', null]);
+    });
+
+    it('tells an operator of a gateway an administrator made for its lot going offline', async () => {
+      const hook = await api(base, 'POST', '/api/webhooks', { token: alice.token, body: { url: hookUrl, events: ['gateway.offline'] } });
+      const lot = await api(base, 'POST', '/api/lots', { token: alice.token, body: newLot({ nameEn: 'Gateway Alerts Car Park' }) });
+      const gateway = await newGateway(base, [lot.body.id]); // made with ADMIN_TOKEN: the gateway is the administrator's
+      assert.equal((await ingestPost(base, `/api/ingest/gateways/${gateway.id}/status`, 'offline', gateway)).status, 200);
+      await t.app.alerts.flush();
+      const log = await api(base, 'GET', `/api/webhooks/${hook.body.id}/deliveries`, { token: alice.token });
+      assert.deepEqual(log.body.deliveries.map((d: { event: string; subject: string; state: string }) => [d.event, d.subject, d.state]), [['gateway.offline', gateway.id, 'firing']]);
     });
   });
 }
