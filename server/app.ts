@@ -19,6 +19,7 @@ import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { HistoryMaintenance } from './clock/history-maintenance.ts';
 import { HistoryRecorder } from './clock/history-recorder.ts';
 import { HistoryRepository } from './history/repository.ts';
 import { HistoryViews } from './query/history-views.ts';
@@ -74,6 +75,8 @@ export class Kongwei {
   readonly openingHoursWatch: OpeningHoursWatch;
   /** Records history from the live store's logs (tests: flush()). */
   readonly historyRecorder: HistoryRecorder;
+  /** Rolls history up and applies retention (tests: tick()). */
+  readonly historyMaintenance: HistoryMaintenance;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -165,9 +168,13 @@ export class Kongwei {
           })
         : undefined;
     const history = new HistoryRepository(db);
+    const instanceId = randomUUID();
     this.historyRecorder = new HistoryRecorder({
-      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId: randomUUID(), ...clock,
+      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId, ...clock,
     });
+    const historyMaintenance = (this.historyMaintenance = new HistoryMaintenance({
+      history, store, log, instanceId, retentionDays: config.HISTORY_RETENTION_DAYS, hourlyRetentionDays: config.HISTORY_HOURLY_RETENTION_DAYS, ...clock,
+    }));
     const historyViews = new HistoryViews({
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
@@ -251,6 +258,7 @@ export class Kongwei {
       // Stopped before the broker connection: a message still being applied is not acknowledged, and the broker keeps it.
       { name: 'ingest', part: ingest },
       { name: 'opening hours', part: this.openingHoursWatch },
+      { name: 'history upkeep', part: historyMaintenance },
       { name: 'http', part: this.http },
       // Stopped first: sockets close before the HTTP server waits for its connections.
       { name: 'sockets', part: sockets },

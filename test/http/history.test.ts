@@ -134,4 +134,21 @@ for (const mode of ['embedded', 'production'] as const) describe(`http: history 
     // 130 from 10:25 until it went stale (STALE_AFTER_S 900: 10:40), then nothing until the new count at 11:25.
     assert.deepEqual(body.points.map((p) => p.occupied), [130, 130, 130, null, null, null, null, null, null, null, null, null, 10]);
   });
+
+  it('rolls hours up once they are over, and answers from the hourly buckets after the 5-minute ones are gone', async () => {
+    const hourly = async () => (await history('nanfeng-rd', range(T0 - 60 * MIN, T0 + 120 * MIN, '1h'))).body.points.map((p) => [p.occupied, p.knownS]);
+    const before = await hourly();
+    assert.deepEqual(before[0], [75, 1200]);
+    now = T0 + 3 * 60 * MIN;
+    assert.equal(await t.app.historyMaintenance.tick(), true);
+    // 101 days on: the 5-minute buckets are past HISTORY_RETENTION_DAYS (90) and deleted; the hourly ones stay.
+    now = T0 + 101 * 24 * 60 * MIN;
+    assert.equal(await t.app.historyMaintenance.tick(), true);
+    const fine = await getJson<{ error: { details: { fields: Record<string, string[]> } } }>(t.app.httpUrl, `/api/lots/nanfeng-rd/history?${range(T0, T0 + 60 * MIN, '5m')}`);
+    assert.equal(fine.status, 400);
+    // The hours before the last value (which has held since, until it went stale: 15 minutes of it now).
+    const after = await hourly();
+    assert.deepEqual(after.slice(0, 2), before.slice(0, 2));
+    assert.deepEqual(after[2], [10, 900]);
+  });
 });
