@@ -22,6 +22,8 @@ import { StaleWatch } from './clock/stale-watch.ts';
 import { HistoryMaintenance } from './clock/history-maintenance.ts';
 import { HistoryRecorder } from './clock/history-recorder.ts';
 import { HistoryRepository } from './history/repository.ts';
+import { ForecastViews } from './query/forecast-views.ts';
+import { HistoryImport } from './manage/history-import.ts';
 import { HistoryViews } from './query/history-views.ts';
 import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
@@ -178,6 +180,8 @@ export class Kongwei {
     const historyViews = new HistoryViews({
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
+    const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const forecasts = new ForecastViews({ history, catalog, timeZone: config.TIME_ZONE, ...clock });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -189,6 +193,7 @@ export class Kongwei {
         createHttpApp({
           views,
           history: { history: historyViews, catalog },
+          forecasts,
           metrics,
           log,
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
@@ -211,6 +216,7 @@ export class Kongwei {
             operators,
             lots: lotAdmin,
             imports: lotImport,
+            historyImport,
             gateways: gatewayAdmin,
             views,
             catalog,

@@ -4,6 +4,7 @@
 // its answer with (the `Same<…>` checks below): a field added to one and not
 // the other fails to compile. Pure.
 import { z } from 'zod';
+import { forecastMethodNames, forecastSteps, type ForecastMethodName } from './forecast.ts';
 import { historySteps, type HistoryPoint } from './history.ts';
 import { lotCreateSchema } from './lot-input.ts';
 import { availabilities, lotStatuses, lotTypes, type LotView } from './lot.ts';
@@ -148,6 +149,24 @@ export const historyAnswerSchema = z.object({
   to: isoTime,
   step: z.enum(historySteps),
   points: z.array(historyPointSchema),
+});
+
+/** One point of a lot's forecast: the expected values and the 80 % interval of free spaces, all within 0…capacity — or all null with a reason. */
+export const forecastPointSchema = z.object({
+  at: isoTime,
+  occupied: z.number().min(0).nullable(),
+  free: z.number().min(0).nullable(),
+  low: z.number().min(0).nullable(),
+  high: z.number().min(0).nullable(),
+  reason: z.string().optional().describe('why there is no number: too_little_history, no_recent_data, no_capacity, …'),
+});
+
+export const forecastAnswerSchema = z.object({
+  lotId: z.string(),
+  asOf: isoTime.describe('the forecast as made then, from only the data observed before it'),
+  method: z.enum(forecastMethodNames as [ForecastMethodName, ...ForecastMethodName[]]),
+  step: z.enum(forecastSteps),
+  points: z.array(forecastPointSchema),
 });
 
 /** A path segment naming a lot or a gateway. */

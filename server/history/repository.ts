@@ -106,6 +106,27 @@ export class HistoryRepository {
     });
   }
 
+  /**
+   * Imported buckets: written only where the lot has no bucket yet (what was
+   * recorded, or imported before, stays as it is), their hours marked for
+   * the roll-up. Returns how many were written.
+   */
+  async writeImported(lotId: string, buckets: readonly Bucket[], hourOf: (ms: number) => number, markedAt: number): Promise<number> {
+    if (!buckets.length) return 0;
+    const starts = buckets.map((b) => b.start);
+    await this.partitions.ensure('history_5m', Math.min(...starts), Math.max(...starts));
+    let written = 0;
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < buckets.length; i += CHUNK) {
+        const rows = buckets.slice(i, i + CHUNK).map((b) => rowOf(lotId, b));
+        written += (await trx('history_5m').insert(rows).onConflict(['lot_id', 'start']).ignore().returning('start')).length;
+      }
+      const hours = [...new Set(starts.map(hourOf))].map((hour) => ({ lot_id: lotId, hour, marked_at: markedAt }));
+      for (let i = 0; i < hours.length; i += CHUNK) await trx('history_dirty').insert(hours.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
+    });
+    return written;
+  }
+
   /** One lot's buckets of `table` starting in [from, to), by start. */
   async buckets(lotId: string, from: number, to: number, table: HistoryTable = 'history_5m'): Promise<Bucket[]> {
     const rows = await this.db(table).where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).orderBy('start');
