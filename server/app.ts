@@ -19,8 +19,10 @@ import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { ForecastAccuracy } from './clock/forecast-accuracy.ts';
 import { HistoryMaintenance } from './clock/history-maintenance.ts';
 import { HistoryRecorder } from './clock/history-recorder.ts';
+import { ForecastLog } from './history/forecast-log.ts';
 import { HistoryRepository } from './history/repository.ts';
 import { ForecastViews } from './query/forecast-views.ts';
 import { HistoryImport } from './manage/history-import.ts';
@@ -79,6 +81,8 @@ export class Kongwei {
   readonly historyRecorder: HistoryRecorder;
   /** Rolls history up and applies retention (tests: tick()). */
   readonly historyMaintenance: HistoryMaintenance;
+  /** Keeps forecasts to measure them against what happened (tests: tick()). */
+  readonly forecastAccuracy: ForecastAccuracy;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -181,7 +185,9 @@ export class Kongwei {
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
     const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
-    const forecasts = new ForecastViews({ history, catalog, timeZone: config.TIME_ZONE, ...clock });
+    const forecastLog = new ForecastLog(db);
+    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
+    const forecastAccuracy = (this.forecastAccuracy = new ForecastAccuracy({ forecasts, forecastLog, history, catalog, store, log, instanceId, ...clock }));
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -265,6 +271,7 @@ export class Kongwei {
       { name: 'ingest', part: ingest },
       { name: 'opening hours', part: this.openingHoursWatch },
       { name: 'history upkeep', part: historyMaintenance },
+      { name: 'forecast accuracy', part: forecastAccuracy },
       { name: 'http', part: this.http },
       // Stopped first: sockets close before the HTTP server waits for its connections.
       { name: 'sockets', part: sockets },

@@ -167,6 +167,12 @@ export const forecastAnswerSchema = z.object({
   method: z.enum(forecastMethodNames as [ForecastMethodName, ...ForecastMethodName[]]),
   step: z.enum(forecastSteps),
   points: z.array(forecastPointSchema),
+  accuracy: z.array(z.object({
+    horizon: z.string().describe('30m, 2h, 1d or 7d ahead'),
+    maePct: z.number().min(0).describe('mean absolute error, percentage points of capacity'),
+    n: z.number().int().min(0).describe('forecasts scored'),
+    coverage: z.number().min(0).max(1).describe('share of outcomes inside the 80 % interval'),
+  })).describe('this lot’s measured accuracy over the four weeks before asOf: what the service forecast, against what happened').optional(),
 });
 
 /** A path segment naming a lot or a gateway. */

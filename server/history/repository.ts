@@ -111,7 +111,7 @@ export class HistoryRepository {
    * recorded, or imported before, stays as it is), their hours marked for
    * the roll-up. Returns how many were written.
    */
-  async writeImported(lotId: string, buckets: readonly Bucket[], hourOf: (ms: number) => number, markedAt: number): Promise<number> {
+  async writeImported(lotId: string, buckets: readonly Bucket[], hourOf: (ms: number) => number, markedAt: number, initial: RecorderState): Promise<number> {
     if (!buckets.length) return 0;
     const starts = buckets.map((b) => b.start);
     await this.partitions.ensure('history_5m', Math.min(...starts), Math.max(...starts));
@@ -121,6 +121,8 @@ export class HistoryRepository {
         const rows = buckets.slice(i, i + CHUNK).map((b) => rowOf(lotId, b));
         written += (await trx('history_5m').insert(rows).onConflict(['lot_id', 'start']).ignore().returning('start')).length;
       }
+      // The lot has history now: a recorder state (none recorded yet) says so to those who look for lots with history.
+      await trx('history_recorder').insert({ lot_id: lotId, state: JSON.stringify(initial), version: 1 }).onConflict('lot_id').ignore();
       const hours = [...new Set(starts.map(hourOf))].map((hour) => ({ lot_id: lotId, hour, marked_at: markedAt }));
       for (let i = 0; i < hours.length; i += CHUNK) await trx('history_dirty').insert(hours.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
     });
@@ -196,6 +198,11 @@ export class HistoryRepository {
       }
     }
     await this.db(table).where('start', '<', keepFrom).delete();
+  }
+
+  /** The lots the recorder has a state for (they have history). */
+  async recordedLotIds(): Promise<string[]> {
+    return ((await this.db('history_recorder').select('lot_id').orderBy('lot_id')) as { lot_id: string }[]).map((r) => r.lot_id);
   }
 
   /** The recorder states of these lots (their provisional tail, for readers). */

@@ -8,7 +8,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { LotRepository } from '../catalog/repository.ts';
 import { localizedError } from '../domain/errors.ts';
 import {
-  bucketsFromSamples, historyLotOf, MAX_IMPORT_LINES, sampleOf,
+  bucketsFromSamples, emptyRecorderState, historyLotOf, MAX_IMPORT_LINES, sampleOf,
   type ClosedSpans, type HistorySample, type ImportProblem,
 } from '../domain/history.ts';
 import { text } from '../domain/messages.ts';
@@ -100,7 +100,8 @@ export class HistoryImport {
     for (const [lotId, lotSamples] of byLot) {
       const lot = this.options.catalog.get(lotId)!;
       const buckets = bucketsFromSamples(lotSamples, lot.capacity, historyLotOf(lot, this.options.staleAfterS, timeZone, this.closedByHours), now);
-      const written = await history.writeImported(lotId, buckets, (ms) => startOfLocalStep(ms, HOUR_MS, timeZone), now);
+      const initial = emptyRecorderState(lot.capacity, lot.status === 'open');
+      const written = await history.writeImported(lotId, buckets, (ms) => startOfLocalStep(ms, HOUR_MS, timeZone), now, initial);
       answer.lots.push({ lotId, written, alreadyRecorded: buckets.length - written });
       options.progress?.(++done, byLot.size);
     }

@@ -13,15 +13,21 @@ import { BUCKET_MS, bucketStartOf, mergeBuckets, type Bucket } from '../domain/h
 import { text } from '../domain/messages.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import { DAY_MS, HOUR_MS } from '../domain/zone.ts';
+import type { ForecastLog } from '../history/forecast-log.ts';
 import type { HistoryRepository } from '../history/repository.ts';
 
 export interface ForecastViewsOptions {
   history: HistoryRepository;
   catalog: Catalog;
   timeZone: string;
+  /** What the service forecast before: the answers say how far off it was. */
+  forecastLog?: ForecastLog;
   clock?: () => number;
   method?: ForecastMethodName;
 }
+
+/** How far back the measured accuracy looks. */
+const ACCURACY_DAYS = 28;
 
 /** What a forecast answer holds before it is turned into JSON. */
 export interface ForecastAnswer {
@@ -30,6 +36,8 @@ export interface ForecastAnswer {
   method: ForecastMethodName;
   step: ForecastQuery['step'];
   points: (Omit<ForecastPoint, 'at'> & { at: string })[];
+  /** The lot's measured accuracy per horizon over the last four weeks before asOf (empty until forecasts made here have come true). */
+  accuracy?: { horizon: string; maePct: number; n: number; coverage: number }[];
 }
 
 const PROFILE_DAYS = 56;
@@ -60,7 +68,11 @@ export class ForecastViews {
     const stepMs = FORECAST_STEP_MS[query.step];
     const targets: number[] = [];
     for (let at = from; at < to; at += stepMs) targets.push(at);
-    return this.forecastAt(lot, asOf, targets, query.step);
+    const [answer, accuracy] = await Promise.all([
+      this.forecastAt(lot, asOf, targets, query.step),
+      this.options.forecastLog?.accuracy(lot.id, asOf - ACCURACY_DAYS * DAY_MS, asOf) ?? [],
+    ]);
+    return { ...answer, accuracy: accuracy.map(({ horizonMin, ...a }) => ({ horizon: horizonMin % 1440 === 0 ? `${horizonMin / 1440}d` : horizonMin % 60 === 0 ? `${horizonMin / 60}h` : `${horizonMin}m`, ...a })) };
   }
 
   /** Forecasts a lot at these times (each meaning the 5-minute bucket that holds it). */

@@ -34,11 +34,12 @@ function historyCsv(lot: string, from: number, to: number, everyMs = 5 * MIN): s
 describe('http: history import and forecasts', function () {
   this.timeout(120_000);
   let t: TestApp;
+  let now = NOW;
   const importCsv = (lot: string, csv: string, token = ADMIN_TOKEN) =>
     fetch(new URL(`/api/lots/${lot}/history`, t.app.httpUrl), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
 
   before(async () => {
-    t = await startApp({ ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => NOW });
+    t = await startApp({ ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now });
   });
   after(async () => {
     await t?.stop();
@@ -94,6 +95,28 @@ describe('http: history import and forecasts', function () {
       t.app.httpUrl, `/api/lots/nanfeng-rd/forecast?asOf=${iso(NOW - 26 * DAY)}&step=1h`,
     );
     assert.ok(early.points.every((p) => p.occupied === null && /too_little_history/.test(p.reason ?? '')), 'two days are not enough: no number from nothing');
+  });
+
+  it('keeps what it forecast and says how far off it has been for the lot, by horizon (live accuracy)', async () => {
+    const first = await getJson<{ accuracy: unknown[] }>(t.app.httpUrl, '/api/lots/nanfeng-rd/forecast?step=1h');
+    assert.deepEqual(first.body.accuracy, [], 'nothing forecast here has come true yet');
+    // The service as it ran in the days before: it kept its forecasts every few hours.
+    try {
+      for (let at = NOW - 6 * DAY; at < NOW - DAY; at += 6 * 60 * MIN) {
+        now = at;
+        assert.equal(await t.app.forecastAccuracy.tick(), 1, 'nanfeng-rd, the one lot with history');
+      }
+    } finally {
+      now = NOW;
+    }
+    const { body } = await getJson<{ accuracy: { horizon: string; maePct: number; n: number; coverage: number }[] }>(t.app.httpUrl, '/api/lots/nanfeng-rd/forecast?step=1h');
+    assert.deepEqual(body.accuracy.map((a) => a.horizon), ['30m', '2h', '1d']);
+    for (const a of body.accuracy) {
+      assert.ok(a.n >= 15 && a.n <= 20, JSON.stringify(a));
+      // (Off most a day ahead around 1 June: a public holiday, forecast from Sundays, which this lot ignored.)
+      assert.ok(a.maePct > 0 && a.maePct < 10, `a regular lot is forecast well: ${JSON.stringify(a)}`);
+      assert.ok(a.coverage >= 0 && a.coverage <= 1);
+    }
   });
 
   it('says so for a lot without history, and refuses bad parameters naming them', async () => {

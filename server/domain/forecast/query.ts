@@ -31,3 +31,6 @@ export function forecastRange(q: ForecastQuery, now: number): { asOf: number; fr
   if (to > asOf + FORECAST_MAX_AHEAD_MS) return { to: say('a forecast reaches at most 7 days after asOf', '预测最多到 asOf 之后 7 天') };
   return { asOf, from, to };
 }
+
+/** The horizons the service keeps its forecasts at, to measure its accuracy (minutes ahead). */
+export const FORECAST_HORIZONS_MIN = [30, 120, 1440, 10080] as const;
