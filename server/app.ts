@@ -24,6 +24,7 @@ import { HistoryMaintenance } from './clock/history-maintenance.ts';
 import { HistoryRecorder } from './clock/history-recorder.ts';
 import { ForecastLog } from './history/forecast-log.ts';
 import { HistoryRepository } from './history/repository.ts';
+import { ForecastCurves } from './query/forecast-curves.ts';
 import { ForecastViews } from './query/forecast-views.ts';
 import { HistoryImport } from './manage/history-import.ts';
 import { HistoryViews } from './query/history-views.ts';
@@ -125,7 +126,13 @@ export class Kongwei {
     const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log, ...clock });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
-    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    // History and forecasts (DESIGN.md §7): the search's arriveAt reads the forecasts.
+    const history = new HistoryRepository(db);
+    const instanceId = randomUUID();
+    const forecastLog = new ForecastLog(db);
+    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
+    const arrivals = new ForecastCurves({ forecasts, catalog, ...clock });
+    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, arrivals, ...clock });
 
     // Inputs: MQTT, timers, HTTP.
     // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
@@ -173,8 +180,6 @@ export class Kongwei {
             metrics,
           })
         : undefined;
-    const history = new HistoryRepository(db);
-    const instanceId = randomUUID();
     this.historyRecorder = new HistoryRecorder({
       store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId, ...clock,
     });
@@ -185,8 +190,6 @@ export class Kongwei {
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
     const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
-    const forecastLog = new ForecastLog(db);
-    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
     const forecastAccuracy = (this.forecastAccuracy = new ForecastAccuracy({ forecasts, forecastLog, history, catalog, store, log, instanceId, ...clock }));
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });

@@ -42,6 +42,13 @@ export const lotViewSchema = z.object({
   heardAt: isoTime.nullable().describe('the last sign of life from the lot (event or heartbeat); staleness runs from here'),
   clamped: z.boolean(),
   distanceM: count.optional().describe('only in answers to near= searches'),
+  forecast: z.object({
+    at: isoTime,
+    free: z.number().min(0).nullable(),
+    low: z.number().min(0).nullable(),
+    high: z.number().min(0).nullable(),
+    reason: z.string().optional(),
+  }).optional().describe('only in answers to arriveAt= searches: the forecast for the arrival (expected free spaces and the 80 % interval) — not a live count'),
   openNow: z.boolean().nullable().describe('whether the opening hours say the lot is open now; null: no hours, or the lot is not open'),
   opensAt: isoTime.nullable().describe('when openNow is false: the next opening by the hours; null when none within a year'),
   closesAt: isoTime.nullable().describe('when openNow is true: the next closing by the hours; null when none within a year'),

@@ -42,8 +42,8 @@ export interface ForecastAnswer {
 
 const PROFILE_DAYS = 56;
 const YEAR_DAYS = 365;
-/** Prepared forecasts kept (the oldest goes first). */
-const CACHE_SIZE = 2000;
+/** Prepared forecasts kept (the oldest goes first): each holds its lot's year of 5-minute means (about 1 MB). */
+const CACHE_SIZE = 64;
 
 export class ForecastViews {
   private readonly clock: () => number;
@@ -92,7 +92,7 @@ export class ForecastViews {
    * method sees only the buckets that ended by asOf, so every asOf within
    * one 5-minute bucket gets the same one.
    */
-  private async preparedFor(lot: LotMeta, asOf: number): Promise<PreparedForecast> {
+  async preparedFor(lot: LotMeta, asOf: number): Promise<PreparedForecast> {
     const method = this.options.method ?? DEFAULT_FORECAST_METHOD;
     const key = `${lot.id}|${bucketStartOf(asOf)}|${lot.capacity}|${method}`;
     const known = this.prepared.get(key);

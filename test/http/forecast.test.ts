@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ADMIN_TOKEN, api } from '../helpers/api.ts';
-import { getJson, startApp, type TestApp } from '../helpers/app.ts';
+import { eventually, getJson, startApp, type TestApp } from '../helpers/app.ts';
 
 const run = promisify(execFile);
 const MIN = 60_000;
@@ -117,6 +117,34 @@ describe('http: history import and forecasts', function () {
       assert.ok(a.maePct > 0 && a.maePct < 10, `a regular lot is forecast well: ${JSON.stringify(a)}`);
       assert.ok(a.coverage >= 0 && a.coverage <= 1);
     }
+  });
+
+  it('searches for an arrival: each lot with the forecast for then, minFree on the forecast, never a live count', async () => {
+    const at = iso(NOW + 30 * MIN);
+    const near = (extra: string) => getJson<{ lots: { id: string; free: number | null; forecast: { at: string; free: number | null; low: number | null; high: number | null; reason?: string } }[] }>(
+      t.app.httpUrl, `/api/lots?near=36.09,120.37&arriveAt=${encodeURIComponent(at)}${extra}`,
+    );
+    // A lot whose forecast the search had no time to make says not_ready, and has it moments later.
+    const { status, body } = await eventually(async () => {
+      const answer = await near('');
+      return answer.body.lots.every((l) => !/not_ready/.test(l.forecast.reason ?? '')) && answer;
+    }, 30_000, 'every forecast made');
+    assert.equal(status, 200);
+    const nanfeng = body.lots.find((l) => l.id === 'nanfeng-rd')!;
+    assert.equal(nanfeng.free, null, 'the live count stays what it is: none');
+    assert.equal(nanfeng.forecast.at, at);
+    const expected = 150 - usual(NOW + 30 * MIN);
+    assert.ok(Math.abs(nanfeng.forecast.free! - expected) < 10, JSON.stringify(nanfeng.forecast));
+    assert.ok(nanfeng.forecast.low! <= nanfeng.forecast.free! && nanfeng.forecast.free! <= nanfeng.forecast.high!);
+    const other = body.lots.find((l) => l.id === 'liaocheng-rd')!;
+    assert.equal(other.forecast.free, null);
+    assert.match(other.forecast.reason ?? '', /too_little_history/);
+    const filtered = await near(`&minFree=${Math.floor(expected) - 15}`);
+    assert.deepEqual(filtered.body.lots.map((l) => l.id), ['nanfeng-rd'], 'lots without a forecast do not pass minFree');
+    assert.equal((await near('&minFree=149')).body.lots.length, 0);
+    const tooFar = await getJson<{ error: { details: { fields: Record<string, string[]> } } }>(t.app.httpUrl, `/api/lots?near=36.09,120.37&arriveAt=${encodeURIComponent(iso(NOW + 25 * 60 * MIN))}`);
+    assert.equal(tooFar.status, 400);
+    assert.ok(tooFar.body.error.details.fields.arriveAt);
   });
 
   it('says so for a lot without history, and refuses bad parameters naming them', async () => {
