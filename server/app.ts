@@ -114,9 +114,10 @@ export class Kongwei {
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
+          history: config.HISTORY_RECORDING,
           onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore(options.clock));
+      : new MemoryLiveStore(options.clock, config.HISTORY_RECORDING));
     const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
     const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
