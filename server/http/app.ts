@@ -89,7 +89,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use('/api', lotsRouter(options.views));
   api.add('/api', lotsRouteDocs);
   app.use('/api', notFoundHandler);
-  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views));
+  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views, options.history.history));
   api.add('/ngsi-ld/v1', ngsiLdRouteDocs);
 
   app.use(systemRouter({ metrics: options.metrics, health: options.health, log: options.log, ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}) }));
