@@ -24,8 +24,14 @@ import { WebhookRepository } from './catalog/webhooks.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { ForecastAccuracy } from './clock/forecast-accuracy.ts';
+import { HistoryMaintenance } from './clock/history-maintenance.ts';
 import { HistoryRecorder } from './clock/history-recorder.ts';
+import { ForecastLog } from './history/forecast-log.ts';
 import { HistoryRepository } from './history/repository.ts';
+import { ForecastCurves } from './query/forecast-curves.ts';
+import { ForecastViews } from './query/forecast-views.ts';
+import { HistoryImport } from './manage/history-import.ts';
 import { HistoryViews } from './query/history-views.ts';
 import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
@@ -83,6 +89,10 @@ export class Kongwei {
   readonly webhookDispatcher: WebhookDispatcher;
   /** Records history from the live store's logs (tests: flush()). */
   readonly historyRecorder: HistoryRecorder;
+  /** Rolls history up and applies retention (tests: tick()). */
+  readonly historyMaintenance: HistoryMaintenance;
+  /** Keeps forecasts to measure them against what happened (tests: tick()). */
+  readonly forecastAccuracy: ForecastAccuracy;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -113,9 +123,10 @@ export class Kongwei {
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
+          history: config.HISTORY_RECORDING,
           onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore(options.clock));
+      : new MemoryLiveStore(options.clock, config.HISTORY_RECORDING));
     const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
     const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
@@ -125,7 +136,13 @@ export class Kongwei {
     const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log, ...clock });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
-    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    // History and forecasts (DESIGN.md §7): the search's arriveAt reads the forecasts.
+    const history = new HistoryRepository(db);
+    const instanceId = randomUUID();
+    const forecastLog = new ForecastLog(db);
+    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
+    const arrivals = new ForecastCurves({ forecasts, catalog, ...clock });
+    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, arrivals, ...clock });
     const webhookRepository = new WebhookRepository(db);
     const webhookSecrets = new WebhookSecrets({ key: config.WEBHOOK_SECRET_KEY, dataDir: config.DATA_DIR });
     const webhookTargets = { allow: config.WEBHOOK_ALLOW_PRIVATE };
@@ -177,19 +194,23 @@ export class Kongwei {
             metrics,
           })
         : undefined;
-    const history = new HistoryRepository(db);
     this.historyRecorder = new HistoryRecorder({
-      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId: randomUUID(), ...clock,
+      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId, ...clock,
     });
+    const historyMaintenance = (this.historyMaintenance = new HistoryMaintenance({
+      history, store, log, instanceId, retentionDays: config.HISTORY_RETENTION_DAYS, hourlyRetentionDays: config.HISTORY_HOURLY_RETENTION_DAYS, ...clock,
+    }));
     const historyViews = new HistoryViews({
       history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
     });
+    const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const forecastAccuracy = (this.forecastAccuracy = new ForecastAccuracy({ forecasts, forecastLog, history, catalog, store, log, instanceId, ...clock }));
     // Outputs: alerts for operators (webhooks), decided here and delivered from the SQL outbox.
     const webhookDispatcher = (this.webhookDispatcher = new WebhookDispatcher({
       webhooks: webhookRepository, secrets: webhookSecrets, bus, log, metrics, target: webhookTargets,
       retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseMs: config.WEBHOOK_RETRY_BASE_MS, maxMs: config.WEBHOOK_RETRY_MAX_MS },
       timeoutMs: config.WEBHOOK_TIMEOUT_MS, pollMs: config.WEBHOOK_POLL_MS, retentionDays: config.WEBHOOK_RETENTION_DAYS,
-      instanceId: randomUUID(), userAgent: `Kongwei-Webhooks/${VERSION}`, ...clock,
+      instanceId, userAgent: `Kongwei-Webhooks/${VERSION}`, ...clock,
     }));
     this.alerts = new AlertDetector({
       bus, feed, catalog, webhooks: webhookRepository, lots: lotRepository, audit, gateways: gatewayRepository, operators: new OperatorRepository(db),
@@ -206,6 +227,7 @@ export class Kongwei {
         createHttpApp({
           views,
           history: { history: historyViews, catalog },
+          forecasts,
           metrics,
           log,
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
@@ -228,6 +250,7 @@ export class Kongwei {
             operators,
             lots: lotAdmin,
             imports: lotImport,
+            historyImport,
             gateways: gatewayAdmin,
             webhooks: webhookAdmin,
             views,
@@ -279,6 +302,8 @@ export class Kongwei {
       // Stopped before the broker connection: a message still being applied is not acknowledged, and the broker keeps it.
       { name: 'ingest', part: ingest },
       { name: 'opening hours', part: this.openingHoursWatch },
+      { name: 'history upkeep', part: historyMaintenance },
+      { name: 'forecast accuracy', part: forecastAccuracy },
       { name: 'http', part: this.http },
       // Stopped first: sockets close before the HTTP server waits for its connections.
       { name: 'sockets', part: sockets },

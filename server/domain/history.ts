@@ -7,3 +7,4 @@ export * from './history/accumulator.ts';
 export * from './history/hours.ts';
 export * from './history/log.ts';
 export * from './history/query.ts';
+export * from './history/import.ts';

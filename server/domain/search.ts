@@ -16,6 +16,8 @@ export interface LotSearch {
   radiusM?: number;
   bbox?: BBox;
   minFree?: number;
+  /** A forecast for this arrival time (epoch ms) with each lot; with minFree, the forecast's free spaces must reach it. */
+  arriveAt?: number;
   /** Any of these types. */
   types?: LotType[];
   /** Every one of these features. */
@@ -55,6 +57,7 @@ export const lotSearchQuerySchema = z
     radius: z.coerce.number().positive().max(MAX_RADIUS_M).optional(),
     bbox: lotFilterShape.bbox,
     minFree: z.coerce.number().int().min(0).optional(),
+    arriveAt: z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)).optional(),
     type: lotFilterShape.type,
     features: lotFilterShape.features,
     limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
@@ -69,6 +72,7 @@ export const lotSearchQuerySchema = z
     if (q.radius !== undefined) search.radiusM = q.radius;
     if (q.bbox) search.bbox = q.bbox as unknown as BBox;
     if (q.minFree !== undefined) search.minFree = q.minFree;
+    if (q.arriveAt !== undefined) search.arriveAt = q.arriveAt;
     if (q.type) search.types = q.type as LotType[];
     if (q.features) search.features = q.features as LotFeature[];
     return search;

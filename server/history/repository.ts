@@ -3,7 +3,10 @@
 // one transaction for many lots' buckets and states, never a row per event.
 import type { Knex } from 'knex';
 import type { Bucket, RecorderState } from '../domain/history.ts';
-import { Partitions, type HistoryTable } from './partitions.ts';
+import { addInto } from '../domain/history.ts';
+import { isPostgres, listPartitions, monthOf, Partitions, type HistoryTable } from './partitions.ts';
+
+const HOUR = 3_600_000;
 
 interface BucketRow {
   lot_id: string;
@@ -103,6 +106,29 @@ export class HistoryRepository {
     });
   }
 
+  /**
+   * Imported buckets: written only where the lot has no bucket yet (what was
+   * recorded, or imported before, stays as it is), their hours marked for
+   * the roll-up. Returns how many were written.
+   */
+  async writeImported(lotId: string, buckets: readonly Bucket[], hourOf: (ms: number) => number, markedAt: number, initial: RecorderState): Promise<number> {
+    if (!buckets.length) return 0;
+    const starts = buckets.map((b) => b.start);
+    await this.partitions.ensure('history_5m', Math.min(...starts), Math.max(...starts));
+    let written = 0;
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < buckets.length; i += CHUNK) {
+        const rows = buckets.slice(i, i + CHUNK).map((b) => rowOf(lotId, b));
+        written += (await trx('history_5m').insert(rows).onConflict(['lot_id', 'start']).ignore().returning('start')).length;
+      }
+      // The lot has history now: a recorder state (none recorded yet) says so to those who look for lots with history.
+      await trx('history_recorder').insert({ lot_id: lotId, state: JSON.stringify(initial), version: 1 }).onConflict('lot_id').ignore();
+      const hours = [...new Set(starts.map(hourOf))].map((hour) => ({ lot_id: lotId, hour, marked_at: markedAt }));
+      for (let i = 0; i < hours.length; i += CHUNK) await trx('history_dirty').insert(hours.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
+    });
+    return written;
+  }
+
   /** One lot's buckets of `table` starting in [from, to), by start. */
   async buckets(lotId: string, from: number, to: number, table: HistoryTable = 'history_5m'): Promise<Bucket[]> {
     const rows = await this.db(table).where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).orderBy('start');
@@ -117,6 +143,66 @@ export class HistoryRepository {
       for (const row of rows as BucketRow[]) (found.get(row.lot_id) ?? found.set(row.lot_id, []).get(row.lot_id)!).push(bucketOf(row));
     }
     return found;
+  }
+
+  /**
+   * Rolls 5-minute buckets up into hourly ones for the hours marked dirty
+   * that ended before `dueBefore` (at most `limit` of them): each hour summed
+   * afresh from its 5-minute buckets and upserted, its mark cleared unless it
+   * was marked again meanwhile. Returns how many hours were rolled up.
+   */
+  async rollUp(dueBefore: number, limit: number, markedBefore: number): Promise<number> {
+    const marks = (await this.db('history_dirty').where('hour', '<', dueBefore - HOUR).orderBy('hour').limit(limit)) as { lot_id: string; hour: number | string }[];
+    if (marks.length === 0) return 0;
+    const byLot = new Map<string, number[]>();
+    for (const mark of marks) (byLot.get(mark.lot_id) ?? byLot.set(mark.lot_id, []).get(mark.lot_id)!).push(Number(mark.hour));
+    const hourly: BucketRow[] = [];
+    for (const [lotId, hours] of byLot) {
+      const fine = await this.buckets(lotId, Math.min(...hours), Math.max(...hours) + HOUR);
+      for (const hour of hours) {
+        const inHour = fine.filter((b) => b.start >= hour && b.start < hour + HOUR);
+        if (!inHour.length) continue;
+        const sum = inHour.reduce((into, b) => addInto(into, b), { ...inHour[0]!, knownMs: 0, occMs: 0, capMs: 0, start: hour });
+        hourly.push(rowOf(lotId, sum));
+      }
+    }
+    if (hourly.length) {
+      const starts = hourly.map((r) => Number(r.start));
+      await this.partitions.ensure('history_1h', Math.min(...starts), Math.max(...starts));
+    }
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < hourly.length; i += CHUNK) await trx('history_1h').insert(hourly.slice(i, i + CHUNK)).onConflict(['lot_id', 'start']).merge();
+      for (const mark of marks) {
+        await trx('history_dirty').where({ lot_id: mark.lot_id, hour: mark.hour }).andWhere('marked_at', '<=', markedBefore).delete();
+      }
+    });
+    return marks.length;
+  }
+
+  /**
+   * Deletes the buckets of `table` that start before `cutoff` — on PostgreSQL
+   * a month wholly before it by dropping its partition. For the 5-minute
+   * table, nothing of an hour still waiting for its roll-up goes.
+   */
+  async deleteBefore(table: HistoryTable, cutoff: number): Promise<void> {
+    let keepFrom = cutoff;
+    if (table === 'history_5m') {
+      const waiting = (await this.db('history_dirty').min({ hour: 'hour' }).first()) as { hour: number | string | null } | undefined;
+      if (waiting?.hour !== null && waiting?.hour !== undefined) keepFrom = Math.min(cutoff, Number(waiting.hour));
+    }
+    if (isPostgres(this.db)) {
+      for (const partition of await listPartitions(this.db, table)) {
+        if (monthOf(partition.start).end > keepFrom) continue;
+        await this.db.schema.dropTableIfExists(partition.name);
+        this.partitions.forget(partition.name);
+      }
+    }
+    await this.db(table).where('start', '<', keepFrom).delete();
+  }
+
+  /** The lots the recorder has a state for (they have history). */
+  async recordedLotIds(): Promise<string[]> {
+    return ((await this.db('history_recorder').select('lot_id').orderBy('lot_id')) as { lot_id: string }[]).map((r) => r.lot_id);
   }
 
   /** The recorder states of these lots (their provisional tail, for readers). */

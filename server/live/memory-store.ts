@@ -20,7 +20,8 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   private readonly history = new Map<string, { n: number; records: HistoryRecord[] }>();
   private readonly leases = new Map<string, { holder: string; until: number }>();
 
-  constructor(private readonly clock: () => number = Date.now) {
+  /** `history`: write the history log (HISTORY_RECORDING; default on). */
+  constructor(private readonly clock: () => number = Date.now, private readonly recordsHistory = true) {
     super();
   }
 
@@ -108,6 +109,7 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   }
 
   private log(lotId: string, record: (n: number) => HistoryRecord): void {
+    if (!this.recordsHistory) return;
     // A log starts numbering from the real time in microseconds (as the Redis
     // scripts do), so after a restart it numbers past every record the
     // recorder took before: the live state is gone, the history in SQL is not.

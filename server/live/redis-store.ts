@@ -19,7 +19,7 @@ import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTa
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-const LIB = lua('lib').replace('__HISTORY_LOG_MAX__', String(HISTORY_LOG_MAX));
+const LIB = lua('lib');
 
 /** The scripts, each with the shared prelude in front, and how many keys it declares. */
 const SCRIPTS = {
@@ -36,13 +36,17 @@ const SCRIPTS = {
   kwReleaseLease: { keys: 1, file: 'release-lease' },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-const SOURCES = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
+/** The scripts' sources; with history off, the log keeps nothing (HIST_MAX 0: commit() appends no record). */
+const sourcesFor = (history: boolean) =>
+  Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB.replace('__HISTORY_LOG_MAX__', String(history ? HISTORY_LOG_MAX : 0))}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
 
 /** The fields readers see, in the order scripts return them and the feed carries them. */
 const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'] as const;
 
 export interface RedisLiveStoreOptions extends RedisTarget {
   keyPrefix: string;
+  /** Write the history log (HISTORY_RECORDING; default on). */
+  history?: boolean;
   /** Called when the connection drops or comes back, for logs and health. */
   onConnectionChange?: (up: boolean, detail?: string) => void;
 }
@@ -124,7 +128,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     // Auto-pipelining sends the scripts of concurrent events (several MQTT
     // connections, several lots) in one round trip (with a cluster: one per node).
     const redis = connectRedis(this.options, { ...common, enableAutoPipelining: true });
-    for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: SOURCES[name]! });
+    const sources = sourcesFor(this.options.history ?? true);
+    for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: sources[name]! });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });

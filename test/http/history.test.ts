@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryPoint } from '../../server/domain/history.ts';
 import { connectMqtt, getJson, publish, startApp, type TestApp } from '../helpers/app.ts';
+import { ADMIN_TOKEN } from '../helpers/api.ts';
 import { assertMatchesApi } from '../helpers/openapi.ts';
 import { productionEnvironment, type ProductionEnvironment } from '../helpers/services.ts';
 
@@ -45,7 +46,7 @@ for (const mode of ['embedded', 'production'] as const) describe(`http: history 
       production = await productionEnvironment(this);
       ({ env, base } = production);
     }
-    t = await startApp(env, { clock: () => now, dataDir });
+    t = await startApp({ ...env, ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now, dataDir });
   });
   after(async () => {
     await t?.stop();
@@ -123,15 +124,55 @@ for (const mode of ['embedded', 'production'] as const) describe(`http: history 
     assert.equal((await getJson(t.app.httpUrl, `/api/lots/no-such-lot/history?${range(T0, T0 + MIN)}`)).status, 404);
   });
 
+  it('counts time a lot was closed by its operator as a gap, though its sensors kept counting', async () => {
+    const lot = 'liaocheng-rd';
+    const patch = (status: string) => fetch(new URL(`/api/lots/${lot}`, t.app.httpUrl), {
+      method: 'PATCH', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ status }),
+    });
+    const at = (minute: number) => T0 + 60 * MIN + minute * MIN;
+    now = at(0);
+    await send(lot, 'count', { occupied: 20, ts: iso(at(0)) });
+    await settled(lot, 20);
+    now = at(5);
+    assert.equal((await patch('closed')).status, 200);
+    now = at(10);
+    await send(lot, 'heartbeat', { ts: iso(at(10)) });
+    now = at(15);
+    assert.equal((await patch('open')).status, 200);
+    await send(lot, 'count', { occupied: 30, ts: iso(at(15)) });
+    await settled(lot, 30);
+    now = at(20);
+    await t.app.historyRecorder.flush();
+    const { body } = await history(lot, range(at(0), at(20)));
+    assert.deepEqual(body.points.map((p) => [p.occupied, p.knownS]), [[20, 300], [null, 0], [null, 0], [30, 300]]);
+  });
+
   it('keeps history across a restart of the service, and goes on recording after it', async () => {
     await t.stop();
     now = T0 + 90 * MIN;
-    t = await startApp(env, { clock: () => now, dataDir });
+    t = await startApp({ ...env, ADMIN_TOKEN }, { clock: () => now, dataDir });
     await send('nanfeng-rd', 'count', { occupied: 10, ts: iso(T0 + 85 * MIN) });
     await settled('nanfeng-rd', 10);
     await t.app.historyRecorder.flush();
     const { body } = await history('nanfeng-rd', range(T0 + 25 * MIN, T0 + 90 * MIN));
     // 130 from 10:25 until it went stale (STALE_AFTER_S 900: 10:40), then nothing until the new count at 11:25.
     assert.deepEqual(body.points.map((p) => p.occupied), [130, 130, 130, null, null, null, null, null, null, null, null, null, 10]);
+  });
+
+  it('rolls hours up once they are over, and answers from the hourly buckets after the 5-minute ones are gone', async () => {
+    const hourly = async () => (await history('nanfeng-rd', range(T0 - 60 * MIN, T0 + 120 * MIN, '1h'))).body.points.map((p) => [p.occupied, p.knownS]);
+    const before = await hourly();
+    assert.deepEqual(before[0], [75, 1200]);
+    now = T0 + 3 * 60 * MIN;
+    assert.equal(await t.app.historyMaintenance.tick(), true);
+    // 101 days on: the 5-minute buckets are past HISTORY_RETENTION_DAYS (90) and deleted; the hourly ones stay.
+    now = T0 + 101 * 24 * 60 * MIN;
+    assert.equal(await t.app.historyMaintenance.tick(), true);
+    const fine = await getJson<{ error: { details: { fields: Record<string, string[]> } } }>(t.app.httpUrl, `/api/lots/nanfeng-rd/history?${range(T0, T0 + 60 * MIN, '5m')}`);
+    assert.equal(fine.status, 400);
+    // The hours before the last value (which has held since, until it went stale: 15 minutes of it now).
+    const after = await hourly();
+    assert.deepEqual(after.slice(0, 2), before.slice(0, 2));
+    assert.deepEqual(after[2], [10, 900]);
   });
 });

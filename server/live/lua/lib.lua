@@ -139,7 +139,7 @@ end
 -- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
 local function commit(key, channel, lot_id, s, hist_key, hist)
   local values = state_values(s)
-  if hist_key then
+  if hist_key and HIST_MAX > 0 then
     s.hn = next_history_number(s.hn)
     local length = redis.call('RPUSH', hist_key, s.hn .. '|' .. hist .. '|' .. table.concat(values, '|'))
     -- The recorder has not taken them for long: the oldest go (the recorder counts the gap).
