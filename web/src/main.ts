@@ -14,6 +14,7 @@ import { Locate } from './locate.ts';
 import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
+import { Offline } from './offline.ts';
 import { popupContent } from './popup.ts';
 
 // The middle of the district's car parks (db/seeds/shibei-lots.json).
@@ -103,6 +104,10 @@ const markers = new LotMarkers(map, {
 // ---- the list
 const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   statusText,
+  // A lot with no live count says how old its data is (stale, or kept from before: offline.ts).
+  age: ({ lot, shown }) => (shown.availability === 'unknown' && lot.updatedAt
+    ? { since: Date.parse(lot.updatedAt), text: updatedAgo(now() - Date.parse(lot.updatedAt), lang) }
+    : null),
   onOpen: (id, item) => {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
@@ -206,11 +211,24 @@ setInterval(() => {
 
 // ---- the live feed
 const banner = byId('connection-banner');
+// Install and offline (offline.ts): the lots shown are kept on the device, and shown
+// greyed, never as live, when the page opens without a live feed.
+const offline = new Offline({
+  now,
+  banner,
+  lots: () => [...entries.values()].map((entry) => entry.lot),
+  restore: (lots) => {
+    pendingUpserts.clear();
+    pendingSnapshot = { lots, fresh: true };
+    schedule();
+  },
+});
 const live = new LiveLots({ area: map }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
     pendingSnapshot = { lots, fresh };
+    offline.snapshot();
     schedule();
   },
   update: (lots) => {
@@ -218,6 +236,7 @@ const live = new LiveLots({ area: map }, {
       pendingRemovals.delete(lot.id);
       pendingUpserts.set(lot.id, lot);
     }
+    offline.changed();
     schedule();
   },
   live: (changes) => {
@@ -227,6 +246,7 @@ const live = new LiveLots({ area: map }, {
       if (!known || pendingRemovals.has(change.id)) continue;
       pendingUpserts.set(change.id, { ...known, ...change });
     }
+    offline.changed();
     schedule();
   },
   remove: (ids) => {
@@ -234,10 +254,12 @@ const live = new LiveLots({ area: map }, {
       pendingUpserts.delete(id);
       pendingRemovals.add(id);
     }
+    offline.changed();
     schedule();
   },
   connection: (connected) => {
     banner.hidden = connected;
+    offline.connection(connected);
   },
 });
 
@@ -324,6 +346,7 @@ function applyLanguage(): void {
   langToggle.lang = lang === 'zh' ? 'en' : 'zh';
   langToggle.setAttribute('aria-label', s.switchToLabel);
   banner.textContent = s.disconnected;
+  offline.language(lang);
   byId('map').setAttribute('aria-label', s.mapLabel);
   byId('filters').setAttribute('aria-label', s.filtersLabel);
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
@@ -353,4 +376,5 @@ langToggle.addEventListener('click', () => {
 });
 
 applyLanguage();
+offline.start();
 live.start();
