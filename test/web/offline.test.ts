@@ -57,6 +57,28 @@ describe('web: install and offline — the map opens with no network and shows w
     badges: [...document.querySelectorAll<HTMLElement>('#lot-list [data-lot-id] .free')].map((b) => b.textContent),
   }));
 
+  it('is installable: Chromium reads the manifest of the page’s language with no error, and names no reason it could not install it', async () => {
+    const t = await startApp({}, { clock });
+    apps.push(t);
+    context = await browser.newContext({ ...PHONE, locale: 'en-GB' });
+    await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
+    const page = await context.newPage();
+    await page.goto(`${t.app.httpUrl}/?lang=en`);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 20_000 });
+    const cdp = await context.newCDPSession(page);
+    const manifest = (await cdp.send('Page.getAppManifest' as never)) as { url: string; errors: unknown[]; data: string };
+    assert.equal(manifest.url, `${t.app.httpUrl}/manifest.en.webmanifest`);
+    assert.deepEqual(manifest.errors, []);
+    assert.equal(JSON.parse(manifest.data).short_name, 'Kongwei');
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors' as never)) as { installabilityErrors: { errorId: string }[] };
+    // Playwright's browser contexts are off the record, which alone keeps Chromium from offering to install.
+    assert.deepEqual(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'), []);
+    // The language switch links the other manifest.
+    await page.click('#lang-toggle');
+    assert.equal(await page.getAttribute('link[rel="manifest"]', 'href'), '/manifest.zh.webmanifest');
+    await t.stop();
+  });
+
   for (const [lang, device, options] of [['zh', 'desktop', DESKTOP], ['en', 'phone', PHONE]] as const) {
     it(`opens offline after one visit (${lang}, ${device}): the lots grey with their age, no live number, an offline banner; live again once the service answers`, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-offline-'));
