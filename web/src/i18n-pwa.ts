@@ -25,8 +25,8 @@ const zh: PwaStrings = {
   legendHide: '隐藏图例',
   legend: {
     available: { sample: '38', meaning: '有空位（数字为空位数）' },
-    almost_full: { sample: '3', meaning: '即将满（▲）' },
-    full: { sample: '0', meaning: '已满（✕）' },
+    almost_full: { sample: '3', meaning: '即将满（!）' },
+    full: { sample: '0', meaning: '已满（×）' },
     closed: { sample: '–', meaning: '未开放或休息中（方形）' },
     unknown: { sample: '–', meaning: '暂无最新数据（?，虚线）' },
   },
@@ -41,8 +41,8 @@ const en: PwaStrings = {
   legendHide: 'Hide the legend',
   legend: {
     available: { sample: '38', meaning: 'spaces free (the number free)' },
-    almost_full: { sample: '3', meaning: 'almost full (▲)' },
-    full: { sample: '0', meaning: 'full (✕)' },
+    almost_full: { sample: '3', meaning: 'almost full (!)' },
+    full: { sample: '0', meaning: 'full (×)' },
     closed: { sample: '–', meaning: 'not open, or closed now (square)' },
     unknown: { sample: '–', meaning: 'no recent data (?, dashed)' },
   },

@@ -32,7 +32,6 @@ export class LotList {
     private readonly list: HTMLUListElement,
     private readonly options: LotListOptions,
   ) {
-    this.divider.setAttribute('role', 'presentation');
   }
 
   render(nearby: readonly Nearby[], total: number, lang: Lang, emptyText: string): void {
@@ -97,7 +96,7 @@ export class LotList {
     const text = el('span', 'lot-text');
     const name = el('span', 'name');
     const sub = el('span', 'sub');
-    const since = el('span', 'sub since');
+    const since = el('span', 'since');
     since.hidden = true;
     text.append(name, sub, since);
     const badge = el('span', 'badge free');

@@ -10,6 +10,7 @@ export type LotField =
 const zh = {
   title: '运营管理',
   switchTo: 'English',
+  switchToLabel: 'Switch to English',
   signInTitle: '登录',
   signInHint: '请输入管理员为您创建的运营令牌（以 kwo_ 开头）。令牌只保存在本浏览器标签页中。',
   tokenLabel: '令牌',
@@ -97,6 +98,7 @@ const zh = {
 const en: typeof zh = {
   title: 'Operators',
   switchTo: '中文',
+  switchToLabel: '切换到中文',
   signInTitle: 'Sign in',
   signInHint: 'Enter the operator token an administrator created for you (it starts with kwo_). It is kept in this browser tab only.',
   tokenLabel: 'Token',
