@@ -10,7 +10,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { ADMIN_TOKEN, createOperator } from '../helpers/api.ts';
 import { connectMqtt, publish, startApp, type TestApp } from '../helpers/app.ts';
 import { AXE_CONTEXT, describeViolations, seriousViolations } from '../helpers/axe.ts';
-import { launchBrowser, offlinePage } from '../helpers/browser.ts';
+import { launchBrowser, offlinePage, zoomMap } from '../helpers/browser.ts';
 import { runningClock, TEST_TIME_ZONE, zonedTime } from '../helpers/clock.ts';
 
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
@@ -182,6 +182,14 @@ describe('web: accessibility — axe-core, colour, announcements, keyboard', fun
     assert.equal(await page.isVisible('#legend-list'), false);
     await page.keyboard.press('Space');
     assert.equal(await page.isVisible('#legend-list'), true);
+    // Zoomed out, a cluster is a tab stop too, and Enter zooms into it.
+    await zoomMap(page, -3);
+    await page.locator('.lot-cluster-icon').first().waitFor();
+    const zoom = Number(await page.getAttribute('#map', 'data-zoom'));
+    await page.focus('.lot-cluster-icon >> nth=0');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'button');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((before) => Number(document.getElementById('map')?.dataset.zoom) > before, zoom, { timeout: 15_000 });
   });
 
   async function signIn(lang: 'zh' | 'en'): Promise<void> {

@@ -101,7 +101,7 @@ describe('web: install and offline — the map opens with no network and shows w
         await page.waitForFunction(() => document.body.dataset.keptAt !== undefined, undefined, { timeout: 20_000 });
         assert.equal(await page.getAttribute('link[rel="manifest"]', 'href'), `/manifest.${lang}.webmanifest`);
 
-        const assertOffline = async (why: string) => {
+        const assertOffline = async (why: string, screenshot?: string) => {
           assert.equal(await page.evaluate(() => document.body.dataset.offlineCopy !== undefined), true, `${why}: the worker's copy of the page`);
           await page.locator(marker('nanfeng-rd')).waitFor({ timeout: 20_000 });
           // Every lot kept is listed (a phone's narrow map draws only the markers in view).
@@ -121,6 +121,10 @@ describe('web: install and offline — the map opens with no network and shows w
           assert.equal(await banner.isVisible(), true, `${why}: the offline banner`);
           assert.match((await banner.textContent()) ?? '', lang === 'zh' ? /^离线：以下不是实时数据。.*前更新|刚刚更新/ : /^Offline: nothing here is live\..*(ago|just now)/);
 
+          if (screenshot) {
+            mkdirSync(ARTIFACTS_DIR, { recursive: true });
+            await page.screenshot({ path: `${ARTIFACTS_DIR}/${screenshot}` });
+          }
           if (device === 'phone') await page.click('#sheet-toggle');
           await page.click(`${item('nanfeng-rd')} button`);
           const popup = page.locator('.lot-popup[data-lot-id="nanfeng-rd"]');
@@ -135,9 +139,7 @@ describe('web: install and offline — the map opens with no network and shows w
         // 1. The browser offline (the service still up).
         await context.setOffline(true);
         await page.reload();
-        await assertOffline('browser offline');
-        mkdirSync(ARTIFACTS_DIR, { recursive: true });
-        await page.screenshot({ path: `${ARTIFACTS_DIR}/map-offline-${lang}-${device}.png` });
+        await assertOffline('browser offline', `map-offline-${lang}-${device}.png`);
 
         // 2. The network back, but the service stopped.
         await context.setOffline(false);
