@@ -36,9 +36,12 @@ function glyph(u: number, v: number): Rgba | undefined {
   return stem || bowl ? WHITE : undefined;
 }
 
+/** Where the sign's unit box sits in the icon: its offset and size. */
+const SIGN_BOX: Record<IconPurpose, { at: number; size: number }> = { maskable: { at: 0.19, size: 0.62 }, any: { at: 0.14, size: 0.72 } };
+
 /** The colour at a point of the icon's unit square. */
 function sample(x: number, y: number, purpose: IconPurpose): Rgba {
-  const [box, size] = purpose === 'maskable' ? [0.19, 0.62] : [0.14, 0.72];
+  const { at: box, size } = SIGN_BOX[purpose];
   if (purpose === 'any') {
     // A rounded square from 0.06 to 0.94, corners of radius 0.18.
     const r = 0.18;
@@ -49,21 +52,33 @@ function sample(x: number, y: number, purpose: IconPurpose): Rgba {
   return glyph((x - box) / size, (y - box) / size) ?? BLUE;
 }
 
-/** The icon's pixels (RGBA rows), each the mean of 4 × 4 samples, so edges are smooth. */
+/**
+ * The icon's pixels (RGBA rows). A pixel whose four corners have one colour
+ * is that colour; one on an edge is the mean of 4 × 4 samples, so edges are
+ * smooth (the shapes are far wider than a pixel: no detail hides between corners).
+ */
 function draw(size: number, purpose: IconPurpose): Buffer {
   const n = 4;
   const pixels = Buffer.alloc(size * size * 4);
+  const corners: Rgba[] = [];
+  for (let cy = 0; cy <= size; cy++) for (let cx = 0; cx <= size; cx++) corners.push(sample(cx / size, cy / size, purpose));
+  const corner = (cx: number, cy: number) => corners[cy * (size + 1) + cx]!;
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
+      const at = (py * size + px) * 4;
+      const c = corner(px, py);
+      if (c === corner(px + 1, py) && c === corner(px, py + 1) && c === corner(px + 1, py + 1)) {
+        pixels.set(c, at);
+        continue;
+      }
       let r = 0, g = 0, b = 0, a = 0;
       for (let sy = 0; sy < n; sy++) {
         for (let sx = 0; sx < n; sx++) {
-          const c = sample((px + (sx + 0.5) / n) / size, (py + (sy + 0.5) / n) / size, purpose);
+          const s = sample((px + (sx + 0.5) / n) / size, (py + (sy + 0.5) / n) / size, purpose);
           // Colours weighted by their opacity, so a white edge on transparency does not darken.
-          r += c[0] * c[3]; g += c[1] * c[3]; b += c[2] * c[3]; a += c[3];
+          r += s[0] * s[3]; g += s[1] * s[3]; b += s[2] * s[3]; a += s[3];
         }
       }
-      const at = (py * size + px) * 4;
       pixels[at] = a ? Math.round(r / a) : 0;
       pixels[at + 1] = a ? Math.round(g / a) : 0;
       pixels[at + 2] = a ? Math.round(b / a) : 0;
