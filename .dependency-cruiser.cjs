@@ -5,7 +5,7 @@
 // Ranks inside server/ — an import may go to the same or a lower rank only:
 //   0 domain      server/domain/
 //   1 infra       server/{config,log,metrics,bus,lifecycle}.ts
-//   2 state       server/live/, server/catalog/, server/auth/
+//   2 state       server/live/, server/catalog/, server/history/, server/auth/
 //   3 use cases   server/manage/, server/query/
 //   4 edges       inputs server/ingest/, server/clock/, server/http/;
 //                 outputs server/realtime/
@@ -40,7 +40,7 @@ try {
 
 const DOMAIN = '^server/domain/';
 const INFRA = '^server/(config|log|metrics|bus|lifecycle|redis)[.]ts$';
-const STATE = '^server/(live|catalog|auth)/';
+const STATE = '^server/(live|catalog|history|auth)/';
 const USE_CASES = '^server/(manage|query)/';
 const EDGES = '^server/(ingest|clock|http|realtime)/';
 const COMPOSITION = '^server/(app[.]ts|main[.]ts|cli/)';
@@ -82,11 +82,11 @@ module.exports = {
       name: 'state-layer',
       severity: 'error',
       comment:
-        'rank 2: server/live/ and server/catalog/ may import from server/ only server/domain/, the ' +
+        'rank 2: server/live/, server/catalog/ and server/history/ may import from server/ only server/domain/, the ' +
         'infra files (config, log, metrics, bus, lifecycle) and their own folder. State folders do ' +
         'not import one another (only server/auth/ may use server/catalog/, see state-layer-auth) ' +
         'nor anything of rank 3 and up (manage, query, ingest, clock, http, realtime, app, main, cli).',
-      from: { path: '^server/(live|catalog)/' },
+      from: { path: '^server/(live|catalog|history)/' },
       to: { path: '^server/', pathNot: [DOMAIN, INFRA, '^server/$1/'] },
     },
     {
@@ -132,7 +132,7 @@ module.exports = {
       severity: 'error',
       comment:
         'every file under server/ must be in one of the layers (domain/, the infra files, live/, ' +
-        'catalog/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, app.ts, main.ts, cli/). ' +
+        'catalog/, history/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, app.ts, main.ts, cli/). ' +
         'A file in any other place is checked by no layer rule, so it could import anything. Move ' +
         'it into the layer it belongs to, or add the new place to .dependency-cruiser.cjs and the ' +
         'README "Layout" section.',
@@ -161,12 +161,12 @@ module.exports = {
       comment:
         'simulators/ and bench/ drive the service from outside. From server/ they may import only ' +
         'server/domain/, the composition and its settings (server/app.ts, server/config.ts, ' +
-        'server/log.ts) and server/catalog/ (the bench seeds a database). Reaching into other ' +
+        'server/log.ts), server/catalog/ and server/history/ (the bench seeds a database). Reaching into other ' +
         'internals ties the tools to code that is free to change; add what they need to app.ts.',
       from: { path: '^(simulators|bench)/' },
       to: {
         path: '^server/',
-        pathNot: [DOMAIN, '^server/(app|config|log)[.]ts$', '^server/catalog/'],
+        pathNot: [DOMAIN, '^server/(app|config|log)[.]ts$', '^server/(catalog|history)/'],
       },
     },
     {

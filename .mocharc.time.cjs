@@ -14,6 +14,8 @@ module.exports = {
     'test/domain/history.test.ts',
     'test/domain/forecast.test.ts',
     'test/clock/stale-watch.test.ts',
+    'test/clock/history-recorder.test.ts',
+    'test/http/history.test.ts',
     'test/live/feed.test.ts',
     'test/ingest/ingest.test.ts',
     'test/realtime/outputs.test.ts',

@@ -3,6 +3,7 @@
 // only: what a part does when a lot changes is in the part, which subscribes
 // to the bus itself. Tests use it exactly as server/main.ts does.
 import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
@@ -18,6 +19,15 @@ import { LotRepository } from './catalog/repository.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { ForecastAccuracy } from './clock/forecast-accuracy.ts';
+import { HistoryMaintenance } from './clock/history-maintenance.ts';
+import { HistoryRecorder } from './clock/history-recorder.ts';
+import { ForecastLog } from './history/forecast-log.ts';
+import { HistoryRepository } from './history/repository.ts';
+import { ForecastCurves } from './query/forecast-curves.ts';
+import { ForecastViews } from './query/forecast-views.ts';
+import { HistoryImport } from './manage/history-import.ts';
+import { HistoryViews } from './query/history-views.ts';
 import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
 import { clientIpResolver } from './http/client-ip.ts';
@@ -68,6 +78,12 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   /** Lots opening and closing by their hours (tests drive it with a clock: check()). */
   readonly openingHoursWatch: OpeningHoursWatch;
+  /** Records history from the live store's logs (tests: flush()). */
+  readonly historyRecorder: HistoryRecorder;
+  /** Rolls history up and applies retention (tests: tick()). */
+  readonly historyMaintenance: HistoryMaintenance;
+  /** Keeps forecasts to measure them against what happened (tests: tick()). */
+  readonly forecastAccuracy: ForecastAccuracy;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -98,19 +114,26 @@ export class Kongwei {
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
+          history: config.HISTORY_RECORDING,
           onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore());
+      : new MemoryLiveStore(options.clock, config.HISTORY_RECORDING));
     const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
     const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
 
     // Use cases.
     const operators = new OperatorAccounts(db, config.ADMIN_TOKEN, bus);
-    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log, ...clock });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
-    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    // History and forecasts (DESIGN.md §7): the search's arriveAt reads the forecasts.
+    const history = new HistoryRepository(db);
+    const instanceId = randomUUID();
+    const forecastLog = new ForecastLog(db);
+    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
+    const arrivals = new ForecastCurves({ forecasts, catalog, ...clock });
+    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, arrivals, ...clock });
 
     // Inputs: MQTT, timers, HTTP.
     // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
@@ -158,6 +181,17 @@ export class Kongwei {
             metrics,
           })
         : undefined;
+    this.historyRecorder = new HistoryRecorder({
+      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId, ...clock,
+    });
+    const historyMaintenance = (this.historyMaintenance = new HistoryMaintenance({
+      history, store, log, instanceId, retentionDays: config.HISTORY_RETENTION_DAYS, hourlyRetentionDays: config.HISTORY_HOURLY_RETENTION_DAYS, ...clock,
+    }));
+    const historyViews = new HistoryViews({
+      history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
+    });
+    const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const forecastAccuracy = (this.forecastAccuracy = new ForecastAccuracy({ forecasts, forecastLog, history, catalog, store, log, instanceId, ...clock }));
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -168,6 +202,8 @@ export class Kongwei {
       createApp: () =>
         createHttpApp({
           views,
+          history: { history: historyViews, catalog },
+          forecasts,
           metrics,
           log,
           web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
@@ -190,6 +226,7 @@ export class Kongwei {
             operators,
             lots: lotAdmin,
             imports: lotImport,
+            historyImport,
             gateways: gatewayAdmin,
             views,
             catalog,
@@ -224,6 +261,8 @@ export class Kongwei {
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
+      // Stopped after ingest: its last round records what ingest applied before it stopped.
+      { name: 'history recorder', part: { start: () => this.historyRecorder.start(), stop: () => this.historyRecorder.stop({ flush: true }) } },
       { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },
@@ -235,6 +274,8 @@ export class Kongwei {
       // Stopped before the broker connection: a message still being applied is not acknowledged, and the broker keeps it.
       { name: 'ingest', part: ingest },
       { name: 'opening hours', part: this.openingHoursWatch },
+      { name: 'history upkeep', part: historyMaintenance },
+      { name: 'forecast accuracy', part: forecastAccuracy },
       { name: 'http', part: this.http },
       // Stopped first: sockets close before the HTTP server waits for its connections.
       { name: 'sockets', part: sockets },

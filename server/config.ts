@@ -95,6 +95,12 @@ export const configSchema = z.object({
   MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   /** The broker URL operators give their gateways (default: the embedded broker's port on the page's host, or MQTT_URL). */
   MQTT_PUBLIC_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  /** Record history (on by default); off: no history log is written and nothing is recorded (forecasts then have no data). */
+  HISTORY_RECORDING: flag.default(true),
+  /** Days the 5-minute history buckets are kept (older: hourly roll-ups only). */
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(2).max(3660).default(90),
+  /** Days the hourly roll-ups are kept. */
+  HISTORY_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(2).max(36_600).default(730),
   /** Time zone of the lots' opening hours (IANA name). */
   TIME_ZONE: z
     .string()

@@ -11,6 +11,7 @@ import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
 import type { LotAdmin } from '../manage/lot-admin.ts';
+import type { HistoryImport } from '../manage/history-import.ts';
 import type { LotImport } from '../manage/lot-import.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
@@ -20,7 +21,7 @@ import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
-import { IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
+import { historyImportHandlers, historyImportRouteDoc, IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
 import type { RouteDoc } from './openapi/registry.ts';
 import { FailedAuthentications, writeRateLimit } from './security.ts';
 
@@ -29,6 +30,8 @@ export interface OperatorApiOptions {
   lots: LotAdmin;
   /** Bulk lots (POST /api/lots/import). */
   imports: LotImport;
+  /** A lot's older history (POST /api/lots/{id}/history). */
+  historyImport: HistoryImport;
   gateways: GatewayAdmin;
   views: LotViews;
   catalog: Catalog;
@@ -101,6 +104,7 @@ export function operatorRouter(options: OperatorApiOptions): Router {
   });
 
   router.post(IMPORT_PATH, ...auth, ...importHandlers(options.imports));
+  router.post('/lots/:id/history', ...auth, ...historyImportHandlers(options.historyImport));
 
   router.post('/lots', ...auth, async (req, res) => {
     const lot = await lots.create(principalOf(req), req.body);
@@ -158,6 +162,7 @@ const gatewayErrors = { 403: 'the gateway belongs to another operator', 404: 'no
 
 export const operatorRouteDocs: RouteDoc[] = [
   importRouteDoc,
+  historyImportRouteDoc,
   {
     method: 'get', path: '/me', operationId: 'getMe', tags: ['operators'], auth: 'operator',
     summary: 'The caller, and how its gateways reach the broker',

@@ -5,7 +5,11 @@ import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
 import { hoursAt } from '../domain/opening-hours.ts';
-import { matchesMeta, type LotSearch } from '../domain/search.ts';
+import { MAX_SEARCH_LIMIT, matchesMeta, type LotSearch } from '../domain/search.ts';
+import { validationError } from '../domain/errors.ts';
+import { BUCKET_MS } from '../domain/history.ts';
+import { text } from '../domain/messages.ts';
+import { ARRIVAL_MAX_AHEAD_MS, type ForecastCurves } from './forecast-curves.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { LiveReader } from '../live/feed.ts';
 
@@ -20,6 +24,8 @@ export interface LotViewsOptions {
   staleAfterS: number;
   /** Time zone of the lots' opening hours; unset: the process's. */
   timeZone?: string;
+  /** Forecasts for `arriveAt` searches; unset: arriveAt is refused. */
+  arrivals?: ForecastCurves;
   clock?: () => number;
 }
 
@@ -86,6 +92,7 @@ export class LotViews {
 
   /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
   async search(search: LotSearch): Promise<LotView[]> {
+    if (search.arriveAt !== undefined) return this.searchArrival(search, search.arriveAt);
     const { near, radiusM, bbox, minFree, limit } = search;
     const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
     let candidates: { meta: LotMeta; distance?: number }[] = [];
@@ -113,5 +120,33 @@ export class LotViews {
       if (views.length === limit) break;
     }
     return views;
+  }
+
+  /**
+   * A search for an arrival: each lot with the forecast for `arriveAt`
+   * (`forecast`, beside its live state); minFree filters on the forecast's
+   * free spaces — a lot with no forecast does not pass (unknown is not 0).
+   */
+  private async searchArrival(search: LotSearch, arriveAt: number): Promise<LotView[]> {
+    const arrivals = this.options.arrivals;
+    const now = this.clock();
+    if (!arrivals) throw validationError('query', { arriveAt: ['forecasts are not available on this service'] });
+    if (arriveAt < now - BUCKET_MS || arriveAt > now + ARRIVAL_MAX_AHEAD_MS) {
+      throw validationError(text('query', '查询参数'), { arriveAt: [text('must be within the next 24 hours', '应在未来 24 小时之内')] });
+    }
+    const { minFree, limit } = search;
+    const { minFree: _ignored, arriveAt: _arrival, ...plain } = search;
+    // The lots as the plain search orders them, before the limit when minFree needs the forecasts.
+    const views = await this.search({ ...plain, limit: minFree === undefined ? limit : MAX_SEARCH_LIMIT });
+    const forecasts = await arrivals.forecastsAt(views.map((v) => this.options.catalog.get(v.id)!).filter(Boolean), arriveAt);
+    const answer: LotView[] = [];
+    for (const view of views) {
+      const forecast = forecasts.get(view.id);
+      if (!forecast) continue;
+      if (minFree !== undefined && !(forecast.free !== null && forecast.free >= minFree && view.status === 'open')) continue;
+      answer.push({ ...view, forecast });
+      if (answer.length === limit) break;
+    }
+    return answer;
   }
 }
