@@ -28,5 +28,7 @@ module.exports = {
     'test/web/lot-display.test.ts',
     'test/web/opening-hours.test.ts',
     'test/web/map.test.ts',
+    'test/web/hours-table.test.ts',
+    'test/web/offline.test.ts',
   ],
 };

@@ -1,7 +1,8 @@
 // Security headers (helmet) and rate limits. The Content-Security-Policy
 // allows this origin only: no inline scripts or styles anywhere (the pages
 // load their code from /app.js and /operator.js; Leaflet positions its layers
-// through the CSSOM, which CSP allows), and map tiles from TILE_URL's origin.
+// through the CSSOM, which CSP allows), map tiles from TILE_URL's origin, and
+// the service worker and manifests (worker-src, manifest-src) from this origin.
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -29,6 +30,9 @@ export function securityHeaders(options: { tileUrl: string }): RequestHandler {
         imgSrc: ["'self'", tileOrigin(options.tileUrl)],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
+        // The map's service worker (/sw.js) and web app manifests, from this origin only (DESIGN.md §4).
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import express, { Router } from 'express';
+import { pwaRouter } from './pwa.ts';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -31,6 +32,8 @@ export interface WebOptions {
 export const WEB_ENTRIES: Record<string, string> = {
   '/app.js': 'src/main.ts',
   '/operator.js': 'src/operator/main.ts',
+  // The service worker, at the root so that its scope is the whole site (pwa.ts).
+  '/sw.js': 'src/sw.ts',
 };
 
 let bundles: Promise<Map<string, string>> | undefined;
@@ -91,6 +94,7 @@ export async function webRouter(options: WebOptions): Promise<Router> {
       res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);
     });
   }
+  router.use(pwaRouter());
   router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
   router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
   router.use('/vendor/leaflet.markercluster', express.static(markerClusterDist, { maxAge: '7d', immutable: true }));

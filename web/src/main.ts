@@ -7,13 +7,15 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
-import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { chooseLang, closedByHours, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
 import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
+import { dataAge, lotLabel, mapAids } from './map-aids.ts';
+import { Offline } from './offline.ts';
 import { popupContent } from './popup.ts';
 
 // The middle of the district's car parks (db/seeds/shibei-lots.json).
@@ -90,7 +92,7 @@ showZoom();
 
 const markers = new LotMarkers(map, {
   entry: (id) => entries.get(id),
-  label: (entry) => `${lotName(entry.lot, lang)}: ${statusText(entry)}${entry.shown.free === null ? '' : ` (${entry.shown.free})`}`,
+  label: (entry) => lotLabel(entry, statusText(entry), lang),
   clusterLabel: (summary) => t(lang).clusterLabel(summary.lots, summary.free),
   popup: (id) => {
     const entry = entries.get(id)!;
@@ -100,9 +102,13 @@ const markers = new LotMarkers(map, {
   },
 });
 
+// ---- the legend, and the lot looked at announced politely when it changes (map-aids.ts)
+const aids = mapAids(map, { entry: (id) => entries.get(id), statusText, lang: () => lang, list: byId('lot-list') });
+
 // ---- the list
 const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   statusText,
+  age: (entry) => dataAge(entry, now(), lang),
   onOpen: (id, item) => {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
@@ -169,6 +175,7 @@ function flush(): void {
       if (slice.length === SLICE_SIZE) break;
     }
     markers.upsert(slice);
+    aids.changed(slice);
     listDirty = true;
   }
   if (pendingUpserts.size) return schedule();
@@ -199,6 +206,7 @@ setInterval(() => {
   }
   if (aged.length) {
     markers.upsert(aged);
+    aids.changed(aged);
     listDirty = true;
     schedule();
   }
@@ -206,11 +214,19 @@ setInterval(() => {
 
 // ---- the live feed
 const banner = byId('connection-banner');
+// Install and offline (offline.ts): the lots shown are kept on the device, and shown
+// greyed, never as live, when the page opens without a live feed.
+const offline = new Offline({ now, banner, lots: () => [...entries.values()].map((entry) => entry.lot), restore: (lots) => {
+  pendingUpserts.clear();
+  pendingSnapshot = { lots, fresh: true };
+  schedule();
+} });
 const live = new LiveLots({ area: map }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
     pendingSnapshot = { lots, fresh };
+    offline.snapshot();
     schedule();
   },
   update: (lots) => {
@@ -218,6 +234,7 @@ const live = new LiveLots({ area: map }, {
       pendingRemovals.delete(lot.id);
       pendingUpserts.set(lot.id, lot);
     }
+    offline.changed();
     schedule();
   },
   live: (changes) => {
@@ -227,6 +244,7 @@ const live = new LiveLots({ area: map }, {
       if (!known || pendingRemovals.has(change.id)) continue;
       pendingUpserts.set(change.id, { ...known, ...change });
     }
+    offline.changed();
     schedule();
   },
   remove: (ids) => {
@@ -234,10 +252,12 @@ const live = new LiveLots({ area: map }, {
       pendingUpserts.delete(id);
       pendingRemovals.add(id);
     }
+    offline.changed();
     schedule();
   },
   connection: (connected) => {
     banner.hidden = connected;
+    offline.connection(connected);
   },
 });
 
@@ -324,6 +344,7 @@ function applyLanguage(): void {
   langToggle.lang = lang === 'zh' ? 'en' : 'zh';
   langToggle.setAttribute('aria-label', s.switchToLabel);
   banner.textContent = s.disconnected;
+  offline.language(lang);
   byId('map').setAttribute('aria-label', s.mapLabel);
   byId('filters').setAttribute('aria-label', s.filtersLabel);
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
@@ -335,6 +356,7 @@ function applyLanguage(): void {
     button?.setAttribute('aria-label', title);
   }
   applySheetLabel();
+  aids.translate(lang);
   labelPopupClose();
   markers.redraw();
   tickAges();
@@ -353,4 +375,5 @@ langToggle.addEventListener('click', () => {
 });
 
 applyLanguage();
+offline.start();
 live.start();

@@ -43,7 +43,8 @@ export class LotsMap {
   placePick(lat: number, lon: number): void {
     const icon = L.divIcon({ html: el('div', 'op-pick'), className: 'op-pick-icon', iconSize: undefined });
     if (this.pick) this.pick.setLatLng([lat, lon]);
-    else this.pick = L.marker([lat, lon], { icon, interactive: false }).addTo(this.ensure());
+    // Not a control (the form's latitude and longitude are): no tab stop, no button role.
+    else this.pick = L.marker([lat, lon], { icon, interactive: false, keyboard: false }).addTo(this.ensure());
   }
 
   clearPick(): void {

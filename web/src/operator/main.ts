@@ -64,6 +64,9 @@ function applyLanguage(): void {
     if (typeof text === 'string') node.textContent = text;
   }
   langToggle.textContent = s.switchTo;
+  // Its name holds the words it shows ("English" / "中文"), said in their own language.
+  langToggle.lang = session.lang === 'zh' ? 'en' : 'zh';
+  langToggle.setAttribute('aria-label', s.switchToLabel);
   editor.translate(s);
   webhooks.translate();
   signIn.translate();
