@@ -7,17 +7,21 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
-import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { chooseLang, closedByHours, formatDistance, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
-import { freshUntil, nearestLots, shownState } from './lot-display.ts';
+import { badgeText, freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { popupContent } from './popup.ts';
+import { LotRevealer } from './reveal.ts';
+import { findLots, LotFinder } from './search.ts';
+import { fetchLinkedLot, linkedLotId, shareBox } from './share.ts';
+import { addTiles } from './tiles.ts';
 
-// The middle of the district's car parks (db/seeds/shibei-lots.json).
-const SHIBEI_CENTER: L.LatLngTuple = [36.094, 120.355];
+// The middle of the district's car parks (db/seeds/shibei-lots.json), WGS-84.
+const SHIBEI_CENTER: Point = { lat: 36.094, lon: 120.355 };
 const LIST_LIMIT = 50;
 /** Lots applied per slice, and the time a frame may spend on slices. */
 const SLICE_SIZE = 500;
@@ -79,9 +83,12 @@ function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }):
   return closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
 }
 
-// ---- the map
-const map = L.map('map', { zoomControl: false, attributionControl: true }).setView(SHIBEI_CENTER, 13);
-L.tileLayer(body.dataset.tileUrl ?? '', { attribution: body.dataset.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
+// ---- the map: tiles as configured; lots are placed on them through `coords` (map-coords.ts)
+const map = L.map('map', { zoomControl: false, attributionControl: true });
+const coords = addTiles(map);
+map.setView(coords.toMap(SHIBEI_CENTER), 13);
+/** The map's centre, WGS-84. */
+const centre = () => coords.fromMap(map.getCenter().lat, map.getCenter().lng);
 const zoomControl = L.control.zoom({ position: 'topleft' }).addTo(map);
 // The zoom level, readable from outside (tests, styles).
 const showZoom = () => map.getContainer().setAttribute('data-zoom', String(map.getZoom()));
@@ -95,10 +102,15 @@ const markers = new LotMarkers(map, {
   popup: (id) => {
     const entry = entries.get(id)!;
     const content = popupContent(entry.lot, entry.shown, lang, { nowMs: now(), timeZone });
+    content.append(shareBox(entry.lot, lang));
     tickAges(content);
     return content;
   },
+  position: (lot) => coords.toMap(lot),
+  settled: () => revealer.tryOpen(),
 });
+const revealer = new LotRevealer(map, markers, coords);
+const focusPopup = () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true });
 
 // ---- the list
 const list = new LotList(byId<HTMLUListElement>('lot-list'), {
@@ -107,14 +119,13 @@ const list = new LotList(byId<HTMLUListElement>('lot-list'), {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
     setSheet(false);
-    markers.open(id, () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true }));
+    markers.open(id, focusPopup);
   },
 });
 let returnFocusTo: HTMLElement | undefined;
 
 function renderList(): void {
-  const centre = map.getCenter();
-  const from = driverPosition ?? { lat: centre.lat, lon: centre.lng };
+  const from = driverPosition ?? centre();
   const visible = [...entries.values()].filter(passesFilters);
   const { shown, total } = nearestLots(visible, from, LIST_LIMIT);
   const s = t(lang);
@@ -172,6 +183,7 @@ function flush(): void {
     listDirty = true;
   }
   if (pendingUpserts.size) return schedule();
+  revealer.tryOpen();
   if (listDirty) {
     listDirty = false;
     renderList();
@@ -206,7 +218,7 @@ setInterval(() => {
 
 // ---- the live feed
 const banner = byId('connection-banner');
-const live = new LiveLots({ area: map }, {
+const live = new LiveLots({ area: map, bbox: (b) => coords.bboxFromMap([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]) }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
@@ -265,11 +277,11 @@ for (const chip of chips) {
 // ---- the driver's position
 const notice = byId('notice');
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-function showNotice(text: string): void {
+function showNotice(text: string, options: { stay?: boolean } = {}): void {
   notice.textContent = text;
   notice.hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
+  if (!options.stay) noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
 }
 
 const locate = new Locate(map, {
@@ -279,7 +291,31 @@ const locate = new Locate(map, {
     schedule();
   },
   failed: () => showNotice(t(lang).locateFailed),
+  toMap: (point) => coords.toMap(point),
 });
+
+// ---- find and share: the search box, and a lot's own link (/lots/{id}, /?lot={id})
+const finder = new LotFinder(byId('find'), {
+  find: (q, signal) => findLots(q, centre(), [...filters], signal),
+  describe: (lot) => {
+    const { shown } = entryOf(lot);
+    const detail = [lot.distanceM === undefined ? '' : formatDistance(lot.distanceM, lang), lot.address ?? ''].filter(Boolean).join(' · ');
+    return { badge: badgeText(shown), availability: shown.availability, name: lotName(lot, lang), detail };
+  },
+  choose: (lot) => {
+    returnFocusTo = finder.field;
+    setSheet(false);
+    revealer.reveal(lot, { animate: !matchMedia('(prefers-reduced-motion: reduce)').matches, then: focusPopup });
+  },
+});
+const linked = linkedLotId(location);
+/** The linked lot: the map opens on it (before the live feed subscribes, so the first area is its), or says it is not there. */
+const opened = linked
+  ? fetchLinkedLot(linked).then((lot) => {
+      if (lot === 'missing') showNotice(t(lang).lotMissing, { stay: true });
+      else if (lot) revealer.reveal(lot, { animate: false });
+    })
+  : Promise.resolve();
 
 // ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
 const panel = byId('panel');
@@ -328,6 +364,7 @@ function applyLanguage(): void {
   byId('filters').setAttribute('aria-label', s.filtersLabel);
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
   locate.label(s.locate);
+  finder.label(lang);
   const zoom = zoomControl.getContainer();
   for (const [selector, title] of [['.leaflet-control-zoom-in', s.zoomIn], ['.leaflet-control-zoom-out', s.zoomOut]] as const) {
     const button = zoom?.querySelector<HTMLElement>(selector);
@@ -353,4 +390,4 @@ langToggle.addEventListener('click', () => {
 });
 
 applyLanguage();
-live.start();
+void opened.finally(() => live.start());
