@@ -84,11 +84,14 @@ export class LiveLots {
 
   start(): void {
     const { socket, handlers } = this;
-    socket.on('connect', () => {
+    const connected = () => {
       handlers.connection(true);
       this.fresh = true;
       this.subscribe();
-    });
+    };
+    socket.on('connect', connected);
+    // The socket connects from the constructor on: it may be connected already.
+    if (socket.connected) connected();
     socket.on('disconnect', (reason) => {
       handlers.connection(false);
       this.subscribed = undefined;

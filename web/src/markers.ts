@@ -37,6 +37,12 @@ export interface LotMarkersOptions {
  */
 const clusterRadiusPx = (zoom: number) => (zoom >= 13 ? 40 : 60);
 
+/** Room kept above a popup (the search box over the map) and around it. */
+const POPUP_PAD_TOP = 72;
+const POPUP_PAD = 16;
+/** The marker and the popup's tip below a popup. */
+const POPUP_BELOW = 44 + 24;
+
 /**
  * A div icon drawn by a function, on the container Leaflet places: the same
  * function draws it again in place when the lot changes.
@@ -172,8 +178,19 @@ export class LotMarkers {
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     const key = focused && marker.getPopup()?.getElement()?.contains(focused) ? focused.dataset.focusKey : undefined;
     const content = this.options.popup(id);
+    this.fitPopup(marker);
     marker.setPopupContent(content);
     if (key) content.querySelector<HTMLElement>(`[data-focus-key="${key}"]`)?.focus({ preventScroll: true });
+  }
+
+  /**
+   * A popup no taller than the map leaves room for (it scrolls inside): a
+   * taller one is panned into view past its own marker — on a phone's short
+   * map, off the map, where the marker is taken off and its popup closes.
+   */
+  private fitPopup(marker: L.Marker): void {
+    const popup = marker.getPopup();
+    if (popup) popup.options.maxHeight = Math.max(160, this.map.getSize().y - POPUP_PAD_TOP - POPUP_PAD - POPUP_BELOW);
   }
 
   private create(id: string, entry: LotEntry): L.Marker {
@@ -182,8 +199,13 @@ export class LotMarkers {
       if (current) this.drawLot(container, current);
     });
     const marker = L.marker(this.position(entry.lot), { icon, keyboard: true, riseOnHover: true });
-    // Room at the top for the search box over the map.
-    marker.bindPopup(() => this.options.popup(id), { maxWidth: 300, minWidth: 220, autoPanPadding: [16, 16], autoPanPaddingTopLeft: [16, 72] });
+    marker.bindPopup(
+      () => {
+        this.fitPopup(marker);
+        return this.options.popup(id);
+      },
+      { maxWidth: 300, minWidth: 220, autoPanPadding: [POPUP_PAD, POPUP_PAD], autoPanPaddingTopLeft: [POPUP_PAD, POPUP_PAD_TOP] },
+    );
     this.markers.set(id, marker);
     this.idOf.set(marker, id);
     return marker;
