@@ -110,26 +110,24 @@ const sameLetter = (typed: string, key: string) => typed === key || (typed === '
 /**
  * Whether `q` spells the syllables from `start` on, each by a prefix of it
  * (its initial, more of it, or all of it), as far as it goes: `nfl`, `nanfl`
- * and `nanfe` all spell nan feng lu. Dynamic programming over the positions
- * in `q` reached after each syllable, so a hostile name cannot make it
- * backtrack for long: at most syllables × query length × syllable length steps.
+ * and `nanfe` all spell nan feng lu. It follows every position in `q` that
+ * the syllables so far can reach (xian: xi'an or xian), never the same one
+ * twice, so a hostile name cannot make it backtrack: at most syllables ×
+ * query length × syllable length steps.
  */
 function spells(q: string, syllables: Syllables, start: number): boolean {
-  let reached = new Uint8Array(q.length + 1);
-  reached[0] = 1;
+  let reached = [0];
   for (let index = start; index < syllables.length; index++) {
     const syllable = syllables[index]!;
-    const next = new Uint8Array(q.length + 1);
-    let any = false;
-    for (let at = 0; at < q.length; at++) {
-      if (!reached[at]) continue;
+    const next: number[] = [];
+    for (const at of reached) {
       for (let length = 0; length < syllable.length && at + length < q.length && sameLetter(q[at + length]!, syllable[length]!); length++) {
-        next[at + length + 1] = 1;
-        any = true;
+        const to = at + length + 1;
+        if (to === q.length) return true;
+        if (!next.includes(to)) next.push(to);
       }
     }
-    if (next[q.length]) return true;
-    if (!any) return false;
+    if (!next.length) return false;
     reached = next;
   }
   return false;
@@ -138,8 +136,11 @@ function spells(q: string, syllables: Syllables, start: number): boolean {
 function pinyinRank(q: string, syllables: Syllables): number | undefined {
   // Only letters and digits can be pinyin; a query in characters is compared as text.
   if (!syllables.length || !/^[a-z0-9]+$/.test(q)) return undefined;
-  if (spells(q, syllables, 0)) return q === syllables.join('') ? EXACT : PREFIX;
-  for (let start = 1; start < syllables.length; start++) if (spells(q, syllables, start)) return WORD_START;
+  const first = q[0]!;
+  if (sameLetter(first, syllables[0]![0]!) && spells(q, syllables, 0)) return q === syllables.join('') ? EXACT : PREFIX;
+  for (let start = 1; start < syllables.length; start++) {
+    if (sameLetter(first, syllables[start]![0]!) && spells(q, syllables, start)) return WORD_START;
+  }
   return undefined;
 }
 
