@@ -204,7 +204,7 @@ export class LotMarkers {
         this.fitPopup(marker);
         return this.options.popup(id);
       },
-      { maxWidth: 300, minWidth: 220, autoPanPadding: [POPUP_PAD, POPUP_PAD], autoPanPaddingTopLeft: [POPUP_PAD, POPUP_PAD_TOP] },
+      { maxWidth: 300, minWidth: 260, autoPanPadding: [POPUP_PAD, POPUP_PAD], autoPanPaddingTopLeft: [POPUP_PAD, POPUP_PAD_TOP] },
     );
     this.markers.set(id, marker);
     this.idOf.set(marker, id);
