@@ -7,16 +7,16 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
-import { chooseLang, closedByHours, formatDistance, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
-import { badgeText, freshUntil, nearestLots, shownState } from './lot-display.ts';
+import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { popupContent } from './popup.ts';
 import { LotRevealer } from './reveal.ts';
-import { findLots, LotFinder } from './search.ts';
+import { findLots, LotFinder, resultView } from './search.ts';
 import { fetchLinkedLot, linkedLotId, shareBox } from './share.ts';
 import { addTiles } from './tiles.ts';
 
@@ -297,11 +297,7 @@ const locate = new Locate(map, {
 // ---- find and share: the search box, and a lot's own link (/lots/{id}, /?lot={id})
 const finder = new LotFinder(byId('find'), {
   find: (q, signal) => findLots(q, centre(), [...filters], signal),
-  describe: (lot) => {
-    const { shown } = entryOf(lot);
-    const detail = [lot.distanceM === undefined ? '' : formatDistance(lot.distanceM, lang), lot.address ?? ''].filter(Boolean).join(' · ');
-    return { badge: badgeText(shown), availability: shown.availability, name: lotName(lot, lang), detail };
-  },
+  describe: (lot) => resultView(lot, entryOf(lot).shown, lang),
   choose: (lot) => {
     returnFocusTo = finder.field;
     setSheet(false);
@@ -309,11 +305,14 @@ const finder = new LotFinder(byId('find'), {
   },
 });
 const linked = linkedLotId(location);
+let linkedMissing = false;
 /** The linked lot: the map opens on it (before the live feed subscribes, so the first area is its), or says it is not there. */
 const opened = linked
   ? fetchLinkedLot(linked).then((lot) => {
-      if (lot === 'missing') showNotice(t(lang).lotMissing, { stay: true });
-      else if (lot) revealer.reveal(lot, { animate: false });
+      if (lot === 'missing') {
+        linkedMissing = true;
+        showNotice(t(lang).lotMissing, { stay: true });
+      } else if (lot) revealer.reveal(lot, { animate: false });
     })
   : Promise.resolve();
 
@@ -365,6 +364,7 @@ function applyLanguage(): void {
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
   locate.label(s.locate);
   finder.label(lang);
+  if (linkedMissing) notice.textContent = s.lotMissing;
   const zoom = zoomControl.getContainer();
   for (const [selector, title] of [['.leaflet-control-zoom-in', s.zoomIn], ['.leaflet-control-zoom-out', s.zoomOut]] as const) {
     const button = zoom?.querySelector<HTMLElement>(selector);

@@ -9,7 +9,8 @@
 import type { Point } from '../../server/domain/geo.ts';
 import type { Availability, LotView } from '../../server/domain/lot.ts';
 import { el, setText } from './dom.ts';
-import { t, type Lang } from './i18n.ts';
+import { formatDistance, lotName, t, type Lang } from './i18n.ts';
+import { badgeText, type Shown } from './lot-display.ts';
 
 /** How a result shows: a badge (its free spaces, as the map shows them), its name and a second line. */
 export interface ResultView {
@@ -17,6 +18,12 @@ export interface ResultView {
   availability: Availability;
   name: string;
   detail: string;
+}
+
+/** A result as the map would show its lot: its free spaces (or –), its name, how far it is and its address. */
+export function resultView(lot: LotView, shown: Shown, lang: Lang): ResultView {
+  const detail = [lot.distanceM === undefined ? '' : formatDistance(lot.distanceM, lang), lot.address ?? ''].filter(Boolean).join(' · ');
+  return { badge: badgeText(shown), availability: shown.availability, name: lotName(lot, lang), detail };
 }
 
 export interface LotFinderOptions {
