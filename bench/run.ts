@@ -22,6 +22,7 @@ import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { eventLatencies } from './latency.ts';
 import { metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
+import { benchHistory } from './history.ts';
 import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
 import type { PublisherJob } from './publisher.ts';
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
     'ingest-connections': { type: 'string', default: '4' },
     'push-interval': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
-    phases: { type: 'string', default: '1,2,3,4,5,6' },
+    phases: { type: 'string', default: '1,2,3,4,5,6,7,8' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -49,7 +50,8 @@ if (args.help) {
   --redis-url <url>          use this Redis instead of a private redis-server
   --cpu-prof                 write CPU profiles of the service and the socket clients to bench-results/
   --phases 1,2,…             run only these phases (1 raw, 2 pipeline, 3 latency, 4 memory, 5 search,
-                             6 pipeline on a private Redis Cluster);
+                             6 pipeline on a private Redis Cluster, 7 pipeline with history recording
+                             off, 8 history, forecasts and arrivals over PostgreSQL);
                              the ratio needs 1 and 2`);
   process.exit(0);
 }
@@ -70,6 +72,7 @@ const BASE = 'parking';
 /** The raw phase's base topic: apart from the service's, on the same broker. */
 const RAW_BASE = 'bench-raw';
 const CLUSTER_BASE = 'bench-cluster';
+const NOREC_BASE = 'bench-norec';
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
     // 1. Raw pass-through: publisher → broker → a subscriber that only counts.
     let rawRate = Number.NaN;
     if (want(1)) {
-      progress(`[1/6] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
+      progress(`[1/8] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
       const subscriber = await mqtt.connectAsync(broker.url, { clientId: `kongwei-bench-raw-${process.pid}`, protocolVersion: 4, clean: true });
       let received = 0;
       subscriber.on('message', () => received++);
@@ -253,7 +256,7 @@ async function main(): Promise<void> {
 
       // 2. The full pipeline: QoS 1 → the service → Redis (Lua) → PUBACK, pushed to sockets.
       if (want(2)) {
-        progress(`[2/6] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
+        progress(`[2/8] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
         const pipeline = await measurePipeline(service, broker.url, BASE, lotIds, () => redisCpuMs([redis.url]));
         pipeRate = pipeline.rate;
         results.pipeline = { ...pipeline, redisCommands: await redisCommandStats(redis.url) };
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
 
       // 3. Latency at a fixed rate with many socket clients on the whole district.
       if (want(3)) {
-        progress(`[3/6] publish→socket latency: ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s, ${LATENCY_CLIENTS} clients`);
+        progress(`[3/8] publish→socket latency: ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s, ${LATENCY_CLIENTS} clients`);
         const crowd = await sockets({ url: service.httpUrl, clients: LATENCY_CLIENTS, bbox: [...DISTRICT_BBOX], traceEvery: Math.max(1, Math.floor(LATENCY_CLIENTS / 10)) }, 2);
         progress(`      ${crowd.connected} clients connected`);
         crowd.record();
@@ -277,7 +280,7 @@ async function main(): Promise<void> {
       // 4. Memory per socket client, in a fresh service: what the earlier phases
       // left for the garbage collector would otherwise blur the difference.
       if (want(4)) {
-        progress(`[4/6] memory per socket client: ${MEMORY_CLIENTS} clients`);
+        progress(`[4/8] memory per socket client: ${MEMORY_CLIENTS} clients`);
         await service.stop();
         const fresh = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' });
         cleanups.push(() => fresh.stop());
@@ -297,7 +300,7 @@ async function main(): Promise<void> {
 
     // 5. Near search over 10,000 lots.
     if (want(5)) {
-      progress(`[5/6] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
+      progress(`[5/8] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
       const searchDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-search-'));
       cleanups.push(async () => rmSync(searchDir, { recursive: true, force: true }));
       await writeCatalog(searchDir, generateLots(SEARCH_LOTS, CITY_BBOX, 'bench-city', 11));
@@ -336,7 +339,7 @@ async function main(): Promise<void> {
 
     // 6. The same pipeline on a Redis Cluster of three masters, each with a replica.
     if (want(6) && !args['redis-url']) {
-      progress(`[6/6] full pipeline on a Redis Cluster (3 masters, 3 replicas): the highest rate it keeps up with`);
+      progress(`[6/8] full pipeline on a Redis Cluster (3 masters, 3 replicas): the highest rate it keeps up with`);
       const cluster = new PrivateRedisCluster();
       cleanups.push(() => cluster.remove());
       await cluster.start();
@@ -353,6 +356,24 @@ async function main(): Promise<void> {
       const nodes = cluster.addresses.map((a) => `redis://${a}`);
       results.cluster = await measurePipeline(service, broker.url, CLUSTER_BASE, lotIds, () => redisCpuMs(nodes));
       await service.stop();
+    }
+
+    // 7. The pipeline again with history recording off: what recording costs, in the same run.
+    if (want(7)) {
+      progress(`[7/8] full pipeline with HISTORY_RECORDING=off (phase 2 records): the highest rate it keeps up with`);
+      const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-norec-'));
+      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+      await writeCatalog(dataDir, districtLots(DISTRICT_LOTS));
+      const service = await startService({ ...serviceEnv, HISTORY_RECORDING: 'off', DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench-norec:', MQTT_CLIENT_ID: `kongwei-bench-norec-${process.pid}`, MQTT_BASE_TOPIC: NOREC_BASE });
+      cleanups.push(() => service.stop());
+      results.recordingOff = await measurePipeline(service, broker.url, NOREC_BASE, lotIds, () => redisCpuMs([redis.url]));
+      await service.stop();
+    }
+
+    // 8. History, forecasts and arrivals over PostgreSQL (bench/history.ts).
+    if (want(8)) {
+      progress(`[8/8] history and forecasts over 1,000 lots × 90 days in PostgreSQL; arrivals over 10,000 lots`);
+      results.history = await benchHistory({ quick, redisUrl: redis.url, brokerUrl: broker.url, progress });
     }
 
     report({ quick, watchingClients: WATCHING_CLIENTS, latencyRate: LATENCY_RATE, searchLots: SEARCH_LOTS }, results, pipeRate / rawRate);

@@ -6,7 +6,11 @@ import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
 import { matchKeys, matchRank, type MatchKeys } from '../domain/lot-match.ts';
 import { hoursAt } from '../domain/opening-hours.ts';
-import { matchesMeta, type LotSearch } from '../domain/search.ts';
+import { MAX_SEARCH_LIMIT, matchesMeta, type LotSearch } from '../domain/search.ts';
+import { validationError } from '../domain/errors.ts';
+import { BUCKET_MS } from '../domain/history.ts';
+import { text } from '../domain/messages.ts';
+import { ARRIVAL_MAX_AHEAD_MS, type ForecastCurves } from './forecast-curves.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { LiveReader } from '../live/feed.ts';
 
@@ -21,6 +25,8 @@ export interface LotViewsOptions {
   staleAfterS: number;
   /** Time zone of the lots' opening hours; unset: the process's. */
   timeZone?: string;
+  /** Forecasts for `arriveAt` searches; unset: arriveAt is refused. */
+  arrivals?: ForecastCurves;
   clock?: () => number;
 }
 
@@ -113,20 +119,21 @@ export class LotViews {
    * nearest first with `near`, else by id).
    */
   async search(search: LotSearch): Promise<LotView[]> {
-    const { near, radiusM, bbox, minFree, limit, text } = search;
+    if (search.arriveAt !== undefined) return this.searchArrival(search, search.arriveAt);
+    const { near, radiusM, bbox, minFree, limit, match } = search;
     const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
     let candidates: { meta: LotMeta; distance?: number; rank?: number }[] = [];
     for (const meta of this.options.catalog.all()) {
       if (!matchesMeta(meta, search)) continue;
       if (bbox && !inBBox(meta, bbox)) continue;
       if (circleBox && !inBBox(meta, circleBox)) continue;
-      const rank = text ? matchRank(this.keysOf(meta), text) : undefined;
-      if (text && rank === undefined) continue;
+      const rank = match ? matchRank(this.keysOf(meta), match) : undefined;
+      if (match && rank === undefined) continue;
       const distance = near ? distanceM(near, meta) : undefined;
       if (distance !== undefined && radiusM !== undefined && distance > radiusM) continue;
       candidates.push({ meta, distance, rank });
     }
-    if (text) candidates.sort((a, b) => a.rank! - b.rank! || (near ? a.distance! - b.distance! : 0) || (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+    if (match) candidates.sort((a, b) => a.rank! - b.rank! || (near ? a.distance! - b.distance! : 0) || (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
     else if (near) candidates.sort((a, b) => a.distance! - b.distance!);
     // Without a free-space filter, the limit applies before the live lookup.
     if (minFree === undefined) candidates = candidates.slice(0, limit);
@@ -141,5 +148,33 @@ export class LotViews {
       if (views.length === limit) break;
     }
     return views;
+  }
+
+  /**
+   * A search for an arrival: each lot with the forecast for `arriveAt`
+   * (`forecast`, beside its live state); minFree filters on the forecast's
+   * free spaces — a lot with no forecast does not pass (unknown is not 0).
+   */
+  private async searchArrival(search: LotSearch, arriveAt: number): Promise<LotView[]> {
+    const arrivals = this.options.arrivals;
+    const now = this.clock();
+    if (!arrivals) throw validationError('query', { arriveAt: ['forecasts are not available on this service'] });
+    if (arriveAt < now - BUCKET_MS || arriveAt > now + ARRIVAL_MAX_AHEAD_MS) {
+      throw validationError(text('query', '查询参数'), { arriveAt: [text('must be within the next 24 hours', '应在未来 24 小时之内')] });
+    }
+    const { minFree, limit } = search;
+    const { minFree: _ignored, arriveAt: _arrival, ...plain } = search;
+    // The lots as the plain search orders them, before the limit when minFree needs the forecasts.
+    const views = await this.search({ ...plain, limit: minFree === undefined ? limit : MAX_SEARCH_LIMIT });
+    const forecasts = await arrivals.forecastsAt(views.map((v) => this.options.catalog.get(v.id)!).filter(Boolean), arriveAt);
+    const answer: LotView[] = [];
+    for (const view of views) {
+      const forecast = forecasts.get(view.id);
+      if (!forecast) continue;
+      if (minFree !== undefined && !(forecast.free !== null && forecast.free >= minFree && view.status === 'open')) continue;
+      answer.push({ ...view, forecast });
+      if (answer.length === limit) break;
+    }
+    return answer;
   }
 }

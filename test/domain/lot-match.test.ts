@@ -90,7 +90,7 @@ describe('domain: finding lots by name, pinyin and address', () => {
   });
 
   it('parses q in the search parameters, and refuses one without a letter or digit, or too long', () => {
-    assert.deepEqual(lotSearchQuerySchema.parse({ q: 'nfl' }).text, parseQuery('nfl'));
+    assert.deepEqual(lotSearchQuerySchema.parse({ q: 'nfl' }).match, parseQuery('nfl'));
     for (const q of ['', ' ', '…', 'a'.repeat(101)]) {
       const parsed = lotSearchQuerySchema.safeParse({ q });
       assert.equal(parsed.success, false, JSON.stringify(q));
