@@ -53,7 +53,7 @@ module.exports = {
       severity: 'error',
       comment:
         'rank 0: server/domain/ is the pure core. It may import only other server/domain/ files, ' +
-        'the npm packages zod, opening_hours and transliteration, and node:util. No I/O ' +
+        'the npm packages zod, opening_hours, transliteration and pinyin-pro, and node:util. No I/O ' +
         '(ioredis, mqtt, knex, pg, sqlite3, express, socket.io, aedes, pino, node:fs/net/http/crypto…) ' +
         'and nothing else under server/, so the rules can be tested without services and the ' +
         'browser (web/src) can share them. Move the I/O into a higher layer and pass the result in.',
@@ -61,7 +61,7 @@ module.exports = {
       to: {
         pathNot: [
           DOMAIN,
-          '^node_modules/(zod|opening_hours|transliteration)/',
+          '^node_modules/(zod|opening_hours|transliteration|pinyin-pro)/',
           // core modules resolve to their bare name ("util" for node:util)
           '^(node:)?util$',
         ],
@@ -144,14 +144,14 @@ module.exports = {
       severity: 'error',
       comment:
         'web/src/ runs in the browser: it may import only web/, server/domain/ (the pure shared ' +
-        'rules) and the npm packages leaflet, leaflet.markercluster and socket.io-client. Anything ' +
+        'rules) and the npm packages leaflet, leaflet.markercluster, socket.io-client and gcoord. Anything ' +
         'else under server/ pulls Redis, SQL, MQTT or Node built-ins into the browser bundle.',
       from: { path: '^web/src/' },
       to: {
         pathNot: [
           '^web/',
           DOMAIN,
-          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client)/',
+          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client|gcoord)/',
         ],
       },
     },

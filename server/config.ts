@@ -169,6 +169,17 @@ export const configSchema = z.object({
   SEED_LOTS: flag.default(true),
   TILE_URL: z.string().min(1).default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+  /** What fills TILE_URL's {s}: one character per subdomain (Amap's webrd01…04: 1234; Tianditu's t0…t7: 01234567). */
+  TILE_SUBDOMAINS: z.string().trim().min(1).max(32).default('abc'),
+  /** The highest zoom the tile server has tiles for; the map zooms further by enlarging them. */
+  TILE_MAX_ZOOM: z.coerce.number().int().min(1).max(22).default(19),
+  /**
+   * The coordinate system the tiles are drawn in: wgs84 (OpenStreetMap, Tianditu) or gcj02 (Amap,
+   * Tencent): the map then places lots, and reads clicks, in it. Lots and the API stay WGS-84.
+   */
+  TILE_CRS: z.enum(['wgs84', 'gcj02']).default('wgs84'),
+  /** A second tile layer drawn over the first (Tianditu's labels, cva_w), in the same coordinate system; unset: none. */
+  TILE_LABELS_URL: z.string().min(1).optional(),
 });
 
 /** The configuration as the service uses it: MQTT_AUTH resolved from its default. */

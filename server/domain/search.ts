@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { hasFeature, lotFeatures, type LotFeature } from './features.ts';
 import { isValidBBox, type BBox, type Point } from './geo.ts';
 import { lotTypes, type LotMeta, type LotType } from './lot.ts';
+import { parseQuery, type LotQuery } from './lot-match.ts';
 import { say } from './messages.ts';
 
 export const MAX_SEARCH_LIMIT = 10_000;
 export const DEFAULT_SEARCH_LIMIT = 1_000;
 export const MAX_RADIUS_M = 100_000;
+export const MAX_QUERY_LENGTH = 100;
 
 export interface LotSearch {
   near?: Point;
@@ -22,6 +24,8 @@ export interface LotSearch {
   types?: LotType[];
   /** Every one of these features. */
   features?: LotFeature[];
+  /** Lots whose names or address match what was typed (domain/lot-match.ts), best match first. */
+  match?: LotQuery;
   limit: number;
 }
 
@@ -60,6 +64,15 @@ export const lotSearchQuerySchema = z
     arriveAt: z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)).optional(),
     type: lotFilterShape.type,
     features: lotFilterShape.features,
+    q: z
+      .string()
+      .max(MAX_QUERY_LENGTH)
+      .transform((v, ctx) => {
+        const query = parseQuery(v);
+        if (!query) ctx.addIssue({ code: 'custom', message: say('must contain a letter or digit', '应含有文字、字母或数字') });
+        return query ?? z.NEVER;
+      })
+      .optional(),
     limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
   })
   .refine((q) => q.radius === undefined || q.near !== undefined, {
@@ -75,6 +88,7 @@ export const lotSearchQuerySchema = z
     if (q.arriveAt !== undefined) search.arriveAt = q.arriveAt;
     if (q.type) search.types = q.type as LotType[];
     if (q.features) search.features = q.features as LotFeature[];
+    if (q.q) search.match = q.q;
     return search;
   });
 

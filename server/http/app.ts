@@ -55,7 +55,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
+  app.use(securityHeaders({ tileUrls: [options.web.tileUrl, ...(options.web.tileLabelsUrl ? [options.web.tileLabelsUrl] : [])] }));
   // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
   app.use(compression());
   // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
@@ -95,7 +95,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.use(systemRouter({ metrics: options.metrics, health: options.health, log: options.log, ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}) }));
   api.add('', systemRouteDocs);
 
-  const web = await webRouter(options.web);
+  const web = await webRouter({ lotExists: (id) => options.views.has(id), ...options.web });
   app.use(web);
   api.omit('', web);
   app.use(notFoundHandler);

@@ -9,16 +9,21 @@ import helmet from 'helmet';
 import { localizedError, type AppError } from '../domain/errors.ts';
 import { text, type Text } from '../domain/messages.ts';
 
-/** The origin(s) map tiles come from: `https://{s}.tile.example.org/…` → `https://*.tile.example.org`. */
+/**
+ * The origin(s) map tiles come from: `https://{s}.tile.example.org/…` →
+ * `https://*.tile.example.org`; a placeholder inside the first label counts
+ * for the whole label (Amap's `webrd0{s}.is.autonavi.com` →
+ * `https://*.is.autonavi.com`), as CSP's wildcard is a whole label.
+ */
 export function tileOrigin(tileUrl: string): string {
   const match = /^(https?):\/\/([^/?#]+)/i.exec(tileUrl);
   if (!match) return "'self'";
-  const host = match[2]!.replace(/\{[a-z]+\}/gi, '*');
-  // A placeholder in a place CSP cannot express (inside a label): allow the scheme.
+  const host = match[2]!.replace(/^[^.]*\{[a-z]+\}[^.]*\./i, '*.').replace(/\{[a-z]+\}/gi, '*');
+  // A placeholder in a place CSP cannot express (inside a later label): allow the scheme.
   return /^(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(host) ? `${match[1]!.toLowerCase()}://${host}` : `${match[1]!.toLowerCase()}:`;
 }
 
-export function securityHeaders(options: { tileUrl: string }): RequestHandler {
+export function securityHeaders(options: { tileUrls: readonly string[] }): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -27,7 +32,7 @@ export function securityHeaders(options: { tileUrl: string }): RequestHandler {
         scriptSrc: ["'self'"],
         scriptSrcAttr: ["'none'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", tileOrigin(options.tileUrl)],
+        imgSrc: ["'self'", ...new Set(options.tileUrls.map(tileOrigin))],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         // The map's service worker (/sw.js) and web app manifests, from this origin only (DESIGN.md §4).

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
+import { matchKeys, matchRank, type MatchKeys } from '../domain/lot-match.ts';
 import { hoursAt } from '../domain/opening-hours.ts';
 import { MAX_SEARCH_LIMIT, matchesMeta, type LotSearch } from '../domain/search.ts';
 import { validationError } from '../domain/errors.ts';
@@ -31,6 +32,12 @@ export interface LotViewsOptions {
 
 export class LotViews {
   private readonly clock: () => number;
+  /**
+   * What each lot is found by (its names folded, in pinyin): made once per
+   * version of a lot. The catalog replaces a lot's object when it changes, so
+   * a changed lot is keyed anew and the old keys go with the old object.
+   */
+  private readonly matchKeys = new WeakMap<LotMeta, MatchKeys>();
 
   constructor(private readonly options: LotViewsOptions) {
     this.clock = options.clock ?? Date.now;
@@ -40,6 +47,22 @@ export class LotViews {
     const now = this.clock();
     // Cached per schedule until its next opening or closing (opening-hours.ts): a map lookup per lot.
     return toLotView(meta, live, now, this.options.staleAfterS, hoursAt(meta.openingHours, now, this.options.timeZone));
+  }
+
+  /** Whether the catalog has a lot of this id. */
+  has(id: string): boolean {
+    return this.options.catalog.get(id) !== undefined;
+  }
+
+  private keysOf(meta: LotMeta): MatchKeys {
+    let keys = this.matchKeys.get(meta);
+    if (!keys) this.matchKeys.set(meta, (keys = matchKeys(meta)));
+    return keys;
+  }
+
+  /** Makes every lot's search keys now (at start), so the first driver to type does not wait for them. */
+  prepareSearch(): void {
+    for (const meta of this.options.catalog.all()) this.keysOf(meta);
   }
 
   async get(id: string): Promise<LotView | undefined> {
@@ -90,23 +113,28 @@ export class LotViews {
     }));
   }
 
-  /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
+  /**
+   * Lots matching every given filter; with `near`, sorted by distance and each
+   * with distanceM. With a text (`q`), the best matches come first (ties: the
+   * nearest first with `near`, else by id).
+   */
   async search(search: LotSearch): Promise<LotView[]> {
     if (search.arriveAt !== undefined) return this.searchArrival(search, search.arriveAt);
-    const { near, radiusM, bbox, minFree, limit } = search;
+    const { near, radiusM, bbox, minFree, limit, match } = search;
     const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
-    let candidates: { meta: LotMeta; distance?: number }[] = [];
+    let candidates: { meta: LotMeta; distance?: number; rank?: number }[] = [];
     for (const meta of this.options.catalog.all()) {
       if (!matchesMeta(meta, search)) continue;
       if (bbox && !inBBox(meta, bbox)) continue;
       if (circleBox && !inBBox(meta, circleBox)) continue;
-      if (near) {
-        const distance = distanceM(near, meta);
-        if (radiusM !== undefined && distance > radiusM) continue;
-        candidates.push({ meta, distance });
-      } else candidates.push({ meta });
+      const rank = match ? matchRank(this.keysOf(meta), match) : undefined;
+      if (match && rank === undefined) continue;
+      const distance = near ? distanceM(near, meta) : undefined;
+      if (distance !== undefined && radiusM !== undefined && distance > radiusM) continue;
+      candidates.push({ meta, distance, rank });
     }
-    if (near) candidates.sort((a, b) => a.distance! - b.distance!);
+    if (match) candidates.sort((a, b) => a.rank! - b.rank! || (near ? a.distance! - b.distance! : 0) || (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+    else if (near) candidates.sort((a, b) => a.distance! - b.distance!);
     // Without a free-space filter, the limit applies before the live lookup.
     if (minFree === undefined) candidates = candidates.slice(0, limit);
 

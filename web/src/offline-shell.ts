@@ -14,6 +14,7 @@ export const SHELL_URLS: readonly string[] = [
   '/app.js',
   '/static/app.css',
   '/static/map-a11y.css',
+  '/static/find.css',
   '/vendor/leaflet/leaflet.css',
   '/vendor/leaflet.markercluster/MarkerCluster.css',
   '/manifest.zh.webmanifest',
