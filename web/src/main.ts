@@ -31,7 +31,6 @@ const SLICE_SIZE = 500;
 const FRAME_BUDGET_MS = 12;
 const TICK_MS = 1000;
 
-const body = document.body;
 let lang: Lang = chooseLang(location.search, storedLang(), navigator.languages ?? [navigator.language]);
 
 // ---- state: every lot of the subscribed area, and what changed since the last frame
