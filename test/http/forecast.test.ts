@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ADMIN_TOKEN, api } from '../helpers/api.ts';
 import { eventually, getJson, startApp, type TestApp } from '../helpers/app.ts';
+import { productionEnvironment, type ProductionEnvironment } from '../helpers/services.ts';
 
 const run = promisify(execFile);
 const MIN = 60_000;
@@ -31,18 +32,21 @@ function historyCsv(lot: string, from: number, to: number, everyMs = 5 * MIN): s
   return `${lines.join('\n')}\n`;
 }
 
-describe('http: history import and forecasts', function () {
+for (const mode of ['embedded', 'production'] as const) describe(`http: history import and forecasts, ${mode}`, function () {
   this.timeout(120_000);
   let t: TestApp;
   let now = NOW;
+  let production: ProductionEnvironment | undefined;
   const importCsv = (lot: string, csv: string, token = ADMIN_TOKEN) =>
     fetch(new URL(`/api/lots/${lot}/history`, t.app.httpUrl), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
 
-  before(async () => {
-    t = await startApp({ ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now });
+  before(async function () {
+    if (mode === 'production') production = await productionEnvironment(this);
+    t = await startApp({ ...production?.env, ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now });
   });
   after(async () => {
     await t?.stop();
+    await production?.cleanup();
   });
 
   it('imports a lot’s older history, all or nothing, naming every bad line, and never counts it twice', async () => {
