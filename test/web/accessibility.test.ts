@@ -148,16 +148,19 @@ describe('web: accessibility — axe-core, colour, announcements, keyboard', fun
     const said = () => page.evaluate(() => (window as unknown as { __said: string[] }).__said.filter(Boolean));
     await page.click(`${item('nanfeng-rd')} button`);
     await page.locator('.lot-popup[data-lot-id="nanfeng-rd"]').waitFor();
-    await publish(mqtt, 'parking/lots/siji-dormitory/count', { occupied: 150 }); // not looked at
-    await publish(mqtt, 'parking/lots/nanfeng-rd/count', { occupied: 50 });
+    // Each count with a time of its own (two in the same millisecond would be one count, the second a duplicate).
+    let lastTs = 0;
+    const count = (lot: string, occupied: number) => publish(mqtt, `parking/lots/${lot}/count`, { occupied, ts: (lastTs = Math.max(clock(), lastTs + 1)) });
+    await count('siji-dormitory', 150); // not looked at
+    await count('nanfeng-rd', 50);
     await page.waitForFunction(() => document.getElementById('live-announcer')?.textContent === '南丰路停车场：空位 100 / 共 150', undefined, { timeout: 10_000 });
     // A burst of changes: said once more at most, with the newest state, when the gap is over.
-    for (const occupied of [60, 70, 80, 90, 145]) await publish(mqtt, 'parking/lots/nanfeng-rd/count', { occupied });
-    await page.waitForFunction(() => document.getElementById('live-announcer')?.textContent === '南丰路停车场：空位 5 / 共 150 · 即将满', undefined, { timeout: 15_000 });
+    for (const occupied of [60, 70, 80, 90, 145]) await count('nanfeng-rd', occupied);
+    await page.waitForFunction(() => document.getElementById('live-announcer')?.textContent === '南丰路停车场：空位 5 / 共 150 · 即将满', undefined, { timeout: 30_000 });
     await page.waitForTimeout(500);
     assert.deepEqual(await said(), ['南丰路停车场：空位 100 / 共 150', '南丰路停车场：空位 5 / 共 150 · 即将满']);
     await page.keyboard.press('Escape');
-    await publish(mqtt, 'parking/lots/nanfeng-rd/count', { occupied: 112 });
+    await count('nanfeng-rd', 112);
     await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '38');
     await page.waitForTimeout(500);
     assert.equal((await said()).length, 2, 'with the popup closed, nothing more is said');
