@@ -5,10 +5,10 @@
 // Ranks inside server/ — an import may go to the same or a lower rank only:
 //   0 domain      server/domain/
 //   1 infra       server/{config,log,metrics,bus,lifecycle}.ts
-//   2 state       server/live/, server/catalog/, server/auth/
+//   2 state       server/live/, server/catalog/, server/history/, server/auth/
 //   3 use cases   server/manage/, server/query/
 //   4 edges       inputs server/ingest/, server/clock/, server/http/;
-//                 outputs server/realtime/
+//                 outputs server/realtime/, server/alerts/
 //   5 composition server/app.ts, server/main.ts, server/cli/
 //
 // Parsing: TypeScript 7 (the Go compiler) has no JavaScript compiler API,
@@ -40,9 +40,9 @@ try {
 
 const DOMAIN = '^server/domain/';
 const INFRA = '^server/(config|log|metrics|bus|lifecycle|redis)[.]ts$';
-const STATE = '^server/(live|catalog|auth)/';
+const STATE = '^server/(live|catalog|history|auth)/';
 const USE_CASES = '^server/(manage|query)/';
-const EDGES = '^server/(ingest|clock|http|realtime)/';
+const EDGES = '^server/(ingest|clock|http|realtime|alerts)/';
 const COMPOSITION = '^server/(app[.]ts|main[.]ts|cli/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -53,7 +53,7 @@ module.exports = {
       severity: 'error',
       comment:
         'rank 0: server/domain/ is the pure core. It may import only other server/domain/ files, ' +
-        'the npm packages zod, opening_hours and transliteration, and node:util. No I/O ' +
+        'the npm packages zod, opening_hours, transliteration and pinyin-pro, and node:util. No I/O ' +
         '(ioredis, mqtt, knex, pg, sqlite3, express, socket.io, aedes, pino, node:fs/net/http/crypto…) ' +
         'and nothing else under server/, so the rules can be tested without services and the ' +
         'browser (web/src) can share them. Move the I/O into a higher layer and pass the result in.',
@@ -61,7 +61,7 @@ module.exports = {
       to: {
         pathNot: [
           DOMAIN,
-          '^node_modules/(zod|opening_hours|transliteration)/',
+          '^node_modules/(zod|opening_hours|transliteration|pinyin-pro)/',
           // core modules resolve to their bare name ("util" for node:util)
           '^(node:)?util$',
         ],
@@ -82,11 +82,11 @@ module.exports = {
       name: 'state-layer',
       severity: 'error',
       comment:
-        'rank 2: server/live/ and server/catalog/ may import from server/ only server/domain/, the ' +
+        'rank 2: server/live/, server/catalog/ and server/history/ may import from server/ only server/domain/, the ' +
         'infra files (config, log, metrics, bus, lifecycle) and their own folder. State folders do ' +
         'not import one another (only server/auth/ may use server/catalog/, see state-layer-auth) ' +
         'nor anything of rank 3 and up (manage, query, ingest, clock, http, realtime, app, main, cli).',
-      from: { path: '^server/(live|catalog)/' },
+      from: { path: '^server/(live|catalog|history)/' },
       to: { path: '^server/', pathNot: [DOMAIN, INFRA, '^server/$1/'] },
     },
     {
@@ -115,9 +115,9 @@ module.exports = {
       name: 'edge-layer',
       severity: 'error',
       comment:
-        'rank 4: the inputs server/ingest/, server/clock/, server/http/ and the output ' +
-        'server/realtime/ may import from server/ only domain, infra, state, the use cases ' +
-        '(manage, query) and their own folder. None of the four imports another: inputs and ' +
+        'rank 4: the inputs server/ingest/, server/clock/, server/http/ and the outputs ' +
+        'server/realtime/, server/alerts/ may import from server/ only domain, infra, state, the use cases ' +
+        '(manage, query) and their own folder. None of the five imports another: inputs and ' +
         'outputs talk only through the bus (server/bus.ts), so each can be started, tested and ' +
         'replaced on its own. Wiring them together is the job of server/app.ts.',
       from: { path: EDGES },
@@ -132,7 +132,7 @@ module.exports = {
       severity: 'error',
       comment:
         'every file under server/ must be in one of the layers (domain/, the infra files, live/, ' +
-        'catalog/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, app.ts, main.ts, cli/). ' +
+        'catalog/, history/, auth/, manage/, query/, ingest/, clock/, http/, realtime/, alerts/, app.ts, main.ts, cli/). ' +
         'A file in any other place is checked by no layer rule, so it could import anything. Move ' +
         'it into the layer it belongs to, or add the new place to .dependency-cruiser.cjs and the ' +
         'README "Layout" section.',
@@ -144,14 +144,14 @@ module.exports = {
       severity: 'error',
       comment:
         'web/src/ runs in the browser: it may import only web/, server/domain/ (the pure shared ' +
-        'rules) and the npm packages leaflet, leaflet.markercluster and socket.io-client. Anything ' +
+        'rules) and the npm packages leaflet, leaflet.markercluster, socket.io-client and gcoord. Anything ' +
         'else under server/ pulls Redis, SQL, MQTT or Node built-ins into the browser bundle.',
       from: { path: '^web/src/' },
       to: {
         pathNot: [
           '^web/',
           DOMAIN,
-          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client)/',
+          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client|gcoord)/',
         ],
       },
     },
@@ -161,12 +161,12 @@ module.exports = {
       comment:
         'simulators/ and bench/ drive the service from outside. From server/ they may import only ' +
         'server/domain/, the composition and its settings (server/app.ts, server/config.ts, ' +
-        'server/log.ts) and server/catalog/ (the bench seeds a database). Reaching into other ' +
+        'server/log.ts), server/catalog/ and server/history/ (the bench seeds a database). Reaching into other ' +
         'internals ties the tools to code that is free to change; add what they need to app.ts.',
       from: { path: '^(simulators|bench)/' },
       to: {
         path: '^server/',
-        pathNot: [DOMAIN, '^server/(app|config|log)[.]ts$', '^server/catalog/'],
+        pathNot: [DOMAIN, '^server/(app|config|log)[.]ts$', '^server/(catalog|history)/'],
       },
     },
     {

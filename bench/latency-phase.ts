@@ -64,7 +64,7 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
   const { env, brokerUrl, baseTopic, lotIds, rate, seconds, fields, progress } = phase;
   const publish = (log: boolean, s: number) => runPublisher({ url: brokerUrl, baseTopic, lotIds, connections: 1, mode: 'rate', rate, seconds: s, log });
   const pushIntervalMs = env.PUSH_INTERVAL_MS ?? 'default';
-  progress(`[3/6] publish→socket latency (${label}): ${rate}/s for ${seconds} s after ${phase.warmupSeconds} s of warm-up, ${clients} clients (fields: ${fields}, PUSH_INTERVAL_MS: ${pushIntervalMs}), every one counted`);
+  progress(`[3/8] publish→socket latency (${label}): ${rate}/s for ${seconds} s after ${phase.warmupSeconds} s of warm-up, ${clients} clients (fields: ${fields}, PUSH_INTERVAL_MS: ${pushIntervalMs}), every one counted`);
   const service = await startService(env, phase.profileArgs);
   try {
     await sleep(2000);
@@ -114,6 +114,26 @@ export async function measureLatency(phase: LatencyPhase, clients: number, label
 
 /** The push before the fan-out work: what the map asked for then, at the interval it had. */
 export const BEFORE = { fields: 'live', pushIntervalMs: '100' } as const;
+
+/** The phase's settings from the command line, or what is wrong with them. */
+export function latencyArgs(args: { fields?: string; compare?: string; 'latency-clients'?: string }, quick: boolean) {
+  const fields = (args.fields ?? 'rows') as SubscriptionFields;
+  const compare = Number(args.compare ?? 0);
+  // Each crowd size is a row, in a fresh service.
+  const clients = args['latency-clients'] ? args['latency-clients'].split(',').map(Number) : quick ? [200, 1_000] : [1_000, 5_000];
+  if (!['rows', 'live', 'all'].includes(fields) || !Number.isInteger(compare) || compare < 0 || !clients.every((n) => Number.isInteger(n) && n > 0)) {
+    return '--fields takes rows, live or all; --compare a count; --latency-clients counts';
+  }
+  // The crowd in two processes: one per core, as the service has one.
+  return { fields, compare, clients, seconds: quick ? 5 : 15, warmupSeconds: quick ? 2 : 3, crowdProcesses: 2 };
+}
+
+/** The phase: a row per crowd size, then `compare` alternations of before and now at the first. */
+export async function latencyPhase(phase: LatencyPhase, sizes: number[], compare: number) {
+  const latency: LatencyResult[] = [];
+  for (const clients of sizes) latency.push(await measureLatency(phase, clients));
+  return { latency, ...(compare > 0 ? { latencyCompared: await compareLatency(phase, sizes[0]!, compare) } : {}) };
+}
 
 /** `compare` alternations of before and now at `clients`, before first each time. */
 export async function compareLatency(phase: LatencyPhase, clients: number, compare: number): Promise<{ before: LatencyResult[]; now: LatencyResult[] }> {

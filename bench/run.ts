@@ -17,12 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import type { SubscriptionFields } from '../server/domain/contract.ts';
 import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
-import { compareLatency, measureLatency, type LatencyPhase } from './latency-phase.ts';
+import { latencyArgs, latencyPhase } from './latency-phase.ts';
 import { metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
+import { benchHistory } from './history.ts';
 import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
 import type { PublisherJob } from './publisher.ts';
@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     compare: { type: 'string', default: '0' },
     'latency-clients': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
-    phases: { type: 'string', default: '1,2,3,4,5,6' },
+    phases: { type: 'string', default: '1,2,3,4,5,6,7,8' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -57,7 +57,8 @@ if (args.help) {
   --redis-url <url>          use this Redis instead of a private redis-server
   --cpu-prof                 write CPU profiles of the service and the socket clients to bench-results/
   --phases 1,2,…             run only these phases (1 raw, 2 pipeline, 3 latency, 4 memory, 5 search,
-                             6 pipeline on a private Redis Cluster);
+                             6 pipeline on a private Redis Cluster, 7 pipeline with history recording
+                             off, 8 history, forecasts and arrivals over PostgreSQL);
                              the ratio needs 1 and 2`);
   process.exit(0);
 }
@@ -67,13 +68,12 @@ const TRIAL_SECONDS = quick ? 2 : 4;
 /** A rate holds if everything sent arrives within this long after the last send. */
 const KEEP_UP_MS = 1000;
 const LATENCY_RATE = 2_000;
-const LATENCY_SECONDS = quick ? 5 : 15;
-/** Load before the latency is recorded: the service's code optimized, its buffers grown, as in a steady run. */
-const LATENCY_WARMUP_SECONDS = quick ? 2 : 3;
-/** The latency phase's rows: this many clients each, in a fresh service. */
-const LATENCY_CLIENTS = args['latency-clients'] ? args['latency-clients'].split(',').map(Number) : quick ? [200, 1_000] : [1_000, 5_000];
-/** The latency crowd's processes: one per core, as the service has one. */
-const CROWD_PROCESSES = 2;
+const latencyParsed = latencyArgs(args, quick);
+if (typeof latencyParsed === 'string') {
+  console.error(`bench: ${latencyParsed}`);
+  process.exit(2);
+}
+const latency = latencyParsed;
 const MEMORY_CLIENTS = quick ? 1_000 : 5_000;
 const WATCHING_CLIENTS = 100;
 const SEARCH_LOTS = 10_000;
@@ -83,12 +83,7 @@ const BASE = 'parking';
 /** The raw phase's base topic: apart from the service's, on the same broker. */
 const RAW_BASE = 'bench-raw';
 const CLUSTER_BASE = 'bench-cluster';
-const FIELDS = args.fields as SubscriptionFields;
-const COMPARE = Number(args.compare);
-if (!['rows', 'live', 'all'].includes(FIELDS) || !Number.isInteger(COMPARE) || COMPARE < 0 || !LATENCY_CLIENTS.every((n) => Number.isInteger(n) && n > 0)) {
-  console.error('bench: --fields takes rows, live or all; --compare a count; --latency-clients counts');
-  process.exit(2);
-}
+const NOREC_BASE = 'bench-norec';
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -233,7 +228,7 @@ async function main(): Promise<void> {
     // 1. Raw pass-through: publisher → broker → a subscriber that only counts.
     let rawRate = Number.NaN;
     if (want(1)) {
-      progress(`[1/6] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
+      progress(`[1/8] raw MQTT pass-through, QoS 1: the highest rate a counting subscriber keeps up with`);
       const subscriber = await mqtt.connectAsync(broker.url, { clientId: `kongwei-bench-raw-${process.pid}`, protocolVersion: 4, clean: true });
       let received = 0;
       subscriber.on('message', () => received++);
@@ -272,7 +267,7 @@ async function main(): Promise<void> {
       if (want(2)) {
         const service = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' }, profileArgs('bench-results'));
         cleanups.push(() => service.stop());
-        progress(`[2/6] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
+        progress(`[2/8] full pipeline (QoS 1 → Redis → PUBACK → ${WATCHING_CLIENTS} socket clients): the highest rate it keeps up with`);
         const pipeline = await measurePipeline(service, broker.url, BASE, lotIds, () => redisCpuMs([redis.url]));
         pipeRate = pipeline.rate;
         results.pipeline = { ...pipeline, redisCommands: await redisCommandStats(redis.url) };
@@ -281,29 +276,15 @@ async function main(): Promise<void> {
 
       // 3. Latency at a fixed rate with many socket clients on the whole district.
       if (want(3)) {
-        const phase: LatencyPhase = {
-          env: { ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' },
-          brokerUrl: broker.url,
-          baseTopic: BASE,
-          lotIds,
-          rate: LATENCY_RATE,
-          seconds: LATENCY_SECONDS,
-          warmupSeconds: LATENCY_WARMUP_SECONDS,
-          fields: FIELDS,
-          crowdProcesses: CROWD_PROCESSES,
-          profileArgs: profileArgs('bench-results'),
-          progress,
-        };
-        const rows = [];
-        for (const clients of LATENCY_CLIENTS) rows.push(await measureLatency(phase, clients));
-        results.latency = rows;
-        if (COMPARE > 0) results.latencyCompared = await compareLatency(phase, LATENCY_CLIENTS[0]!, COMPARE);
+        const env = { ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' };
+        const phase = { env, brokerUrl: broker.url, baseTopic: BASE, lotIds, rate: LATENCY_RATE, profileArgs: profileArgs('bench-results'), progress, ...latency };
+        Object.assign(results, await latencyPhase(phase, latency.clients, latency.compare));
       }
 
       // 4. Memory per socket client, in a fresh service: what the earlier phases
       // left for the garbage collector would otherwise blur the difference.
       if (want(4)) {
-        progress(`[4/6] memory per socket client: ${MEMORY_CLIENTS} clients`);
+        progress(`[4/8] memory per socket client: ${MEMORY_CLIENTS} clients`);
         const fresh = await startService({ ...serviceEnv, DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench:' });
         cleanups.push(() => fresh.stop());
         await sleep(3000);
@@ -321,7 +302,7 @@ async function main(): Promise<void> {
 
     // 5. Near search over 10,000 lots.
     if (want(5)) {
-      progress(`[5/6] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
+      progress(`[5/8] GET /api/lots?near= over ${SEARCH_LOTS} lots: ${SEARCH_REQUESTS} requests`);
       const searchDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-search-'));
       cleanups.push(async () => rmSync(searchDir, { recursive: true, force: true }));
       await writeCatalog(searchDir, generateLots(SEARCH_LOTS, CITY_BBOX, 'bench-city', 11));
@@ -360,7 +341,7 @@ async function main(): Promise<void> {
 
     // 6. The same pipeline on a Redis Cluster of three masters, each with a replica.
     if (want(6) && !args['redis-url']) {
-      progress(`[6/6] full pipeline on a Redis Cluster (3 masters, 3 replicas): the highest rate it keeps up with`);
+      progress(`[6/8] full pipeline on a Redis Cluster (3 masters, 3 replicas): the highest rate it keeps up with`);
       const cluster = new PrivateRedisCluster();
       cleanups.push(() => cluster.remove());
       await cluster.start();
@@ -377,6 +358,24 @@ async function main(): Promise<void> {
       const nodes = cluster.addresses.map((a) => `redis://${a}`);
       results.cluster = await measurePipeline(service, broker.url, CLUSTER_BASE, lotIds, () => redisCpuMs(nodes));
       await service.stop();
+    }
+
+    // 7. The pipeline again with history recording off: what recording costs, in the same run.
+    if (want(7)) {
+      progress(`[7/8] full pipeline with HISTORY_RECORDING=off (phase 2 records): the highest rate it keeps up with`);
+      const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-norec-'));
+      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+      await writeCatalog(dataDir, districtLots(DISTRICT_LOTS));
+      const service = await startService({ ...serviceEnv, HISTORY_RECORDING: 'off', DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench-norec:', MQTT_CLIENT_ID: `kongwei-bench-norec-${process.pid}`, MQTT_BASE_TOPIC: NOREC_BASE });
+      cleanups.push(() => service.stop());
+      results.recordingOff = await measurePipeline(service, broker.url, NOREC_BASE, lotIds, () => redisCpuMs([redis.url]));
+      await service.stop();
+    }
+
+    // 8. History, forecasts and arrivals over PostgreSQL (bench/history.ts).
+    if (want(8)) {
+      progress(`[8/8] history and forecasts over 1,000 lots × 90 days in PostgreSQL; arrivals over 10,000 lots`);
+      results.history = await benchHistory({ quick, redisUrl: redis.url, brokerUrl: broker.url, progress });
     }
 
     report({ quick, watchingClients: WATCHING_CLIENTS, latencyRate: LATENCY_RATE, searchLots: SEARCH_LOTS }, results, pipeRate / rawRate);

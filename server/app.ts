@@ -3,21 +3,36 @@
 // only: what a part does when a lot changes is in the part, which subscribes
 // to the bus itself. Tests use it exactly as server/main.ts does.
 import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { seedLots } from '../db/seed.ts';
+import { AlertDetector } from './alerts/alert-detector.ts';
+import { WebhookDispatcher } from './alerts/webhook-dispatcher.ts';
 import { GatewayAuth } from './auth/gateway-auth.ts';
 import { GatewayCredentials } from './auth/gateway-credentials.ts';
+import { WebhookSecrets } from './auth/webhook-secrets.ts';
 import { Bus } from './bus.ts';
 import { AuditRepository } from './catalog/audit.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { createDatabase, SqlDatabase } from './catalog/db.ts';
 import { GatewayLinks } from './catalog/gateway-links.ts';
 import { GatewayRepository } from './catalog/gateways.ts';
+import { OperatorRepository } from './catalog/operators.ts';
 import { LotRepository } from './catalog/repository.ts';
+import { WebhookRepository } from './catalog/webhooks.ts';
 import { CatalogSync } from './catalog/sync.ts';
 import { OpeningHoursWatch } from './clock/opening-hours-watch.ts';
 import { StaleWatch } from './clock/stale-watch.ts';
+import { ForecastAccuracy } from './clock/forecast-accuracy.ts';
+import { HistoryMaintenance } from './clock/history-maintenance.ts';
+import { HistoryRecorder } from './clock/history-recorder.ts';
+import { ForecastLog } from './history/forecast-log.ts';
+import { HistoryRepository } from './history/repository.ts';
+import { ForecastCurves } from './query/forecast-curves.ts';
+import { ForecastViews } from './query/forecast-views.ts';
+import { HistoryImport } from './manage/history-import.ts';
+import { HistoryViews } from './query/history-views.ts';
 import { isLoopbackHost, redactUrl, type Config } from './config.ts';
 import { createHttpApp } from './http/app.ts';
 import { clientIpResolver } from './http/client-ip.ts';
@@ -38,6 +53,7 @@ import { GatewayAdmin } from './manage/gateway-admin.ts';
 import { LotAdmin } from './manage/lot-admin.ts';
 import { LotImport } from './manage/lot-import.ts';
 import { OperatorAccounts } from './manage/operators.ts';
+import { WebhookAdmin } from './manage/webhook-admin.ts';
 import { Metrics } from './metrics.ts';
 import { LotViews } from './query/lot-views.ts';
 import { AvailabilityOutput } from './realtime/availability-output.ts';
@@ -68,6 +84,15 @@ export class Kongwei {
   readonly mqtt: MqttTransport;
   /** Lots opening and closing by their hours (tests drive it with a clock: check()). */
   readonly openingHoursWatch: OpeningHoursWatch;
+  /** Alerts for operators: what each webhook is told (tests: flush()), and its deliveries (tests drive retries with tick()). */
+  readonly alerts: AlertDetector;
+  readonly webhookDispatcher: WebhookDispatcher;
+  /** Records history from the live store's logs (tests: flush()). */
+  readonly historyRecorder: HistoryRecorder;
+  /** Rolls history up and applies retention (tests: tick()). */
+  readonly historyMaintenance: HistoryMaintenance;
+  /** Keeps forecasts to measure them against what happened (tests: tick()). */
+  readonly forecastAccuracy: ForecastAccuracy;
   private readonly sql: SqlDatabase;
   private readonly http: HttpListener;
   private readonly parts: Parts;
@@ -98,19 +123,30 @@ export class Kongwei {
     const store = (this.store = redis
       ? new RedisLiveStore({
           ...redis,
+          history: config.HISTORY_RECORDING,
           onConnectionChange: (up, detail) => (up ? log.info('live store (Redis) connected') : log.warn({ detail }, 'live store (Redis) connection lost')),
         })
-      : new MemoryLiveStore());
+      : new MemoryLiveStore(options.clock, config.HISTORY_RECORDING));
     const feed = new LiveFeed({ store, bus, lotIds: () => catalog.ids(), log });
     const catalogSync = redis ? new CatalogSync({ ...redis, catalog, bus, log }) : undefined;
     metrics.trackGatewaysOnline(() => store.gatewaysOnline());
 
     // Use cases.
     const operators = new OperatorAccounts(db, config.ADMIN_TOKEN, bus);
-    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log });
+    const lotAdmin = new LotAdmin({ db, lots: lotRepository, audit, catalog, store, bus, log, ...clock });
     const lotImport = new LotImport({ db, lots: lotRepository, audit, admin: lotAdmin, log });
     const gatewayAdmin = new GatewayAdmin({ db, gateways: gatewayRepository, lots: lotRepository, audit, bus });
-    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    // History and forecasts (DESIGN.md §7): the search's arriveAt reads the forecasts.
+    const history = new HistoryRepository(db);
+    const instanceId = randomUUID();
+    const forecastLog = new ForecastLog(db);
+    const forecasts = new ForecastViews({ history, catalog, forecastLog, timeZone: config.TIME_ZONE, ...clock });
+    const arrivals = new ForecastCurves({ forecasts, catalog, ...clock });
+    const views = new LotViews({ catalog, store, bulk: feed, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, arrivals, ...clock });
+    const webhookRepository = new WebhookRepository(db);
+    const webhookSecrets = new WebhookSecrets({ key: config.WEBHOOK_SECRET_KEY, dataDir: config.DATA_DIR });
+    const webhookTargets = { allow: config.WEBHOOK_ALLOW_PRIVATE };
+    const webhookAdmin = new WebhookAdmin({ repository: webhookRepository, secrets: webhookSecrets, bus, target: webhookTargets, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, ...clock });
 
     // Inputs: MQTT, timers, HTTP.
     // Gateway credentials: HTTP ingest always checks them, the embedded broker with MQTT_AUTH=on.
@@ -158,6 +194,28 @@ export class Kongwei {
             metrics,
           })
         : undefined;
+    this.historyRecorder = new HistoryRecorder({
+      store, catalog, history, bus, log, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, instanceId, ...clock,
+    });
+    const historyMaintenance = (this.historyMaintenance = new HistoryMaintenance({
+      history, store, log, instanceId, retentionDays: config.HISTORY_RETENTION_DAYS, hourlyRetentionDays: config.HISTORY_HOURLY_RETENTION_DAYS, ...clock,
+    }));
+    const historyViews = new HistoryViews({
+      history, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, retentionDays: config.HISTORY_RETENTION_DAYS, ...clock,
+    });
+    const historyImport = new HistoryImport({ history, lots: lotRepository, catalog, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock });
+    const forecastAccuracy = (this.forecastAccuracy = new ForecastAccuracy({ forecasts, forecastLog, history, catalog, store, log, instanceId, ...clock }));
+    // Outputs: alerts for operators (webhooks), decided here and delivered from the SQL outbox.
+    const webhookDispatcher = (this.webhookDispatcher = new WebhookDispatcher({
+      webhooks: webhookRepository, secrets: webhookSecrets, bus, log, metrics, target: webhookTargets,
+      retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseMs: config.WEBHOOK_RETRY_BASE_MS, maxMs: config.WEBHOOK_RETRY_MAX_MS },
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS, pollMs: config.WEBHOOK_POLL_MS, retentionDays: config.WEBHOOK_RETENTION_DAYS,
+      instanceId, userAgent: `Kongwei-Webhooks/${VERSION}`, ...clock,
+    }));
+    this.alerts = new AlertDetector({
+      bus, feed, catalog, webhooks: webhookRepository, lots: lotRepository, audit, gateways: gatewayRepository, operators: new OperatorRepository(db),
+      adminToken: config.ADMIN_TOKEN !== undefined, log, metrics, queued: () => webhookDispatcher.wake(), ...clock,
+    });
     const staleWatch = new StaleWatch({ catalog, store, feed, bus, staleAfterS: config.STALE_AFTER_S, metrics, ...clock });
     this.openingHoursWatch = new OpeningHoursWatch({ catalog, bus, timeZone: config.TIME_ZONE, ...clock });
     const httpServer = createServer();
@@ -168,9 +226,21 @@ export class Kongwei {
       createApp: () =>
         createHttpApp({
           views,
+          history: { history: historyViews, catalog },
+          forecasts,
           metrics,
           log,
-          web: { tileUrl: config.TILE_URL, tileAttribution: config.TILE_ATTRIBUTION, staleAfterS: config.STALE_AFTER_S, timeZone: config.TIME_ZONE, ...clock },
+          web: {
+            tileUrl: config.TILE_URL,
+            tileAttribution: config.TILE_ATTRIBUTION,
+            tileSubdomains: config.TILE_SUBDOMAINS,
+            tileMaxZoom: config.TILE_MAX_ZOOM,
+            tileCrs: config.TILE_CRS,
+            ...(config.TILE_LABELS_URL ? { tileLabelsUrl: config.TILE_LABELS_URL } : {}),
+            staleAfterS: config.STALE_AFTER_S,
+            timeZone: config.TIME_ZONE,
+            ...clock,
+          },
           health: () => this.health(),
           feeds: { cityId: config.CITY_ID, cityName: config.CITY_NAME },
           version: VERSION,
@@ -190,7 +260,9 @@ export class Kongwei {
             operators,
             lots: lotAdmin,
             imports: lotImport,
+            historyImport,
             gateways: gatewayAdmin,
+            webhooks: webhookAdmin,
             views,
             catalog,
             baseTopic: config.MQTT_BASE_TOPIC,
@@ -221,9 +293,16 @@ export class Kongwei {
       { name: 'sql', part: this.sql, failure: sqlFailure },
       { name: 'catalog', part: catalog, failure: sqlFailure },
       { name: 'gateway links', part: gatewayLinks, failure: sqlFailure },
+      // Every lot's search keys (names in pinyin), made before the first driver types.
+      { name: 'search keys', part: { start: () => views.prepareSearch(), stop: () => {} } },
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
+      // Stopped after ingest: its last round records what ingest applied before it stopped.
+      { name: 'history recorder', part: { start: () => this.historyRecorder.start(), stop: () => this.historyRecorder.stop({ flush: true }) } },
+      // Before MQTT: the retained gateway statuses it brings at start are heard. Stopped after ingest: what it applied is queued.
+      { name: 'alerts', part: this.alerts, failure: sqlFailure },
+      { name: 'webhooks', part: webhookDispatcher },
       { name: 'gateway credentials', part: gatewayCredentials },
       gatewayAuth && { name: 'gateway auth', part: gatewayAuth },
       { name: 'errors topic', part: errors },
@@ -235,6 +314,8 @@ export class Kongwei {
       // Stopped before the broker connection: a message still being applied is not acknowledged, and the broker keeps it.
       { name: 'ingest', part: ingest },
       { name: 'opening hours', part: this.openingHoursWatch },
+      { name: 'history upkeep', part: historyMaintenance },
+      { name: 'forecast accuracy', part: forecastAccuracy },
       { name: 'http', part: this.http },
       // Stopped first: sockets close before the HTTP server waits for its connections.
       { name: 'sockets', part: sockets },

@@ -22,6 +22,12 @@ export interface BusEvents {
   'hours.flipped': [lotIds: readonly string[]];
   /** Gateway credentials or their lots changed (created, assigned, revoked). */
   'gateways.changed': [];
+  /** A gateway's status was applied here (every instance applies every status, in the order they arrive). */
+  'gateway.status': [status: { gatewayId: string; online: boolean }];
+  /** A webhook was created or changed (its events, target, on or off): the alerts part catches it up. */
+  'webhooks.changed': [webhookId: string];
+  /** A delivery was queued or queued again outside the alerts part (a ping, a redelivery): the dispatcher looks now. */
+  'webhooks.queued': [];
   /** An ingested message was refused. */
   'message.rejected': [rejected: RejectedMessage, payload: Uint8Array, publisher: string | undefined];
 }

@@ -1,6 +1,7 @@
 // Configuration: one validated schema, read once at start from the
 // environment. A bad value stops the start with a message naming the variable.
 import { z } from 'zod';
+import { parseCidr, type Cidr } from './domain/addresses.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = (protocols: string[]) =>
@@ -100,6 +101,12 @@ export const configSchema = z.object({
   MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   /** The broker URL operators give their gateways (default: the embedded broker's port on the page's host, or MQTT_URL). */
   MQTT_PUBLIC_URL: optionalUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  /** Record history (on by default); off: no history log is written and nothing is recorded (forecasts then have no data). */
+  HISTORY_RECORDING: flag.default(true),
+  /** Days the 5-minute history buckets are kept (older: hourly roll-ups only). */
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(2).max(3660).default(90),
+  /** Days the hourly roll-ups are kept. */
+  HISTORY_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(2).max(36_600).default(730),
   /** Time zone of the lots' opening hours (IANA name). */
   TIME_ZONE: z
     .string()
@@ -129,6 +136,35 @@ export const configSchema = z.object({
     .string()
     .transform((v): boolean | number | string => (v === 'off' || v === 'false' ? false : v === 'on' || v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
     .default(false),
+  /**
+   * Webhook targets in these ranges are allowed although private, loopback,
+   * link-local… (a comma-separated list of CIDRs or addresses); unset: none.
+   */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .string()
+    .transform((v, ctx): Cidr[] => {
+      const cidrs: Cidr[] = [];
+      for (const item of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+        const cidr = parseCidr(item);
+        if (cidr) cidrs.push(cidr);
+        else ctx.addIssue({ code: 'custom', message: `"${item}" is not an address or CIDR range (e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128)` });
+      }
+      return cidrs;
+    })
+    .default([]),
+  /** Seals webhook secrets at rest (AES-256-GCM); unset: a key file in DATA_DIR, made at the first webhook. The same on every instance. */
+  WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How long a webhook delivery attempt may take, connection and answer included. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Attempts per delivery before it is given up (failed). */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  /** The wait after a delivery's first failed attempt; it doubles with each further failure, up to WEBHOOK_RETRY_MAX_MS (half fixed, half random). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(15_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  /** How often each instance looks for webhook deliveries that are due (new ones go out at once). */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  /** Days the delivery log keeps delivered and failed deliveries. */
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The city's id in the ParkAPI v1 feed (GET /api/parkapi/v1/{CITY_ID}): a-z, 0-9 and "-". */
   CITY_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit').default('shibei'),
@@ -138,6 +174,17 @@ export const configSchema = z.object({
   SEED_LOTS: flag.default(true),
   TILE_URL: z.string().min(1).default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+  /** What fills TILE_URL's {s}: one character per subdomain (Amap's webrd01…04: 1234; Tianditu's t0…t7: 01234567). */
+  TILE_SUBDOMAINS: z.string().trim().min(1).max(32).default('abc'),
+  /** The highest zoom the tile server has tiles for; the map zooms further by enlarging them. */
+  TILE_MAX_ZOOM: z.coerce.number().int().min(1).max(22).default(19),
+  /**
+   * The coordinate system the tiles are drawn in: wgs84 (OpenStreetMap, Tianditu) or gcj02 (Amap,
+   * Tencent): the map then places lots, and reads clicks, in it. Lots and the API stay WGS-84.
+   */
+  TILE_CRS: z.enum(['wgs84', 'gcj02']).default('wgs84'),
+  /** A second tile layer drawn over the first (Tianditu's labels, cva_w), in the same coordinate system; unset: none. */
+  TILE_LABELS_URL: z.string().min(1).optional(),
 });
 
 /** The configuration as the service uses it: MQTT_AUTH resolved from its default. */
@@ -170,7 +217,7 @@ export class ConfigError extends Error {
   }
 }
 
-const isSecret = (name: string) => name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' || name.endsWith('PASSWORD');
+const isSecret = (name: string) => name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' || name === 'WEBHOOK_SECRET_KEY' || name.endsWith('PASSWORD');
 
 /** Hides a password inside a URL, so error messages and logs never show it. */
 export function redactUrl(value: string | undefined): string | undefined {

@@ -87,6 +87,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'kongwei_webhook_attempts_total',
+    help: 'Webhook delivery attempts by this instance, by outcome (delivered; failed: an answer other than 2xx, a timeout, an error; refused: the target is not allowed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveriesFailed = new Counter({
+    name: 'kongwei_webhook_deliveries_failed_total',
+    help: 'Webhook deliveries given up after WEBHOOK_MAX_ATTEMPTS failed attempts',
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveriesQueued = new Counter({
+    name: 'kongwei_webhook_deliveries_queued_total',
+    help: 'Webhook deliveries this instance offered to the outbox, by event (instances that saw the same transition queue it once between them)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   readonly socketClients = new Gauge({
     name: 'kongwei_socket_clients',
     help: 'Connected Socket.IO clients on this instance',

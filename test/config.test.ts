@@ -30,6 +30,15 @@ describe('configuration', () => {
     assert.equal(loadConfig({ MQTT_HOST: '127.0.0.1', MQTT_AUTH: 'on' }).MQTT_AUTH, true);
   });
 
+  it('lets webhooks reach no private range by default, and the ranges WEBHOOK_ALLOW_PRIVATE lists; refuses a bad one naming it, and hides the sealing key', () => {
+    const config = loadConfig({});
+    assert.deepEqual([config.WEBHOOK_ALLOW_PRIVATE, config.WEBHOOK_MAX_ATTEMPTS, config.WEBHOOK_TIMEOUT_MS, config.WEBHOOK_SECRET_KEY], [[], 12, 10_000, undefined]);
+    const allowed = loadConfig({ WEBHOOK_ALLOW_PRIVATE: '127.0.0.1/32, 10.0.0.0/8,fd00::/8, 192.168.1.5' }).WEBHOOK_ALLOW_PRIVATE;
+    assert.deepEqual(allowed.map((c) => [c.version, c.prefix]), [[4, 32], [4, 8], [6, 8], [4, 32]]);
+    assert.throws(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: '127.0.0.1/32,intranet' }), (err: ConfigError) => /WEBHOOK_ALLOW_PRIVATE=.*"intranet" is not an address or CIDR range/.test(err.message));
+    assert.throws(() => loadConfig({ WEBHOOK_SECRET_KEY: 'too-short-a-key' }), (err: ConfigError) => err.message.includes('WEBHOOK_SECRET_KEY=(hidden)') && !err.message.includes('too-short'));
+  });
+
   it('has safe defaults for the embedded broker, the sockets and /metrics', () => {
     const config = loadConfig({});
     assert.deepEqual(

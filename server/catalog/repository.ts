@@ -138,6 +138,12 @@ export class LotRepository {
     return rows.map((row) => ({ lot: fromRow(row), ownerId: row.owner_id }));
   }
 
+  /** Every lot's owner (null: none, as the seeded lots), by lot id. */
+  async owners(): Promise<Map<string, string | null>> {
+    const rows = await this.db('lots').select('id', 'owner_id');
+    return new Map(rows.map((row: { id: string; owner_id: string | null }) => [row.id, row.owner_id]));
+  }
+
   async idsOwnedBy(ownerId: string): Promise<string[]> {
     const rows = await this.db('lots').where({ owner_id: ownerId }).select('id').orderBy('id');
     return rows.map((r: { id: string }) => r.id);

@@ -4,6 +4,8 @@
 // its answer with (the `Same<…>` checks below): a field added to one and not
 // the other fails to compile. Pure.
 import { z } from 'zod';
+import { forecastMethodNames, forecastSteps, type ForecastMethodName } from './forecast.ts';
+import { historySteps, type HistoryPoint } from './history.ts';
 import { lotCreateSchema } from './lot-input.ts';
 import { availabilities, lotStatuses, lotTypes, type LotView } from './lot.ts';
 import type { AssignedGatewayAnswer, AuditEntry, ErrorAnswer, GatewayView, MeAnswer, MyLotsAnswer, NewGatewayAnswer } from './operator-api.ts';
@@ -40,6 +42,13 @@ export const lotViewSchema = z.object({
   heardAt: isoTime.nullable().describe('the last sign of life from the lot (event or heartbeat); staleness runs from here'),
   clamped: z.boolean(),
   distanceM: count.optional().describe('only in answers to near= searches'),
+  forecast: z.object({
+    at: isoTime,
+    free: z.number().min(0).nullable(),
+    low: z.number().min(0).nullable(),
+    high: z.number().min(0).nullable(),
+    reason: z.string().optional(),
+  }).optional().describe('only in answers to arriveAt= searches: the forecast for the arrival (expected free spaces and the 80 % interval) — not a live count'),
   openNow: z.boolean().nullable().describe('whether the opening hours say the lot is open now; null: no hours, or the lot is not open'),
   opensAt: isoTime.nullable().describe('when openNow is false: the next opening by the hours; null when none within a year'),
   closesAt: isoTime.nullable().describe('when openNow is true: the next closing by the hours; null when none within a year'),
@@ -130,6 +139,49 @@ export const healthAnswerSchema = z.object({
 /** PATCH /api/lots/{id}: the fields to change (null clears an optional one). */
 export const lotPatchBodySchema = lotCreateSchema.partial();
 
+/** One point of a lot's history (DESIGN.md §4). */
+export const historyPointSchema = z.object({
+  at: isoTime,
+  occupied: z.number().min(0).nullable(),
+  occupiedMin: count.nullable(),
+  occupiedMax: count.nullable(),
+  free: z.number().min(0).nullable(),
+  capacity: count.nullable(),
+  knownS: z.number().min(0),
+});
+
+export const historyAnswerSchema = z.object({
+  lotId: z.string(),
+  from: isoTime,
+  to: isoTime,
+  step: z.enum(historySteps),
+  points: z.array(historyPointSchema),
+});
+
+/** One point of a lot's forecast: the expected values and the 80 % interval of free spaces, all within 0…capacity — or all null with a reason. */
+export const forecastPointSchema = z.object({
+  at: isoTime,
+  occupied: z.number().min(0).nullable(),
+  free: z.number().min(0).nullable(),
+  low: z.number().min(0).nullable(),
+  high: z.number().min(0).nullable(),
+  reason: z.string().optional().describe('why there is no number: too_little_history, no_recent_data, no_capacity, …'),
+});
+
+export const forecastAnswerSchema = z.object({
+  lotId: z.string(),
+  asOf: isoTime.describe('the forecast as made then, from only the data observed before it'),
+  method: z.enum(forecastMethodNames as [ForecastMethodName, ...ForecastMethodName[]]),
+  step: z.enum(forecastSteps),
+  points: z.array(forecastPointSchema),
+  accuracy: z.array(z.object({
+    horizon: z.string().describe('30m, 2h, 1d or 7d ahead'),
+    maePct: z.number().min(0).describe('mean absolute error, percentage points of capacity'),
+    n: z.number().int().min(0).describe('forecasts scored'),
+    coverage: z.number().min(0).max(1).describe('share of outcomes inside the 80 % interval'),
+  })).describe('this lot’s measured accuracy over the four weeks before asOf: what the service forecast, against what happened').optional(),
+});
+
 /** A path segment naming a lot or a gateway. */
 export const idParamsSchema = z.object({ id: z.string().describe('a lot or gateway id: 1-64 of a-z, 0-9 and "-"') });
 
@@ -137,6 +189,7 @@ export const idParamsSchema = z.object({ id: z.string().describe('a lot or gatew
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const held: [
   Same<z.infer<typeof lotViewSchema>, LotView>,
+  Same<z.infer<typeof historyPointSchema>, HistoryPoint>,
   Same<z.infer<typeof errorAnswerSchema>['error']['code'], ErrorAnswer['error']['code']>,
   Same<z.infer<typeof meAnswerSchema>, MeAnswer>,
   Same<z.infer<typeof myLotsAnswerSchema>, MyLotsAnswer>,
@@ -145,5 +198,5 @@ const held: [
   Same<z.infer<typeof assignedGatewayAnswerSchema>, AssignedGatewayAnswer>,
   Same<z.infer<typeof operatorRecordSchema>, OperatorRecord>,
   Same<z.infer<typeof auditEntrySchema>['action'], AuditEntry['action']>,
-] = [true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true];
 void held;

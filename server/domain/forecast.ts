@@ -53,26 +53,35 @@ export interface Forecast {
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const clampTo = (v: number, capacity: number) => Math.min(capacity, Math.max(0, v));
 
+/** A forecast made at asOf, ready to answer targets up to `until` (made once, asked many times). */
+export interface PreparedForecast {
+  method: ForecastMethodName;
+  asOf: number;
+  /** The furthest target it answers (epoch ms). */
+  until: number;
+  at(targets: readonly number[]): ForecastPoint[];
+}
+
 /**
- * Forecasts a lot at `targets` (epoch ms, each meaning the 5-minute bucket
- * that contains it) as it would have been forecast at `asOf`: the method sees
- * only the buckets that ended at or before asOf.
+ * Prepares a forecast of a lot as it would have been made at `asOf`, for
+ * targets up to `until`: the method sees only the buckets that ended at or
+ * before asOf.
  */
-export function forecastLot(
-  series: Series, asOf: number, targets: readonly number[], lot: ForecastLot,
-  method: ForecastMethodName = DEFAULT_FORECAST_METHOD,
-): Forecast {
+export function prepareForecast(
+  series: Series, asOf: number, until: number, lot: ForecastLot, method: ForecastMethodName = DEFAULT_FORECAST_METHOD,
+): PreparedForecast {
   const seen = observedBefore(series, asOf);
   const n = seen.occupied.length;
   const index = (at: number) => Math.floor((at - seen.start) / BUCKET_MS);
-  const maxHorizon = Math.max(1, ...targets.map((at) => index(at) - n + 1));
+  const maxHorizon = Math.max(1, index(until) - n + 1);
   const nothing = (at: number, reason: string): ForecastPoint => ({ at, occupied: null, free: null, low: null, high: null, reason });
-  if (lot.capacity <= 0) return { method, asOf, points: targets.map((at) => nothing(at, 'no_capacity: the lot has no spaces')) };
+  if (lot.capacity <= 0) return { method, asOf, until, at: (targets) => targets.map((at) => nothing(at, 'no_capacity: the lot has no spaces')) };
   const calendar = calendarFor(seen.start, n + maxHorizon + 1, lot.timeZone);
   const prepared = forecastMethods[method].prepare({ x: seen.occupied, calendar, capacity: lot.capacity, maxHorizon });
-  const points = targets.map((at): ForecastPoint => {
+  const point = (at: number): ForecastPoint => {
     if (typeof prepared === 'string') return nothing(at, prepared);
     if (index(at) < n) return nothing(at, 'not_after_asOf: a target before asOf is history, not a forecast');
+    if (at > until) return nothing(at, 'beyond_horizon: further ahead than this forecast was made for');
     const answer = prepared.at(index(at));
     if (typeof answer === 'string') return nothing(at, answer);
     const cap = lot.capacity;
@@ -82,6 +91,20 @@ export function forecastLot(
     const low = Math.min(free, round1(cap - clampTo(answer.hi, cap)));
     const high = Math.max(free, round1(cap - clampTo(answer.lo, cap)));
     return { at, occupied, free, low, high };
-  });
-  return { method, asOf, points };
+  };
+  return { method, asOf, until, at: (targets) => targets.map(point) };
 }
+
+/**
+ * Forecasts a lot at `targets` (epoch ms, each meaning the 5-minute bucket
+ * that contains it) as it would have been forecast at `asOf`: the method sees
+ * only the buckets that ended at or before asOf.
+ */
+export function forecastLot(
+  series: Series, asOf: number, targets: readonly number[], lot: ForecastLot,
+  method: ForecastMethodName = DEFAULT_FORECAST_METHOD,
+): Forecast {
+  const until = targets.length ? Math.max(...targets) : asOf;
+  return { method, asOf, points: prepareForecast(series, asOf, until, lot, method).at(targets) };
+}
+export * from './forecast/query.ts';

@@ -5,3 +5,6 @@
 export * from './history/buckets.ts';
 export * from './history/accumulator.ts';
 export * from './history/hours.ts';
+export * from './history/log.ts';
+export * from './history/query.ts';
+export * from './history/import.ts';

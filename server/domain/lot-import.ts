@@ -25,7 +25,7 @@ export const LOT_COLUMNS = Object.keys(lotMetaSchema.shape) as (keyof LotMeta)[]
  * of the read API imports as it is.
  */
 export const LIVE_ONLY_FIELDS = [
-  'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped', 'distanceM', 'openNow', 'opensAt', 'closesAt',
+  'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped', 'distanceM', 'openNow', 'opensAt', 'closesAt', 'forecast',
 ] as const satisfies readonly Exclude<keyof LotView, keyof LotMeta>[];
 // Every field the read API adds to a lot's metadata is listed: one added to LotView and not here fails to compile.
 type Unlisted = Exclude<Exclude<keyof LotView, keyof LotMeta>, (typeof LIVE_ONLY_FIELDS)[number]>;

@@ -101,6 +101,20 @@ export interface LotView {
   closesAt: string | null;
   /** Only in answers to `near` searches. */
   distanceM?: number;
+  /**
+   * Only in answers to `arriveAt` searches: the forecast for the arrival —
+   * not a live count (its numbers come with an interval, or null with a reason).
+   */
+  forecast?: LotForecast;
+}
+
+/** A lot's forecast for one moment (an arrival): expected free spaces and the 80 % interval, within 0…capacity; nulls with a reason when there is none. */
+export interface LotForecast {
+  at: string;
+  free: number | null;
+  low: number | null;
+  high: number | null;
+  reason?: string;
 }
 
 /**

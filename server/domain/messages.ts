@@ -160,11 +160,12 @@ const NOUNS_ZH: Record<string, string> = {
   assignment: '网关分配',
   subscription: '订阅',
   import: '导入',
+  webhook: 'Webhook',
   'ingest path': '上报路径',
   'the input': '输入',
 };
 
-const KINDS_ZH: Record<string, string> = { lot: '停车场', gateway: '网关', operator: '运营方' };
+const KINDS_ZH: Record<string, string> = { lot: '停车场', gateway: '网关', operator: '运营方', webhook: 'Webhook ', delivery: '投递' };
 
 /** `lot "nanfeng-rd"` in both languages (停车场“nanfeng-rd”); anything else stays as it is. */
 export function named(what: string): Text {

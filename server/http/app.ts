@@ -13,6 +13,8 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { IMPORT_PATH } from './import-routes.ts';
 import { feedsRouter, feedsRouteDocs } from './feeds-routes.ts';
 import { ingestRouteDocs, ingestRouter, type IngestApiOptions } from './ingest-routes.ts';
+import { forecastRouter, forecastRouteDocs } from './forecast-routes.ts';
+import { historyRouter, historyRouteDocs } from './history-routes.ts';
 import { lotsRouter, lotsRouteDocs } from './lots-routes.ts';
 import { ngsiLdRouteDocs, ngsiLdRouter } from './ngsi-ld-routes.ts';
 import { ApiRegistry } from './openapi/registry.ts';
@@ -33,6 +35,9 @@ export interface HttpAppOptions {
   operators?: OperatorApiOptions;
   /** HTTP ingest (the MQTT input topics as paths); left out, there is none. */
   ingest?: IngestApiOptions;
+  /** History (recorded by the history recorder): its views and the catalog. */
+  history: Parameters<typeof historyRouter>[0];
+  forecasts: Parameters<typeof forecastRouter>[0];
   /** The standard feeds' settings: the city's id (CITY_ID) and name (CITY_NAME). */
   feeds: { cityId: string; cityName: string };
   /** The service's version, for the API description and the feeds. */
@@ -50,7 +55,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(securityHeaders({ tileUrl: options.web.tileUrl }));
+  app.use(securityHeaders({ tileUrls: [options.web.tileUrl, ...(options.web.tileLabelsUrl ? [options.web.tileLabelsUrl] : [])] }));
   // gzip for everything textual: the map's first load stays small (DESIGN.md §4).
   app.use(compression());
   // Before the JSON parser: HTTP ingest reads its body as the raw MQTT payload, and allows bigger bodies (batches).
@@ -77,16 +82,20 @@ export async function createHttpApp(options: HttpAppOptions): Promise<Express> {
     app.use('/api', operatorRouter(options.operators));
     api.add('/api', operatorRouteDocs);
   }
+  app.use('/api', historyRouter(options.history));
+  api.add('/api', historyRouteDocs);
+  app.use('/api', forecastRouter(options.forecasts));
+  api.add('/api', forecastRouteDocs);
   app.use('/api', lotsRouter(options.views));
   api.add('/api', lotsRouteDocs);
   app.use('/api', notFoundHandler);
-  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views));
+  app.use('/ngsi-ld/v1', ngsiLdRouter(options.views, options.history.history));
   api.add('/ngsi-ld/v1', ngsiLdRouteDocs);
 
   app.use(systemRouter({ metrics: options.metrics, health: options.health, log: options.log, ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}) }));
   api.add('', systemRouteDocs);
 
-  const web = await webRouter(options.web);
+  const web = await webRouter({ lotExists: (id) => options.views.has(id), ...options.web });
   app.use(web);
   api.omit('', web);
   app.use(notFoundHandler);

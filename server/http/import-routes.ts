@@ -6,7 +6,9 @@ import { localizedError } from '../domain/errors.ts';
 import { lotImportAnswerSchema, lotImportJsonSchema, lotImportQuerySchema, MAX_IMPORT_BYTES } from '../domain/lot-import.ts';
 import { text } from '../domain/messages.ts';
 import { formatOfMediaType } from '../manage/lot-files.ts';
+import type { HistoryImport } from '../manage/history-import.ts';
 import type { LotImport } from '../manage/lot-import.ts';
+import { z } from 'zod';
 import { principalOf } from './auth.ts';
 import { parseOr400 } from './errors.ts';
 import type { RouteDoc } from './openapi/registry.ts';
@@ -48,4 +50,37 @@ export const importRouteDoc: RouteDoc = {
   body: { schema: lotImportJsonSchema, description: 'or text/csv, or application/geo+json (a FeatureCollection of Points, coordinates [lon, lat])' },
   responses: { 200: { description: 'what was (or, with dryRun, would be) created, updated or left unchanged', schema: lotImportAnswerSchema } },
   errors: { 400: '', 403: 'a row names another operator\'s lot (`forbidden`)', 413: '', 415: 'a body that is not JSON, CSV or GeoJSON (`unsupported_media_type`)' },
+};
+
+/** The largest history file POST /api/lots/{id}/history takes (about 1.5 million lines). */
+export const MAX_HISTORY_IMPORT_BYTES = 64 * 1024 * 1024;
+
+/** The body parser and handler of POST /api/lots/{id}/history: a lot's owner imports its older history (CSV). */
+export function historyImportHandlers(imports: HistoryImport): RequestHandler[] {
+  return [
+    express.text({ type: ['text/csv', 'application/csv'], limit: MAX_HISTORY_IMPORT_BYTES }),
+    async (req, res) => {
+      if (typeof req.body !== 'string') {
+        throw localizedError('unsupported_media_type', text('send the history as text/csv: lot,at,occupied[,capacity]', '请以 text/csv 发送历史：lot,at,occupied[,capacity]'));
+      }
+      res.json(await imports.run(principalOf(req), req.body, { onlyLot: String(req.params.id) }));
+    },
+  ];
+}
+
+export const historyImportAnswerSchema = z.object({
+  samples: z.number().int().min(0),
+  lots: z.array(z.object({ lotId: z.string(), written: z.number().int().min(0), alreadyRecorded: z.number().int().min(0) })),
+});
+
+export const historyImportRouteDoc: RouteDoc = {
+  method: 'post', path: '/lots/{id}/history', operationId: 'importLotHistory', tags: ['history'], auth: 'operator',
+  summary: 'Import a lot’s older history (migrating from another system): CSV lot,at,occupied[,capacity]',
+  description:
+    'All or nothing: a file with one bad line imports nothing and names each bad line. Each sample holds until the next one or the lot’s stale threshold; ' +
+    'the 5-minute buckets are written only where nothing is recorded yet, so importing twice, or over recorded time, never counts twice. Every line must be this lot’s; its owner or an admin only.',
+  params: z.object({ id: z.string().describe('the lot id') }),
+  body: { schema: z.string(), contentType: 'text/csv', description: 'lot,at,occupied[,capacity] with at in ISO 8601 with an offset' },
+  responses: { 200: { description: 'how many buckets were written per lot, and how many were already recorded', schema: historyImportAnswerSchema } },
+  errors: { 400: 'bad lines, each named (details.lines)', 403: 'the lot belongs to another operator', 404: 'no such lot', 413: '', 415: 'a body that is not text/csv' },
 };

@@ -51,15 +51,19 @@ export function lotsRouter(views: LotViews): Router {
 
 const searchDescription =
   'near=lat,lon sorts by distance (each lot with distanceM); radius (m, at most 100 km) needs near; bbox=minLon,minLat,maxLon,maxLat; ' +
-  'minFree keeps open lots with fresh data and at least n free spaces; type and features are comma-separated lists.';
+  'minFree keeps open lots with fresh data and at least n free spaces; type and features are comma-separated lists. ' +
+  'arriveAt=ISO (within 24 h) adds to each lot `forecast: {at, free, low, high}` for that time — a forecast, not a live count — and minFree then filters on the forecast\'s free spaces. ' +
+  'q finds lots by Chinese or English name, pinyin (full, initials or both: nfl finds 南丰路) or address, best match first.';
 
 const searchNotes = {
   near: 'lat,lon: sort by distance from here (each lot gets distanceM)',
   radius: 'metres around near (needs near; at most 100000)',
   bbox: 'minLon,minLat,maxLon,maxLat',
-  minFree: 'only open lots with fresh data and at least this many free spaces',
+  minFree: 'only open lots with fresh data and at least this many free spaces (with arriveAt: forecast free spaces)',
+  arriveAt: 'ISO 8601, within the next 24 h: each lot gets the forecast for then',
   type: 'any of surface, multi_storey, underground, on_street (comma-separated)',
   features: 'every one of ev, disabled, family, women (comma-separated): lots with at least one such space',
+  q: 'text to find (at most 100 characters): the Chinese or English name, pinyin without tones (full, initials or mixed, as far as typed: nfl, nanfenglu, nanfl), or the address; best match first (exact, then prefix, then from a word, then inside; names before addresses), ties nearest first with near',
   limit: 'at most this many lots (default 1000, at most 10000)',
 };
 

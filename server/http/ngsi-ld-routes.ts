@@ -9,6 +9,8 @@ import {
   NGSI_LD_CONTEXT, NGSI_LD_CONTEXT_LINK, isUri, ngsiEntitiesQuerySchema, ngsiEntitySchema, ngsiTypeOf, parseNgsiId, problem,
   problemDetailsSchema, toOffStreetParking, toParkingSpot, wantsKeyValues, type NgsiEntity, type NgsiErrorType, type NgsiType,
 } from '../domain/feeds/ngsi-ld.ts';
+import { ngsiTemporalQuerySchema, temporalRange, toTemporalOffStreetParking } from '../domain/feeds/ngsi-ld-temporal.ts';
+import type { HistoryViews } from '../query/history-views.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { baseUrlOf, feedHeaders, feedRequestHeaders, feedResponseHeaders, notModified, sendFeed } from './feeds-routes.ts';
 import type { RouteDoc } from './openapi/registry.ts';
@@ -34,11 +36,10 @@ function sendEntities(req: Request, res: Response, entities: NgsiEntity | NgsiEn
   }
 }
 
-const temporalDetail =
-  'the temporal view needs the history of each lot, which Kongwei does not keep yet; ' +
-  'GET /ngsi-ld/v1/entities/{id} gives the current state';
+const temporalListDetail =
+  'ask for one entity\'s history: GET /ngsi-ld/v1/temporal/entities/urn:ngsi-ld:OffStreetParking:{lot}?timerel=between&timeAt=…&endTimeAt=…';
 
-export function ngsiLdRouter(views: LotViews): Router {
+export function ngsiLdRouter(views: LotViews, history: HistoryViews): Router {
   const router = Router();
   router.use(feedHeaders);
 
@@ -82,9 +83,20 @@ export function ngsiLdRouter(views: LotViews): Router {
     sendEntities(req, res, found);
   });
 
-  const temporal = (_req: Request, res: Response) => sendProblem(res, 'OperationNotSupported', 'Temporal view not available', temporalDetail);
-  router.get('/temporal/entities', temporal);
-  router.get('/temporal/entities/:id', temporal);
+  router.get('/temporal/entities', (_req, res) => sendProblem(res, 'OperationNotSupported', 'Query one entity', temporalListDetail));
+  router.get('/temporal/entities/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!isUri(id)) return sendProblem(res, 'BadRequestData', 'Invalid id', `"${id.slice(0, 100)}" is not a URI`);
+    const named = parseNgsiId(id);
+    if (named?.type === 'ParkingSpot') return sendProblem(res, 'OperationNotSupported', 'No history of bays', 'history is kept per lot: ask for urn:ngsi-ld:OffStreetParking:{lot}');
+    const parsed = ngsiTemporalQuerySchema.safeParse(req.query);
+    if (!parsed.success) return sendProblem(res, 'BadRequestData', 'Invalid query', describeIssues(parsed.error));
+    const range = temporalRange(parsed.data);
+    if (typeof range === 'string') return sendProblem(res, 'BadRequestData', 'Invalid query', range);
+    const answer = named ? await history.lotHistory(named.lotId, { from: range.from, to: range.to, step: range.step }).catch(() => undefined) : undefined;
+    if (!answer) return sendProblem(res, 'ResourceNotFound', 'Entity not found', `no entity "${id.slice(0, 100)}" with history here`);
+    sendEntities(req, res, toTemporalOffStreetParking(named!.lotId, answer.points, range.attrs, parsed.data.options === 'temporalValues') as NgsiEntity);
+  });
 
   router.use((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -142,13 +154,21 @@ export const ngsiLdRouteDocs: RouteDoc[] = [
   },
   {
     method: 'get', path: '/temporal/entities', operationId: 'ngsiLdTemporalEntities', tags: ['feeds: NGSI-LD'],
-    summary: 'NGSI-LD temporal view: not available yet (Kongwei keeps no history)',
-    responses: { 501: problemAnswer(`OperationNotSupported: ${temporalDetail}`) },
+    summary: 'NGSI-LD temporal query over many entities: not supported — ask for one entity',
+    responses: { 501: problemAnswer(`OperationNotSupported: ${temporalListDetail}`) },
   },
   {
     method: 'get', path: '/temporal/entities/{id}', operationId: 'ngsiLdTemporalEntity', tags: ['feeds: NGSI-LD'],
-    summary: 'NGSI-LD temporal view of one entity: not available yet (Kongwei keeps no history)',
-    params: entityParams,
-    responses: { 501: problemAnswer(`OperationNotSupported: ${temporalDetail}`) },
+    summary: 'NGSI-LD temporal view of a lot (OffStreetParking): availableSpotNumber and occupiedSpotNumber from its history',
+    description:
+      'One instance per aggrPeriodDuration (default PT1H): the mean over the time the lot had live data, observedAt the period\'s start; ' +
+      'a period with nothing known has no instance. options=temporalValues gives {"values":[[value, observedAt]…]}. Bays (ParkingSpot) have no history.',
+    params: entityParams, query: ngsiTemporalQuerySchema,
+    responses: {
+      200: { description: 'the entity\'s temporal representation', schema: z.record(z.string(), z.unknown()), alternatives: [{ contentType: LD_JSON, schema: z.record(z.string(), z.unknown()) }] },
+      400: problemAnswer('BadRequestData: a bad timerel, time, attrs or period, or a range too long for the period'),
+      404: problemAnswer('ResourceNotFound: no such lot'),
+      501: problemAnswer('OperationNotSupported: a ParkingSpot (bays have no history)'),
+    },
   },
 ];

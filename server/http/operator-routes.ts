@@ -11,6 +11,7 @@ import type { OperatorAccounts } from '../manage/operators.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayAdmin, GatewayInfo } from '../manage/gateway-admin.ts';
 import type { LotAdmin } from '../manage/lot-admin.ts';
+import type { HistoryImport } from '../manage/history-import.ts';
 import type { LotImport } from '../manage/lot-import.ts';
 import { notFound } from '../domain/errors.ts';
 import { gatewayTopics } from '../domain/gateway-topics.ts';
@@ -20,16 +21,22 @@ import { lotIdSchema } from '../domain/lot.ts';
 import type { LotViews } from '../query/lot-views.ts';
 import { principalOf, requireAdmin, requireAuth } from './auth.ts';
 import { parseOr400 } from './errors.ts';
-import { IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
+import { historyImportHandlers, historyImportRouteDoc, IMPORT_PATH, importHandlers, importRouteDoc } from './import-routes.ts';
 import type { RouteDoc } from './openapi/registry.ts';
 import { FailedAuthentications, writeRateLimit } from './security.ts';
+import { addWebhookRoutes, webhookRouteDocs } from './webhook-routes.ts';
+import type { WebhookAdmin } from '../manage/webhook-admin.ts';
 
 export interface OperatorApiOptions {
   operators: OperatorAccounts;
   lots: LotAdmin;
   /** Bulk lots (POST /api/lots/import). */
   imports: LotImport;
+  /** A lot's older history (POST /api/lots/{id}/history). */
+  historyImport: HistoryImport;
   gateways: GatewayAdmin;
+  /** Alerts for operators (POST /api/webhooks …). */
+  webhooks: WebhookAdmin;
   views: LotViews;
   catalog: Catalog;
   baseTopic: string;
@@ -101,6 +108,7 @@ export function operatorRouter(options: OperatorApiOptions): Router {
   });
 
   router.post(IMPORT_PATH, ...auth, ...importHandlers(options.imports));
+  router.post('/lots/:id/history', ...auth, ...historyImportHandlers(options.historyImport));
 
   router.post('/lots', ...auth, async (req, res) => {
     const lot = await lots.create(principalOf(req), req.body);
@@ -147,6 +155,8 @@ export function operatorRouter(options: OperatorApiOptions): Router {
     res.status(204).end();
   });
 
+  addWebhookRoutes(router, auth, options.webhooks);
+
   return router;
 }
 
@@ -158,6 +168,8 @@ const gatewayErrors = { 403: 'the gateway belongs to another operator', 404: 'no
 
 export const operatorRouteDocs: RouteDoc[] = [
   importRouteDoc,
+  historyImportRouteDoc,
+  ...webhookRouteDocs,
   {
     method: 'get', path: '/me', operationId: 'getMe', tags: ['operators'], auth: 'operator',
     summary: 'The caller, and how its gateways reach the broker',

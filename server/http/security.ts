@@ -1,23 +1,29 @@
 // Security headers (helmet) and rate limits. The Content-Security-Policy
 // allows this origin only: no inline scripts or styles anywhere (the pages
 // load their code from /app.js and /operator.js; Leaflet positions its layers
-// through the CSSOM, which CSP allows), and map tiles from TILE_URL's origin.
+// through the CSSOM, which CSP allows), map tiles from TILE_URL's origin, and
+// the service worker and manifests (worker-src, manifest-src) from this origin.
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { localizedError, type AppError } from '../domain/errors.ts';
 import { text, type Text } from '../domain/messages.ts';
 
-/** The origin(s) map tiles come from: `https://{s}.tile.example.org/…` → `https://*.tile.example.org`. */
+/**
+ * The origin(s) map tiles come from: `https://{s}.tile.example.org/…` →
+ * `https://*.tile.example.org`; a placeholder inside the first label counts
+ * for the whole label (Amap's `webrd0{s}.is.autonavi.com` →
+ * `https://*.is.autonavi.com`), as CSP's wildcard is a whole label.
+ */
 export function tileOrigin(tileUrl: string): string {
   const match = /^(https?):\/\/([^/?#]+)/i.exec(tileUrl);
   if (!match) return "'self'";
-  const host = match[2]!.replace(/\{[a-z]+\}/gi, '*');
-  // A placeholder in a place CSP cannot express (inside a label): allow the scheme.
+  const host = match[2]!.replace(/^[^.]*\{[a-z]+\}[^.]*\./i, '*.').replace(/\{[a-z]+\}/gi, '*');
+  // A placeholder in a place CSP cannot express (inside a later label): allow the scheme.
   return /^(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(host) ? `${match[1]!.toLowerCase()}://${host}` : `${match[1]!.toLowerCase()}:`;
 }
 
-export function securityHeaders(options: { tileUrl: string }): RequestHandler {
+export function securityHeaders(options: { tileUrls: readonly string[] }): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -26,9 +32,12 @@ export function securityHeaders(options: { tileUrl: string }): RequestHandler {
         scriptSrc: ["'self'"],
         scriptSrcAttr: ["'none'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", tileOrigin(options.tileUrl)],
+        imgSrc: ["'self'", ...new Set(options.tileUrls.map(tileOrigin))],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
+        // The map's service worker (/sw.js) and web app manifests, from this origin only (DESIGN.md §4).
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
+import { pwaRouter } from './pwa.ts';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -16,12 +17,19 @@ const markerClusterDist = join(dirname(require.resolve('leaflet.markercluster/pa
 export interface WebOptions {
   tileUrl: string;
   tileAttribution: string;
+  /** TILE_SUBDOMAINS, TILE_MAX_ZOOM, TILE_CRS, TILE_LABELS_URL: the map's tiles, as the pages draw them. */
+  tileSubdomains?: string;
+  tileMaxZoom?: number;
+  tileCrs?: 'wgs84' | 'gcj02';
+  tileLabelsUrl?: string;
   /** The service's STALE_AFTER_S: the map greys a lot whose data gets older by itself, even with no connection. */
   staleAfterS: number;
   /** The lots' TIME_ZONE: the map says opening and closing times on its clock. */
   timeZone: string;
   /** The service's clock (injected in tests), which the page judges ages and staleness by. */
   clock?: () => number;
+  /** Whether a lot exists, so a link to one that does not (/lots/{id}) is answered 404 (the page still says so). */
+  lotExists?: (id: string) => boolean;
 }
 
 /**
@@ -31,6 +39,8 @@ export interface WebOptions {
 export const WEB_ENTRIES: Record<string, string> = {
   '/app.js': 'src/main.ts',
   '/operator.js': 'src/operator/main.ts',
+  // The service worker, at the root so that its scope is the whole site (pwa.ts).
+  '/sw.js': 'src/sw.ts',
 };
 
 let bundles: Promise<Map<string, string>> | undefined;
@@ -70,15 +80,24 @@ export async function webRouter(options: WebOptions): Promise<Router> {
       // Replacement functions: a "$&" or "$'" in a configured value stays as written.
       .replace('{{TILE_URL}}', () => escapeAttr(options.tileUrl))
       .replace('{{TILE_ATTRIBUTION}}', () => escapeAttr(options.tileAttribution))
+      .replace('{{TILE_SUBDOMAINS}}', () => escapeAttr(options.tileSubdomains ?? 'abc'))
+      .replace('{{TILE_MAX_ZOOM}}', String(options.tileMaxZoom ?? 19))
+      .replace('{{TILE_CRS}}', options.tileCrs ?? 'wgs84')
+      .replace('{{TILE_LABELS_URL}}', () => escapeAttr(options.tileLabelsUrl ?? ''))
       .replace('{{STALE_AFTER_S}}', String(options.staleAfterS))
       .replace('{{TIME_ZONE}}', () => escapeAttr(options.timeZone));
   const indexHtml = page('index.html');
   const clock = options.clock ?? Date.now;
 
+  // The server's clock, so the page can tell data ages right on a phone whose clock is off.
+  const sendMap = (res: Response) => res.type('html').set('Cache-Control', 'no-cache').send(indexHtml.replace('{{SERVER_TIME}}', String(clock())));
   const router = Router();
-  router.get('/', (_req, res) => {
-    // The server's clock, so the page can tell data ages right on a phone whose clock is off.
-    res.type('html').set('Cache-Control', 'no-cache').send(indexHtml.replace('{{SERVER_TIME}}', String(clock())));
+  router.get('/', (_req, res) => sendMap(res));
+  // A lot's own link (the page's share button gives it): the map, opened on the lot. One that
+  // does not exist is a 404 for link checkers and previews; the page says so to the driver.
+  router.get('/lots/:id', (req, res) => {
+    if (options.lotExists && !options.lotExists(req.params.id)) res.status(404);
+    sendMap(res);
   });
   if (existsSync(join(webDir, 'operator.html'))) {
     const operatorHtml = page('operator.html');
@@ -91,6 +110,7 @@ export async function webRouter(options: WebOptions): Promise<Router> {
       res.type('application/javascript').set('Cache-Control', 'no-cache').send(js);
     });
   }
+  router.use(pwaRouter());
   router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
   router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
   router.use('/vendor/leaflet.markercluster', express.static(markerClusterDist, { maxAge: '7d', immutable: true }));

@@ -228,6 +228,7 @@ export class Ingest {
     }
     metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });
     if (changed.length > 0) this.options.bus?.emit('lot.applied', changed);
+    this.options.bus?.emit('gateway.status', { gatewayId, online: event.online });
     const lotIds = changed.map((lot) => lot.id);
     this.options.log.info({ gateway: gatewayId, online: event.online, lots: lotIds }, `gateway ${event.online ? 'online' : 'offline'}`);
     return { status: 'applied', kind: 'status', gatewayId, online: event.online, lotIds };

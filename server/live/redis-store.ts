@@ -14,6 +14,7 @@ import {
   type ApplyOutcome, type ApplyResult, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
   type LiveState, type OccupancySource, type SpaceEvent,
 } from '../domain/live.ts';
+import { HISTORY_LOG_MAX, type HistoryRecord } from '../domain/history.ts';
 import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
@@ -22,22 +23,30 @@ const LIB = lua('lib');
 
 /** The scripts, each with the shared prelude in front, and how many keys it declares. */
 const SCRIPTS = {
-  kwApplyCount: { keys: 2, file: 'apply-count' },
-  kwApplyGate: { keys: 3, file: 'apply-gate' },
-  kwApplySpace: { keys: 2, file: 'apply-space' },
-  kwApplyHeartbeat: { keys: 1, file: 'apply-heartbeat' },
-  kwSetOffline: { keys: 1, file: 'set-offline' },
+  kwApplyCount: { keys: 3, file: 'apply-count' },
+  kwApplyGate: { keys: 4, file: 'apply-gate' },
+  kwApplySpace: { keys: 3, file: 'apply-space' },
+  kwApplyHeartbeat: { keys: 2, file: 'apply-heartbeat' },
+  kwSetOffline: { keys: 2, file: 'set-offline' },
   kwMarkStale: { keys: 1, file: 'mark-stale' },
-  kwSetCapacity: { keys: 1, file: 'set-capacity' },
+  kwSetCapacity: { keys: 2, file: 'set-capacity' },
+  kwNoteStatus: { keys: 2, file: 'note-status' },
+  kwTrimHistory: { keys: 1, file: 'trim-history' },
+  kwHoldLease: { keys: 1, file: 'hold-lease' },
+  kwReleaseLease: { keys: 1, file: 'release-lease' },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-const SOURCES = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
+/** The scripts' sources; with history off, the log keeps nothing (HIST_MAX 0: commit() appends no record). */
+const sourcesFor = (history: boolean) =>
+  Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${LIB.replace('__HISTORY_LOG_MAX__', String(history ? HISTORY_LOG_MAX : 0))}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
 
 /** The fields readers see, in the order scripts return them and the feed carries them. */
 const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'] as const;
 
 export interface RedisLiveStoreOptions extends RedisTarget {
   keyPrefix: string;
+  /** Write the history log (HISTORY_RECORDING; default on). */
+  history?: boolean;
   /** Called when the connection drops or comes back, for logs and health. */
   onConnectionChange?: (up: boolean, detail?: string) => void;
 }
@@ -60,6 +69,17 @@ export function decodeState(values: readonly (string | null | undefined)[]): Req
     source: occupancySources.includes(src as OccupancySource) ? (src as OccupancySource) : null,
     staleMarked: stale === '1',
   };
+}
+
+/** A history log entry ("<n>|s|<at>|<state>", "<n>|r|<at>|<state>" or "<n>|o|<at>|<1|0>", lua/lib.lua) decoded; undefined when it is not one. */
+export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
+  const [n, kind, at, ...values] = entry.split('|');
+  const number = Number(n);
+  const time = Number(at);
+  if (!Number.isSafeInteger(number) || !Number.isFinite(time)) return undefined;
+  if (kind === 'o') return { n: number, kind: 'status', at: time, open: values[0] === '1' };
+  if ((kind !== 's' && kind !== 'r') || values.length !== STATE_FIELDS.length) return undefined;
+  return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(values) };
 }
 
 /**
@@ -108,7 +128,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     // Auto-pipelining sends the scripts of concurrent events (several MQTT
     // connections, several lots) in one round trip (with a cluster: one per node).
     const redis = connectRedis(this.options, { ...common, enableAutoPipelining: true });
-    for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: SOURCES[name]! });
+    const sources = sourcesFor(this.options.history ?? true);
+    for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: sources[name]! });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });
@@ -167,7 +188,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
     const key = this.keyOf(event.lotId);
-    return this.run('kwApplyCount', [key, `${key}:log`], [
+    return this.run('kwApplyCount', [key, `${key}:log`, `${key}:hist`], [
       event.lotId, String(lotCapacity), String(event.ts), str(event.seq), str(event.occupied), str(event.free),
       str(event.capacity), String(event.receivedAt), this.channel,
     ]);
@@ -175,7 +196,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async applyGate(event: GateEvent, lotCapacity: number): Promise<ApplyResult> {
     const key = this.keyOf(event.lotId);
-    return this.run('kwApplyGate', [key, `${key}:log`, `${key}:seen:${event.gate}`], [
+    return this.run('kwApplyGate', [key, `${key}:log`, `${key}:seen:${event.gate}`, `${key}:hist`], [
       event.lotId, String(lotCapacity), event.gate, String(event.delta), String(event.ts), event.sensorTs ? '1' : '0',
       str(event.seq), String(event.receivedAt), this.channel, String(GATE_SEQ_WINDOW), String(GATE_LOG_MAX),
     ]);
@@ -183,20 +204,22 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult> {
     const key = this.keyOf(event.lotId);
-    return this.run('kwApplySpace', [key, `${key}:bays`], [
+    return this.run('kwApplySpace', [key, `${key}:bays`, `${key}:hist`], [
       event.lotId, String(lotCapacity), event.spaceId, event.occupied ? '1' : '0', String(event.ts), str(event.seq),
       String(event.receivedAt), this.channel,
     ]);
   }
 
   async applyHeartbeat(event: HeartbeatEvent, lotCapacity: number): Promise<ApplyResult> {
-    return this.run('kwApplyHeartbeat', [this.keyOf(event.lotId)], [
+    const key = this.keyOf(event.lotId);
+    return this.run('kwApplyHeartbeat', [key, `${key}:hist`], [
       event.lotId, String(lotCapacity), String(event.ts), String(event.receivedAt), this.channel,
     ]);
   }
 
   async setLotOffline(lotId: string, offline: boolean, receivedAt: number, lotCapacity: number): Promise<ApplyResult> {
-    return this.run('kwSetOffline', [this.keyOf(lotId)], [lotId, String(lotCapacity), offline ? '1' : '0', String(receivedAt), this.channel]);
+    const key = this.keyOf(lotId);
+    return this.run('kwSetOffline', [key, `${key}:hist`], [lotId, String(lotCapacity), offline ? '1' : '0', String(receivedAt), this.channel]);
   }
 
   async markStale(lotId: string, aliveAt: number): Promise<boolean> {
@@ -244,13 +267,14 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     const key = this.keyOf(id);
     const [gates, gateways] = await Promise.all([this.client.hkeys(key), this.client.smembers(`${key}:gateways`)]);
     const seen = gates.filter((field) => field.startsWith('g:')).map((field) => `${key}:seen:${field.slice(2)}`);
-    await this.client.del(key, `${key}:log`, `${key}:bays`, `${key}:gateways`, ...seen);
+    await this.client.del(key, `${key}:log`, `${key}:bays`, `${key}:gateways`, `${key}:hist`, ...seen);
     // Tidying only: gatewayLots() trusts a link only when the lot's side has it too.
     await Promise.all(gateways.map((gateway) => this.client.srem(this.gatewayLotsKey(gateway), id)));
   }
 
-  async setCapacity(id: string, capacity: number): Promise<LiveState | null> {
-    const { outcome, state } = await this.run('kwSetCapacity', [this.keyOf(id)], [id, String(capacity), this.channel]);
+  async setCapacity(id: string, capacity: number, at: number): Promise<LiveState | null> {
+    const key = this.keyOf(id);
+    const { outcome, state } = await this.run('kwSetCapacity', [key, `${key}:hist`], [id, String(capacity), this.channel, String(at)]);
     return (outcome as string) === 'absent' ? null : state;
   }
 
@@ -283,6 +307,30 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async gatewaysOnline(): Promise<number> {
     return (await this.client.hvals(this.gatewaysKey)).filter((v) => v === '1').length;
+  }
+
+  async readHistory(lotId: string, max: number): Promise<HistoryRecord[]> {
+    const entries = await this.client.lrange(`${this.keyOf(lotId)}:hist`, 0, max - 1);
+    return entries.flatMap((entry) => decodeHistoryRecord(entry) ?? []);
+  }
+
+  async trimHistory(lotId: string, upTo: number): Promise<void> {
+    await (this.client as unknown as { kwTrimHistory: (...a: string[]) => Promise<number> }).kwTrimHistory(`${this.keyOf(lotId)}:hist`, String(upTo));
+  }
+
+  async noteStatus(lotId: string, open: boolean, at: number): Promise<void> {
+    const key = this.keyOf(lotId);
+    await (this.client as unknown as { kwNoteStatus: (...a: string[]) => Promise<number> }).kwNoteStatus(key, `${key}:hist`, open ? '1' : '0', String(at));
+  }
+
+  async holdLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const command = (this.client as unknown as { kwHoldLease: (...a: string[]) => Promise<number> }).kwHoldLease;
+    return (await command.call(this.client, `${this.options.keyPrefix}lease:${name}`, holder, String(ttlMs))) === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const command = (this.client as unknown as { kwReleaseLease: (...a: string[]) => Promise<number> }).kwReleaseLease;
+    await command.call(this.client, `${this.options.keyPrefix}lease:${name}`, holder);
   }
 
   async health(): Promise<DependencyHealth> {

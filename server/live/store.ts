@@ -7,6 +7,7 @@ import type { DependencyHealth } from '../lifecycle.ts';
 import type {
   ApplyResult, BayState, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
 } from '../domain/live.ts';
+import type { HistoryRecord } from '../domain/history.ts';
 
 /**
  * The store refused an event for good — a script error on this input, not an
@@ -56,7 +57,22 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
    * re-clamps its count (domain applyCapacity), announcing a change on the
    * feed; null, and nothing changes, when the lot has no live state yet.
    */
-  setCapacity(id: string, capacity: number): Promise<LiveState | null>;
+  setCapacity(id: string, capacity: number, at: number): Promise<LiveState | null>;
+
+  /**
+   * The lot's history log (DESIGN.md §7): one record per applied change,
+   * appended in the same atomic step as the change (the capacity change's at
+   * `at`, the service's time), numbered per lot. The first `max` not trimmed yet.
+   */
+  readHistory(lotId: string, max: number): Promise<HistoryRecord[]>;
+  /** Drops the lot's records numbered up to `upTo` (the recorder took them). */
+  trimHistory(lotId: string, upTo: number): Promise<void>;
+  /** Appends a status record (the catalog status turned open or not, at `at`), numbered with the others; nothing for a lot without live state. */
+  noteStatus(lotId: string, open: boolean, at: number): Promise<void>;
+  /** Takes or renews the lease `name` for `holder` for `ttlMs`: true while it holds it (one instance does a job at a time). */
+  holdLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `holder` holds it (a stopping instance: another takes over at once). */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   /** Remembers that a gateway publishes for a lot (learned from its traffic). */
   addGatewayLot(gatewayId: string, lotId: string): Promise<void>;

@@ -24,6 +24,8 @@ export interface LotAdminOptions {
   store: LiveStore;
   bus: Bus;
   log: Logger;
+  /** The service's clock (a capacity change's time in the history log). */
+  clock?: () => number;
 }
 
 const randomSuffix = () => randomBytes(3).toString('hex');
@@ -114,7 +116,7 @@ export class LotAdmin {
     // A later edit (or a deletion) supersedes a retry of this one.
     if (attempt > 1 && this.options.catalog.get(id)?.capacity !== capacity) return;
     try {
-      const state = await this.options.store.setCapacity(id, capacity);
+      const state = await this.options.store.setCapacity(id, capacity, (this.options.clock ?? Date.now)());
       if (state) this.options.bus.emit('lot.applied', [{ id, state }]);
     } catch (err) {
       const last = attempt >= CAPACITY_ATTEMPTS;

@@ -4,8 +4,13 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { bboxAround, distanceM, inBBox } from '../domain/geo.ts';
 import type { LiveState } from '../domain/live.ts';
 import { toLotView, type LotMeta, type LotView } from '../domain/lot.ts';
+import { matchKeys, matchRank, type MatchKeys } from '../domain/lot-match.ts';
 import { hoursAt } from '../domain/opening-hours.ts';
-import { matchesMeta, type LotSearch } from '../domain/search.ts';
+import { MAX_SEARCH_LIMIT, matchesMeta, type LotSearch } from '../domain/search.ts';
+import { validationError } from '../domain/errors.ts';
+import { BUCKET_MS } from '../domain/history.ts';
+import { text } from '../domain/messages.ts';
+import { ARRIVAL_MAX_AHEAD_MS, type ForecastCurves } from './forecast-curves.ts';
 import type { LiveStore } from '../live/store.ts';
 import type { LiveReader } from '../live/feed.ts';
 
@@ -20,11 +25,19 @@ export interface LotViewsOptions {
   staleAfterS: number;
   /** Time zone of the lots' opening hours; unset: the process's. */
   timeZone?: string;
+  /** Forecasts for `arriveAt` searches; unset: arriveAt is refused. */
+  arrivals?: ForecastCurves;
   clock?: () => number;
 }
 
 export class LotViews {
   private readonly clock: () => number;
+  /**
+   * What each lot is found by (its names folded, in pinyin): made once per
+   * version of a lot. The catalog replaces a lot's object when it changes, so
+   * a changed lot is keyed anew and the old keys go with the old object.
+   */
+  private readonly matchKeys = new WeakMap<LotMeta, MatchKeys>();
 
   constructor(private readonly options: LotViewsOptions) {
     this.clock = options.clock ?? Date.now;
@@ -34,6 +47,22 @@ export class LotViews {
     const now = this.clock();
     // Cached per schedule until its next opening or closing (opening-hours.ts): a map lookup per lot.
     return toLotView(meta, live, now, this.options.staleAfterS, hoursAt(meta.openingHours, now, this.options.timeZone));
+  }
+
+  /** Whether the catalog has a lot of this id. */
+  has(id: string): boolean {
+    return this.options.catalog.get(id) !== undefined;
+  }
+
+  private keysOf(meta: LotMeta): MatchKeys {
+    let keys = this.matchKeys.get(meta);
+    if (!keys) this.matchKeys.set(meta, (keys = matchKeys(meta)));
+    return keys;
+  }
+
+  /** Makes every lot's search keys now (at start), so the first driver to type does not wait for them. */
+  prepareSearch(): void {
+    for (const meta of this.options.catalog.all()) this.keysOf(meta);
   }
 
   async get(id: string): Promise<LotView | undefined> {
@@ -84,22 +113,28 @@ export class LotViews {
     }));
   }
 
-  /** Lots matching every given filter; with `near`, sorted by distance and each with distanceM. */
+  /**
+   * Lots matching every given filter; with `near`, sorted by distance and each
+   * with distanceM. With a text (`q`), the best matches come first (ties: the
+   * nearest first with `near`, else by id).
+   */
   async search(search: LotSearch): Promise<LotView[]> {
-    const { near, radiusM, bbox, minFree, limit } = search;
+    if (search.arriveAt !== undefined) return this.searchArrival(search, search.arriveAt);
+    const { near, radiusM, bbox, minFree, limit, match } = search;
     const circleBox = near && radiusM !== undefined ? bboxAround(near, radiusM) : undefined;
-    let candidates: { meta: LotMeta; distance?: number }[] = [];
+    let candidates: { meta: LotMeta; distance?: number; rank?: number }[] = [];
     for (const meta of this.options.catalog.all()) {
       if (!matchesMeta(meta, search)) continue;
       if (bbox && !inBBox(meta, bbox)) continue;
       if (circleBox && !inBBox(meta, circleBox)) continue;
-      if (near) {
-        const distance = distanceM(near, meta);
-        if (radiusM !== undefined && distance > radiusM) continue;
-        candidates.push({ meta, distance });
-      } else candidates.push({ meta });
+      const rank = match ? matchRank(this.keysOf(meta), match) : undefined;
+      if (match && rank === undefined) continue;
+      const distance = near ? distanceM(near, meta) : undefined;
+      if (distance !== undefined && radiusM !== undefined && distance > radiusM) continue;
+      candidates.push({ meta, distance, rank });
     }
-    if (near) candidates.sort((a, b) => a.distance! - b.distance!);
+    if (match) candidates.sort((a, b) => a.rank! - b.rank! || (near ? a.distance! - b.distance! : 0) || (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+    else if (near) candidates.sort((a, b) => a.distance! - b.distance!);
     // Without a free-space filter, the limit applies before the live lookup.
     if (minFree === undefined) candidates = candidates.slice(0, limit);
 
@@ -113,5 +148,33 @@ export class LotViews {
       if (views.length === limit) break;
     }
     return views;
+  }
+
+  /**
+   * A search for an arrival: each lot with the forecast for `arriveAt`
+   * (`forecast`, beside its live state); minFree filters on the forecast's
+   * free spaces — a lot with no forecast does not pass (unknown is not 0).
+   */
+  private async searchArrival(search: LotSearch, arriveAt: number): Promise<LotView[]> {
+    const arrivals = this.options.arrivals;
+    const now = this.clock();
+    if (!arrivals) throw validationError('query', { arriveAt: ['forecasts are not available on this service'] });
+    if (arriveAt < now - BUCKET_MS || arriveAt > now + ARRIVAL_MAX_AHEAD_MS) {
+      throw validationError(text('query', '查询参数'), { arriveAt: [text('must be within the next 24 hours', '应在未来 24 小时之内')] });
+    }
+    const { minFree, limit } = search;
+    const { minFree: _ignored, arriveAt: _arrival, ...plain } = search;
+    // The lots as the plain search orders them, before the limit when minFree needs the forecasts.
+    const views = await this.search({ ...plain, limit: minFree === undefined ? limit : MAX_SEARCH_LIMIT });
+    const forecasts = await arrivals.forecastsAt(views.map((v) => this.options.catalog.get(v.id)!).filter(Boolean), arriveAt);
+    const answer: LotView[] = [];
+    for (const view of views) {
+      const forecast = forecasts.get(view.id);
+      if (!forecast) continue;
+      if (minFree !== undefined && !(forecast.free !== null && forecast.free >= minFree && view.status === 'open')) continue;
+      answer.push({ ...view, forecast });
+      if (answer.length === limit) break;
+    }
+    return answer;
   }
 }

@@ -1,7 +1,7 @@
 // NGSI-LD over HTTP: OffStreetParking and ParkingSpot entities, key-values
 // validated against the Smart Data Models' published schema.json, normalized
 // ones checked for the NGSI-LD form; JSON-LD or JSON with a Link header;
-// ProblemDetails errors; the temporal view's 501. Every answer must match
+// ProblemDetails errors; the temporal view from history. Every answer must match
 // the OpenAPI document too.
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
@@ -150,12 +150,33 @@ describe('feeds: NGSI-LD', function () {
     assert.equal((await entities('type=https://smartdatamodels.org/dataModel.Parking/OffStreetParking&limit=100')).size, 9);
   });
 
-  it('answers the temporal view with a 501 NGSI-LD error saying there is no history yet', async () => {
-    for (const path of ['/ngsi-ld/v1/temporal/entities?type=OffStreetParking', `/ngsi-ld/v1/temporal/entities/${lot('fresh')}?attrs=availableSpotNumber&timerel=between&timeAt=2026-11-30T00:00:00Z&endTimeAt=2026-11-30T04:00:00Z`]) {
+  it('gives a lot\'s temporal view from its history: an instance per period, none where nothing was known', async () => {
+    await t.app.historyRecorder.flush();
+    const range = `timerel=between&timeAt=${iso(NOW - 10 * 60_000)}&endTimeAt=${iso(NOW)}&aggrPeriodDuration=PT5M`;
+    const normalized = await get(`/ngsi-ld/v1/temporal/entities/${lot('fresh')}?${range}`);
+    assert.equal(normalized.status, 200, JSON.stringify(normalized.body));
+    assert.equal(normalized.body.id, lot('fresh'));
+    // Counted 10 of 40 a minute before NOW: the last five minutes have it, the five before nothing (no instance, not a 0).
+    assert.deepEqual(normalized.body.availableSpotNumber, [{ type: 'Property', value: 30, observedAt: new Date(NOW - 5 * 60_000).toISOString() }]);
+    assert.deepEqual(normalized.body.occupiedSpotNumber, [{ type: 'Property', value: 10, observedAt: new Date(NOW - 5 * 60_000).toISOString() }]);
+    const values = await get(`/ngsi-ld/v1/temporal/entities/${lot('fresh')}?${range}&attrs=availableSpotNumber&options=temporalValues`);
+    assert.deepEqual(values.body.availableSpotNumber, { type: 'Property', values: [[30, new Date(NOW - 5 * 60_000).toISOString()]] });
+    assert.equal(values.body.occupiedSpotNumber, undefined);
+  });
+
+  it('answers bad temporal queries with NGSI-LD errors: a bad range 400, an unknown lot 404, bays and many entities 501', async () => {
+    const problems: [string, number, string][] = [
+      [`/ngsi-ld/v1/temporal/entities/${lot('fresh')}?timeAt=${iso(NOW)}`, 400, 'BadRequestData'],
+      [`/ngsi-ld/v1/temporal/entities/${lot('fresh')}?timerel=between&timeAt=${iso(NOW)}`, 400, 'BadRequestData'],
+      [`/ngsi-ld/v1/temporal/entities/${lot('fresh')}?timerel=before&timeAt=${iso(NOW)}&aggrPeriodDuration=PT5M&attrs=totalSpotNumber`, 400, 'BadRequestData'],
+      [`/ngsi-ld/v1/temporal/entities/${lot('nowhere')}?timerel=before&timeAt=${iso(NOW)}`, 404, 'ResourceNotFound'],
+      [`/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:ParkingSpot:bays:s1?timerel=before&timeAt=${iso(NOW)}`, 501, 'OperationNotSupported'],
+      ['/ngsi-ld/v1/temporal/entities?type=OffStreetParking', 501, 'OperationNotSupported'],
+    ];
+    for (const [path, status, type] of problems) {
       const answer = await get(path);
-      assert.equal(answer.status, 501, path);
-      assert.equal(answer.body.type, 'https://uri.etsi.org/ngsi-ld/errors/OperationNotSupported');
-      assert.match(answer.body.detail, /history/);
+      assert.equal(answer.status, status, path);
+      assert.equal(answer.body.type, `https://uri.etsi.org/ngsi-ld/errors/${type}`, path);
     }
   });
 

@@ -46,7 +46,22 @@ describe('security: headers and pages', function () {
   it('derives the tile origin from TILE_URL', () => {
     assert.equal(tileOrigin('https://tile.openstreetmap.org/{z}/{x}/{y}.png'), 'https://tile.openstreetmap.org');
     assert.equal(tileOrigin('https://{s}.tile.example.org/{z}/{x}/{y}.png'), 'https://*.tile.example.org');
-    assert.equal(tileOrigin('http://tiles-{s}.example.org:8080/{z}/{x}/{y}.png'), 'http:');
+    // A placeholder inside the first label stands for the whole label (CSP's wildcard is a whole label).
+    assert.equal(tileOrigin('http://tiles-{s}.example.org:8080/{z}/{x}/{y}.png'), 'http://*.example.org:8080');
+    assert.equal(tileOrigin('https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}'), 'https://*.is.autonavi.com');
+    assert.equal(tileOrigin('https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY'), 'https://*.tianditu.gov.cn');
+    // Anywhere else, CSP cannot say it: the scheme.
+    assert.equal(tileOrigin('https://tiles.{s}.example.org/{z}/{x}/{y}.png'), 'https:');
+  });
+
+  it('allows images from the labels layer’s server too (TILE_LABELS_URL)', async () => {
+    const labelled = await startApp({ TILE_URL: 'https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY', TILE_LABELS_URL: 'https://labels.example.net/{z}/{x}/{y}.png' });
+    try {
+      const csp = (await fetch(labelled.app.httpUrl)).headers.get('content-security-policy') ?? '';
+      assert.match(csp, /img-src 'self' https:\/\/\*\.tianditu\.gov\.cn https:\/\/labels\.example\.net;/);
+    } finally {
+      await labelled.stop();
+    }
   });
 });
 

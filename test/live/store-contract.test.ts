@@ -263,7 +263,7 @@ for (const target of storesUnderTest) {
       store.on('change', (changes) => seen.push(...changes));
       await store.applyCount(count('shrunk', { occupied: 30, seq: 3 }), 32);
       const expected = { capacity: 20, occupied: 20, ts: T0, seq: 3, clamped: true, receivedAt: T0, source: 'count' };
-      assert.deepEqual(pick(await store.setCapacity('shrunk', 20), expected), expected);
+      assert.deepEqual(pick(await store.setCapacity('shrunk', 20, 0), expected), expected);
       assert.deepEqual(pick((await store.getMany(['shrunk'])).get('shrunk'), expected), expected);
       const change = await eventually(() => seen.find((c) => c.capacity === 20), 5000, 'the change on the feed');
       assert.deepEqual(pick(change, { id: 'shrunk', ...expected }), { id: 'shrunk', ...expected });
@@ -271,21 +271,21 @@ for (const target of storesUnderTest) {
 
     it('restores the count the sources report when the capacity is raised again', async () => {
       await store.applyCount(count('breathing', { occupied: 30, seq: 3 }), 32);
-      await store.setCapacity('breathing', 20);
-      const raised = await store.setCapacity('breathing', 40);
+      await store.setCapacity('breathing', 20, 0);
+      const raised = await store.setCapacity('breathing', 40, 0);
       assert.deepEqual([raised?.occupied, raised?.clamped], [30, false]);
     });
 
     it('sets a higher capacity: keeps the count, and later counts clamp against it', async () => {
       await store.applyCount(count('grown', { occupied: 10, seq: 3 }), 32);
       const expected = { capacity: 100, occupied: 10, ts: T0, seq: 3, clamped: false, receivedAt: T0 };
-      assert.deepEqual(pick(await store.setCapacity('grown', 100), expected), expected);
+      assert.deepEqual(pick(await store.setCapacity('grown', 100, 0), expected), expected);
       const next = await store.applyCount(count('grown', { free: 5, ts: T0 + 1 }), 32);
       assert.deepEqual([next.state.capacity, next.state.occupied], [100, 95]);
     });
 
     it('sets no capacity for a lot with no live state → null', async () => {
-      assert.equal(await store.setCapacity('nothing-yet', 10), null);
+      assert.equal(await store.setCapacity('nothing-yet', 10, 0), null);
       assert.equal((await store.getMany(['nothing-yet'])).size, 0);
     });
 

@@ -66,6 +66,19 @@ export interface Strings {
   directionsOther: string;
   clusterLabel: (lots: number, free: number | null) => string;
   closePopup: string;
+  // Find and share (search.ts, share.ts)
+  directionsBaidu: string;
+  findLabel: string;
+  findPlaceholder: string;
+  findResultsLabel: string;
+  findResults: (count: number) => string;
+  findNone: (query: string) => string;
+  findFailed: string;
+  share: string;
+  shareLabel: (name: string) => string;
+  linkCopied: string;
+  copyLink: string;
+  lotMissing: string;
 }
 
 const zh: Strings = {
@@ -121,6 +134,18 @@ const zh: Strings = {
   directionsOther: '用其他地图应用打开',
   clusterLabel: (lots, free) => (free === null ? `${lots} 个停车场，暂无最新数据` : `${lots} 个停车场，共 ${free} 个空位`),
   closePopup: '关闭',
+  directionsBaidu: '百度地图',
+  findLabel: '搜索停车场',
+  findPlaceholder: '搜索停车场：名称、拼音或地址',
+  findResultsLabel: '搜索结果',
+  findResults: (count) => `找到 ${count} 个停车场，按上下方向键选择`,
+  findNone: (query) => `没有找到与“${query}”相符的停车场`,
+  findFailed: '搜索失败，请稍后再试。',
+  share: '分享',
+  shareLabel: (name) => `分享${name}的链接`,
+  linkCopied: '链接已复制',
+  copyLink: '复制这个链接：',
+  lotMissing: '找不到这个停车场：链接可能有误，或停车场已被删除。',
 };
 
 const en: Strings = {
@@ -176,6 +201,18 @@ const en: Strings = {
   directionsOther: 'Open in another map app',
   clusterLabel: (lots, free) => (free === null ? `${lots} car parks, no recent data` : `${lots} car parks, ${free} free spaces`),
   closePopup: 'Close',
+  directionsBaidu: 'Baidu Maps',
+  findLabel: 'Find a car park',
+  findPlaceholder: 'Find a car park: name, pinyin or address',
+  findResultsLabel: 'Search results',
+  findResults: (count) => `${count === 1 ? '1 car park' : `${count} car parks`} found; use the up and down arrow keys to choose`,
+  findNone: (query) => `No car park matches “${query}”`,
+  findFailed: 'The search failed; try again shortly.',
+  share: 'Share',
+  shareLabel: (name) => `Share a link to ${name}`,
+  linkCopied: 'Link copied',
+  copyLink: 'Copy this link:',
+  lotMissing: 'This car park was not found: the link may be wrong, or the car park has been removed.',
 };
 
 const strings: Record<Lang, Strings> = { zh, en };

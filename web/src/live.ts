@@ -27,8 +27,13 @@ export interface LiveHandlers {
   connection(connected: boolean): void;
 }
 
-/** What the feed follows: the area around a map's view, or the lots whose ids `ids()` gives (none: no subscription). */
-export type LiveTarget = { area: L.Map } | { ids: () => Iterable<string> };
+/**
+ * What the feed follows: the area around a map's view, or the lots whose ids
+ * `ids()` gives (none: no subscription). An area is subscribed to in WGS-84:
+ * `bbox` turns the map's bounds into it when the tiles are drawn in another
+ * system (map-coords.ts).
+ */
+export type LiveTarget = { area: L.Map; bbox?: (bounds: L.LatLngBounds) => BBox } | { ids: () => Iterable<string> };
 
 const RESUBSCRIBE_DELAY_MS = 250;
 const RETRY_DELAY_MS = 2000;
@@ -81,11 +86,14 @@ export class LiveLots {
 
   start(): void {
     const { socket, handlers } = this;
-    socket.on('connect', () => {
+    const connected = () => {
       handlers.connection(true);
       this.fresh = true;
       this.subscribe();
-    });
+    };
+    socket.on('connect', connected);
+    // The socket connects from the constructor on: it may be connected already.
+    if (socket.connected) connected();
     socket.on('disconnect', (reason) => {
       handlers.connection(false);
       this.subscribed = undefined;
@@ -117,10 +125,14 @@ export class LiveLots {
     this.socket.disconnect();
   }
 
+  private bboxOf(bounds: L.LatLngBounds): BBox {
+    return 'area' in this.target && this.target.bbox ? this.target.bbox(bounds) : bboxOf(bounds);
+  }
+
   private needsResubscribe(): boolean {
     if (!('area' in this.target)) return false;
     if (!this.subscribed) return true;
-    const view = bboxOf(this.target.area.getBounds());
+    const view = this.bboxOf(this.target.area.getBounds());
     if (!bboxContains(this.subscribed, view)) return true;
     const [w, s, e, n] = this.subscribed;
     return (view[2] - view[0]) * (view[3] - view[1]) < SHRUNK_SHARE * (e - w) * (n - s);
@@ -132,7 +144,7 @@ export class LiveLots {
       const ids = [...this.target.ids()];
       return ids.length ? { subscription: { ids } } : undefined;
     }
-    const bbox = snapToGrid(bboxOf(this.target.area.getBounds().pad(PAD)));
+    const bbox = snapToGrid(this.bboxOf(this.target.area.getBounds().pad(PAD)));
     return { subscription: { bbox: [...bbox] as [number, number, number, number], fields: 'rows' }, bbox };
   }
 

@@ -5,9 +5,11 @@ import L from 'leaflet';
 import type { Point } from '../../server/domain/geo.ts';
 
 export interface LocateHandlers {
-  /** The driver's position, or undefined once no longer followed. */
+  /** The driver's position (WGS-84, as the browser gives it), or undefined once no longer followed. */
   position(point: Point | undefined): void;
   failed(): void;
+  /** Where a WGS-84 point is drawn on the tiles (map-coords.ts); unset: where it is. */
+  toMap?(point: Point): L.LatLngTuple;
 }
 
 export class Locate {
@@ -47,12 +49,13 @@ export class Locate {
     let first = true;
     this.watch = navigator.geolocation.watchPosition(
       ({ coords }) => {
-        const at: L.LatLngTuple = [coords.latitude, coords.longitude];
+        const here = { lat: coords.latitude, lon: coords.longitude };
+        const at: L.LatLngTuple = this.handlers.toMap ? this.handlers.toMap(here) : [here.lat, here.lon];
         this.dot ??= L.circleMarker(at, { radius: 9, color: '#fff', weight: 3, fillColor: '#1a73e8', fillOpacity: 1, interactive: false }).addTo(this.map);
         this.dot.setLatLng(at);
         if (first) this.map.setView(at, Math.max(this.map.getZoom(), 15));
         first = false;
-        this.handlers.position({ lat: coords.latitude, lon: coords.longitude });
+        this.handlers.position(here);
       },
       () => {
         this.stop();

@@ -10,6 +10,8 @@ interface Item {
   li: HTMLLIElement;
   name: HTMLElement;
   sub: HTMLElement;
+  /** How old a lot's data is, when it shows no live count ("updated 12 min ago"; kept ticking by data-since). */
+  since: HTMLElement;
   badge: HTMLElement;
 }
 
@@ -17,6 +19,8 @@ export interface LotListOptions {
   onOpen(id: string, item: HTMLElement): void;
   /** What a lot's state is called, in the list's second line. */
   statusText(entry: Nearby): string;
+  /** The age of a lot's data, for a lot without a live count (its data time, epoch ms, and the words for it); null: none shown. */
+  age?(entry: Nearby): { since: number; text: string } | null;
 }
 
 export class LotList {
@@ -28,7 +32,6 @@ export class LotList {
     private readonly list: HTMLUListElement,
     private readonly options: LotListOptions,
   ) {
-    this.divider.setAttribute('role', 'presentation');
   }
 
   render(nearby: readonly Nearby[], total: number, lang: Lang, emptyText: string): void {
@@ -74,6 +77,12 @@ export class LotList {
     }
     setText(item.name, lotName(lot, lang));
     setText(item.sub, `${this.options.statusText(entry)} · ${formatDistance(entry.distanceM, lang)}`);
+    const age = this.options.age?.(entry) ?? null;
+    item.since.hidden = age === null;
+    if (age) {
+      if (item.since.dataset.since !== String(age.since)) item.since.dataset.since = String(age.since);
+      setText(item.since, age.text);
+    } else delete item.since.dataset.since;
     setClass(item.badge, `badge free av-${shown.availability}`);
     setText(item.badge, badgeText(shown));
     return item;
@@ -87,11 +96,13 @@ export class LotList {
     const text = el('span', 'lot-text');
     const name = el('span', 'name');
     const sub = el('span', 'sub');
-    text.append(name, sub);
+    const since = el('span', 'since');
+    since.hidden = true;
+    text.append(name, sub, since);
     const badge = el('span', 'badge free');
     button.append(text, badge);
     button.addEventListener('click', () => this.options.onOpen(id, button));
     li.append(button);
-    return { li, name, sub, badge };
+    return { li, name, sub, since, badge };
   }
 }

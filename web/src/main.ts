@@ -7,54 +7,30 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
-import { chooseLang, closedByHours, lotName, t, updatedAgo, type Lang } from './i18n.ts';
+import { chooseLang, closedByHours, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
 import { freshUntil, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
+import { dataAge, lotLabel, mapAids } from './map-aids.ts';
+import { Offline } from './offline.ts';
 import { popupContent } from './popup.ts';
+import { LotRevealer } from './reveal.ts';
+import { findLots, LotFinder, resultView } from './search.ts';
+import { fetchLinkedLot, linkedLotId, shareBox } from './share.ts';
+import { addTiles } from './tiles.ts';
+import { defaultStaleAfterS, LANG_KEY, now, storedLang, timeZone } from './page-settings.ts';
 
-// The middle of the district's car parks (db/seeds/shibei-lots.json).
-const SHIBEI_CENTER: L.LatLngTuple = [36.094, 120.355];
+// The middle of the district's car parks (db/seeds/shibei-lots.json), WGS-84.
+const SHIBEI_CENTER: Point = { lat: 36.094, lon: 120.355 };
 const LIST_LIMIT = 50;
 /** Lots applied per slice, and the time a frame may spend on slices. */
 const SLICE_SIZE = 500;
 const FRAME_BUDGET_MS = 12;
 const TICK_MS = 1000;
-const LANG_KEY = 'kongwei.lang';
 
-const body = document.body;
-const defaultStaleAfterS = Number(body.dataset.staleAfterS) || 900;
-/** The lots' time zone (the service's TIME_ZONE): opening and closing times are said on its clock, not the phone's. */
-const timeZone = (() => {
-  const zone = body.dataset.timeZone;
-  try {
-    return zone ? new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-// The server's clock, as the page was sent: ages and staleness are judged by
-// it, not by a phone's clock that may be minutes off.
-const clockOffsetMs = (() => {
-  const serverTime = Number(body.dataset.serverTime);
-  if (!Number.isFinite(serverTime)) return 0;
-  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-  const receivedAt = nav ? performance.timeOrigin + nav.responseStart : Date.now();
-  return serverTime - receivedAt;
-})();
-const now = () => Date.now() + clockOffsetMs;
-
-function storedLang(): string | null {
-  try {
-    return localStorage.getItem(LANG_KEY);
-  } catch {
-    return null;
-  }
-}
 let lang: Lang = chooseLang(location.search, storedLang(), navigator.languages ?? [navigator.language]);
 
 // ---- state: every lot of the subscribed area, and what changed since the last frame
@@ -79,9 +55,12 @@ function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }):
   return closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
 }
 
-// ---- the map
-const map = L.map('map', { zoomControl: false, attributionControl: true }).setView(SHIBEI_CENTER, 13);
-L.tileLayer(body.dataset.tileUrl ?? '', { attribution: body.dataset.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
+// ---- the map: tiles as configured; lots are placed on them through `coords` (map-coords.ts)
+const map = L.map('map', { zoomControl: false, attributionControl: true });
+const coords = addTiles(map);
+map.setView(coords.toMap(SHIBEI_CENTER), 13);
+/** The map's centre, WGS-84. */
+const centre = () => coords.fromMap(map.getCenter().lat, map.getCenter().lng);
 const zoomControl = L.control.zoom({ position: 'topleft' }).addTo(map);
 // The zoom level, readable from outside (tests, styles).
 const showZoom = () => map.getContainer().setAttribute('data-zoom', String(map.getZoom()));
@@ -90,31 +69,39 @@ showZoom();
 
 const markers = new LotMarkers(map, {
   entry: (id) => entries.get(id),
-  label: (entry) => `${lotName(entry.lot, lang)}: ${statusText(entry)}${entry.shown.free === null ? '' : ` (${entry.shown.free})`}`,
+  label: (entry) => lotLabel(entry, statusText(entry), lang),
   clusterLabel: (summary) => t(lang).clusterLabel(summary.lots, summary.free),
   popup: (id) => {
     const entry = entries.get(id)!;
     const content = popupContent(entry.lot, entry.shown, lang, { nowMs: now(), timeZone });
+    content.append(shareBox(entry.lot, lang));
     tickAges(content);
     return content;
   },
+  position: (lot) => coords.toMap(lot),
+  settled: () => revealer.tryOpen(),
 });
+const revealer = new LotRevealer(map, markers, coords);
+const focusPopup = () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true });
+
+// ---- the legend, and the lot looked at announced politely when it changes (map-aids.ts)
+const aids = mapAids(map, { entry: (id) => entries.get(id), statusText, lang: () => lang, list: byId('lot-list') });
 
 // ---- the list
 const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   statusText,
+  age: (entry) => dataAge(entry, now(), lang),
   onOpen: (id, item) => {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
     setSheet(false);
-    markers.open(id, () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true }));
+    markers.open(id, focusPopup);
   },
 });
 let returnFocusTo: HTMLElement | undefined;
 
 function renderList(): void {
-  const centre = map.getCenter();
-  const from = driverPosition ?? { lat: centre.lat, lon: centre.lng };
+  const from = driverPosition ?? centre();
   const visible = [...entries.values()].filter(passesFilters);
   const { shown, total } = nearestLots(visible, from, LIST_LIMIT);
   const s = t(lang);
@@ -169,9 +156,11 @@ function flush(): void {
       if (slice.length === SLICE_SIZE) break;
     }
     markers.upsert(slice);
+    aids.changed(slice);
     listDirty = true;
   }
   if (pendingUpserts.size) return schedule();
+  revealer.tryOpen();
   if (listDirty) {
     listDirty = false;
     renderList();
@@ -199,6 +188,7 @@ setInterval(() => {
   }
   if (aged.length) {
     markers.upsert(aged);
+    aids.changed(aged);
     listDirty = true;
     schedule();
   }
@@ -206,11 +196,19 @@ setInterval(() => {
 
 // ---- the live feed
 const banner = byId('connection-banner');
-const live = new LiveLots({ area: map }, {
+// Install and offline (offline.ts): the lots shown are kept on the device, and shown
+// greyed, never as live, when the page opens without a live feed.
+const offline = new Offline({ now, banner, lots: () => [...entries.values()].map((entry) => entry.lot), restore: (lots) => {
+  pendingUpserts.clear();
+  pendingSnapshot = { lots, fresh: true };
+  schedule();
+} });
+const live = new LiveLots({ area: map, bbox: (b) => coords.bboxFromMap([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]) }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
     pendingSnapshot = { lots, fresh };
+    offline.snapshot();
     schedule();
   },
   update: (lots) => {
@@ -218,6 +216,7 @@ const live = new LiveLots({ area: map }, {
       pendingRemovals.delete(lot.id);
       pendingUpserts.set(lot.id, lot);
     }
+    offline.changed();
     schedule();
   },
   live: (changes) => {
@@ -227,6 +226,7 @@ const live = new LiveLots({ area: map }, {
       if (!known || pendingRemovals.has(change.id)) continue;
       pendingUpserts.set(change.id, { ...known, ...change });
     }
+    offline.changed();
     schedule();
   },
   remove: (ids) => {
@@ -234,10 +234,12 @@ const live = new LiveLots({ area: map }, {
       pendingUpserts.delete(id);
       pendingRemovals.add(id);
     }
+    offline.changed();
     schedule();
   },
   connection: (connected) => {
     banner.hidden = connected;
+    offline.connection(connected);
   },
 });
 
@@ -265,11 +267,11 @@ for (const chip of chips) {
 // ---- the driver's position
 const notice = byId('notice');
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-function showNotice(text: string): void {
+function showNotice(text: string, options: { stay?: boolean } = {}): void {
   notice.textContent = text;
   notice.hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
+  if (!options.stay) noticeTimer = setTimeout(() => (notice.hidden = true), 6000);
 }
 
 const locate = new Locate(map, {
@@ -279,7 +281,30 @@ const locate = new Locate(map, {
     schedule();
   },
   failed: () => showNotice(t(lang).locateFailed),
+  toMap: (point) => coords.toMap(point),
 });
+
+// ---- find and share: the search box, and a lot's own link (/lots/{id}, /?lot={id})
+const finder = new LotFinder(byId('find'), {
+  find: (q, signal) => findLots(q, centre(), [...filters], signal),
+  describe: (lot) => resultView(lot, entryOf(lot).shown, lang),
+  choose: (lot) => {
+    returnFocusTo = finder.field;
+    setSheet(false);
+    revealer.reveal(lot, { animate: !matchMedia('(prefers-reduced-motion: reduce)').matches, then: focusPopup });
+  },
+});
+const linked = linkedLotId(location);
+let linkedMissing = false;
+/** The linked lot: the map opens on it (before the live feed subscribes, so the first area is its), or says it is not there. */
+const opened = linked
+  ? fetchLinkedLot(linked).then((lot) => {
+      if (lot === 'missing') {
+        linkedMissing = true;
+        showNotice(t(lang).lotMissing, { stay: true });
+      } else if (lot) revealer.reveal(lot, { animate: false });
+    })
+  : Promise.resolve();
 
 // ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
 const panel = byId('panel');
@@ -324,10 +349,13 @@ function applyLanguage(): void {
   langToggle.lang = lang === 'zh' ? 'en' : 'zh';
   langToggle.setAttribute('aria-label', s.switchToLabel);
   banner.textContent = s.disconnected;
+  offline.language(lang);
   byId('map').setAttribute('aria-label', s.mapLabel);
   byId('filters').setAttribute('aria-label', s.filtersLabel);
   for (const chip of chips) chip.textContent = s.feature[chip.dataset.feature as LotFeature];
   locate.label(s.locate);
+  finder.label(lang);
+  if (linkedMissing) notice.textContent = s.lotMissing;
   const zoom = zoomControl.getContainer();
   for (const [selector, title] of [['.leaflet-control-zoom-in', s.zoomIn], ['.leaflet-control-zoom-out', s.zoomOut]] as const) {
     const button = zoom?.querySelector<HTMLElement>(selector);
@@ -335,6 +363,7 @@ function applyLanguage(): void {
     button?.setAttribute('aria-label', title);
   }
   applySheetLabel();
+  aids.translate(lang);
   labelPopupClose();
   markers.redraw();
   tickAges();
@@ -353,4 +382,5 @@ langToggle.addEventListener('click', () => {
 });
 
 applyLanguage();
-live.start();
+offline.start();
+void opened.finally(() => live.start());

@@ -24,6 +24,10 @@ export interface LotMarkersOptions {
   clusterLabel(summary: ReturnType<typeof clusterSummary>): string;
   /** The popup of a lot, built when it opens. */
   popup(id: string): HTMLElement;
+  /** Where a lot is drawn, [lat, lon] on the tiles (map-coords.ts); unset: its own coordinates. */
+  position?(lot: LotView): L.LatLngTuple;
+  /** Markers added in slices (a big snapshot) are all on the map now. */
+  settled?(): void;
 }
 
 /**
@@ -32,6 +36,12 @@ export interface LotMarkersOptions {
  * (wider) cluster badges overlap less.
  */
 const clusterRadiusPx = (zoom: number) => (zoom >= 13 ? 40 : 60);
+
+/** Room kept above a popup (the search box over the map) and around it. */
+const POPUP_PAD_TOP = 72;
+const POPUP_PAD = 16;
+/** The marker and the popup's tip below a popup. */
+const POPUP_BELOW = 44 + 24;
 
 /**
  * A div icon drawn by a function, on the container Leaflet places: the same
@@ -71,6 +81,8 @@ export class LotMarkers {
       chunkedLoading: true,
       chunkInterval: 20,
       chunkDelay: 10,
+      // The last slice is drawn right after this call: tell once it is.
+      chunkProgress: (processed, total) => processed === total && setTimeout(() => this.options.settled?.(), 0),
       iconCreateFunction: (cluster) => new DrawnIcon('lot-cluster-icon', (container) => this.drawCluster(container, cluster)),
     });
     this.group.addTo(map);
@@ -89,10 +101,11 @@ export class LotMarkers {
         marker = this.create(id, entry);
       } else {
         const at = marker.getLatLng();
-        if (at.lat !== entry.lot.lat || at.lng !== entry.lot.lon) marker.setLatLng([entry.lot.lat, entry.lot.lon]);
+        const [lat, lon] = this.position(entry.lot);
+        if (at.lat !== lat || at.lng !== lon) marker.setLatLng([lat, lon]);
         const drawn = marker.getElement();
         if (drawn) this.drawLot(drawn, entry);
-        if (marker.isPopupOpen()) marker.setPopupContent(this.options.popup(id));
+        if (marker.isPopupOpen()) this.redrawPopup(marker, id);
       }
       const shouldShow = this.visible(entry);
       const shown = this.group.hasLayer(marker);
@@ -128,9 +141,19 @@ export class LotMarkers {
       const entry = this.options.entry(id);
       const drawn = marker.getElement();
       if (entry && drawn) this.drawLot(drawn, entry);
-      if (marker.isPopupOpen()) marker.setPopupContent(this.options.popup(id));
+      if (marker.isPopupOpen()) this.redrawPopup(marker, id);
     }
     this.group.refreshClusters();
+  }
+
+  /**
+   * Whether a lot's marker is on the map: it exists, no filter hides it, and
+   * it has its place among the clusters (bulk adds run in slices; until its
+   * slice, it has none, and cannot be brought into view).
+   */
+  shows(id: string): boolean {
+    const marker = this.markers.get(id) as (L.Marker & { __parent?: unknown }) | undefined;
+    return marker !== undefined && this.group.hasLayer(marker) && marker.__parent !== undefined;
   }
 
   /** Brings a lot into view (out of its cluster, if it is in one) and opens its popup. */
@@ -143,13 +166,46 @@ export class LotMarkers {
     });
   }
 
+  private position(lot: LotView): L.LatLngTuple {
+    return this.options.position ? this.options.position(lot) : [lot.lat, lot.lon];
+  }
+
+  /**
+   * Draws an open popup again (its lot changed). What had the focus in it (a
+   * button, a link: marked with data-focus-key) keeps it in the new one.
+   */
+  private redrawPopup(marker: L.Marker, id: string): void {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+    const key = focused && marker.getPopup()?.getElement()?.contains(focused) ? focused.dataset.focusKey : undefined;
+    const content = this.options.popup(id);
+    this.fitPopup(marker);
+    marker.setPopupContent(content);
+    if (key) content.querySelector<HTMLElement>(`[data-focus-key="${key}"]`)?.focus({ preventScroll: true });
+  }
+
+  /**
+   * A popup no taller than the map leaves room for (it scrolls inside): a
+   * taller one is panned into view past its own marker — on a phone's short
+   * map, off the map, where the marker is taken off and its popup closes.
+   */
+  private fitPopup(marker: L.Marker): void {
+    const popup = marker.getPopup();
+    if (popup) popup.options.maxHeight = Math.max(160, this.map.getSize().y - POPUP_PAD_TOP - POPUP_PAD - POPUP_BELOW);
+  }
+
   private create(id: string, entry: LotEntry): L.Marker {
     const icon = new DrawnIcon('lot-marker-icon', (container) => {
       const current = this.options.entry(id);
       if (current) this.drawLot(container, current);
     });
-    const marker = L.marker([entry.lot.lat, entry.lot.lon], { icon, keyboard: true, riseOnHover: true });
-    marker.bindPopup(() => this.options.popup(id), { maxWidth: 300, minWidth: 220, autoPanPadding: [16, 16] });
+    const marker = L.marker(this.position(entry.lot), { icon, keyboard: true, riseOnHover: true });
+    marker.bindPopup(
+      () => {
+        this.fitPopup(marker);
+        return this.options.popup(id);
+      },
+      { maxWidth: 300, minWidth: 260, autoPanPadding: [POPUP_PAD, POPUP_PAD], autoPanPaddingTopLeft: [POPUP_PAD, POPUP_PAD_TOP] },
+    );
     this.markers.set(id, marker);
     this.idOf.set(marker, id);
     return marker;

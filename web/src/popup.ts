@@ -6,18 +6,28 @@ import { el } from './dom.ts';
 import { closedByHours, closesSoon, describeOpeningHours, describePrice, lotName, t, type Lang } from './i18n.ts';
 import type { Shown } from './lot-display.ts';
 
-/** Links that open the driver's navigation app (coordinates are WGS-84, as Amap is told). */
+/**
+ * Links that open the driver's navigation app. Always from the lot's own
+ * coordinates, WGS-84, and each app is told so — Amap `coordinate=wgs84`,
+ * Baidu `coord_type=wgs84` (each converts to its own GCJ-02 / BD-09), `geo:`
+ * is WGS-84 by definition (RFC 5870) — never from where the map draws the lot
+ * (GCJ-02 tiles: map-coords.ts).
+ */
 function directionLinks(lot: LotView, lang: Lang): HTMLElement {
   const s = t(lang);
   const name = lotName(lot, lang);
   const amap = el('a', 'directions', s.directions);
   amap.href = `https://uri.amap.com/navigation?to=${lot.lon},${lot.lat},${encodeURIComponent(name)}&mode=car&coordinate=wgs84&callnative=1&src=kongwei`;
-  amap.target = '_blank';
-  amap.rel = 'noopener noreferrer';
+  const baidu = el('a', 'directions', s.directionsBaidu);
+  baidu.href = `https://api.map.baidu.com/marker?location=${lot.lat},${lot.lon}&title=${encodeURIComponent(name)}&content=${encodeURIComponent(lot.address ?? name)}&coord_type=wgs84&output=html&src=kongwei`;
+  for (const link of [amap, baidu]) {
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+  }
   const geo = el('a', 'directions', s.directionsOther);
   geo.href = `geo:${lot.lat},${lot.lon}?q=${lot.lat},${lot.lon}(${encodeURIComponent(name)})`;
   const box = el('p', 'popup-directions');
-  box.append(amap, geo);
+  box.append(amap, baidu, geo);
   return box;
 }
 

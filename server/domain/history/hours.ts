@@ -2,7 +2,8 @@
 // interval when its opening hours (TIME_ZONE, China's public holidays) say
 // closed. Pure; answers come from domain/opening-hours.ts, cached per schedule.
 import { hoursAt } from '../opening-hours.ts';
-import type { ClosedSpans } from './accumulator.ts';
+import { staleAfterMsFor, type LotMeta } from '../lot.ts';
+import type { ClosedSpans, HistoryLot } from './accumulator.ts';
 
 /** Closed spans by `openingHours` in `timeZone`; undefined when the lot has none (or they do not parse): always open. */
 export function hoursClosedSpans(openingHours: string | null, timeZone: string): ClosedSpans | undefined {
@@ -23,4 +24,12 @@ export function hoursClosedSpans(openingHours: string | null, timeZone: string):
     }
     return spans;
   };
+}
+
+/** What the accumulator needs to know about a lot besides its changes; `cache` keeps the closed spans per schedule. */
+export function historyLotOf(lot: LotMeta, staleAfterS: number, timeZone: string, cache: Map<string, ClosedSpans | undefined>): HistoryLot {
+  const key = lot.openingHours ?? '';
+  if (!cache.has(key)) cache.set(key, hoursClosedSpans(lot.openingHours, timeZone));
+  const closed = cache.get(key);
+  return { staleAfterMs: staleAfterMsFor(lot, staleAfterS), ...(closed ? { closed } : {}) };
 }

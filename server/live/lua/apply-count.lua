@@ -1,5 +1,5 @@
 -- applyCount(): an absolute count for a whole lot.
--- KEYS  K, K:log
+-- KEYS  K, K:log, K:hist
 -- ARGV  lotId, lotCapacity, ts, seq|'', occupied|'', free|'', capacity|'', receivedAt, channel
 local s = load_lot(KEYS[1], ARGV[2])
 local ts = tonumber(ARGV[3])
@@ -26,4 +26,4 @@ s.folded = '0'
 s.fts = ''
 touch(s, ARGV[3], ARGV[8])
 settle(s)
-return commit(KEYS[1], ARGV[9], ARGV[1], s)
+return commit(KEYS[1], ARGV[9], ARGV[1], s, KEYS[3], 's|' .. ARGV[3])

@@ -1,5 +1,5 @@
 -- applyGate(): vehicles passing one gate, a delta.
--- KEYS  K, K:log, K:seen:<gate>
+-- KEYS  K, K:log, K:seen:<gate>, K:hist
 -- ARGV  lotId, lotCapacity, gate, delta, ts, sensorTs 1|0, seq|'', receivedAt, channel, window, logMax
 local gate, ts_s, seq_s = ARGV[3], ARGV[5], ARGV[7]
 local field = 'g:' .. gate
@@ -85,4 +85,4 @@ else
 end
 touch(s, ts_s, ARGV[8])
 settle(s)
-return commit(KEYS[1], ARGV[9], ARGV[1], s)
+return commit(KEYS[1], ARGV[9], ARGV[1], s, KEYS[4], 's|' .. ts_s)

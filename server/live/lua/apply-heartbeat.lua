@@ -1,5 +1,5 @@
 -- applyHeartbeat(): the lot is alive; its counts do not change.
--- KEYS  K
+-- KEYS  K, K:hist
 -- ARGV  lotId, lotCapacity, ts, receivedAt, channel
 local s = load_lot(KEYS[1], ARGV[2])
 local ts = tonumber(ARGV[3])
@@ -11,4 +11,4 @@ if not newer and not revives then
   return reply('duplicate', s)
 end
 note_life(s, ARGV[3], ARGV[4])
-return commit(KEYS[1], ARGV[5], ARGV[1], s)
+return commit(KEYS[1], ARGV[5], ARGV[1], s, KEYS[2], 's|' .. ARGV[3])

@@ -1,5 +1,5 @@
 -- applySpace(): one bay sensor's state, ordered per space by (ts, seq).
--- KEYS  K, K:bays
+-- KEYS  K, K:bays, K:hist
 -- ARGV  lotId, lotCapacity, space, occupied 1|0, ts, seq|'', receivedAt, channel
 local s = load_lot(KEYS[1], ARGV[2])
 local saved = redis.call('HGET', KEYS[2], ARGV[3])
@@ -13,4 +13,4 @@ s.bocc = fmt(num(s.bocc, 0) + tonumber(ARGV[4]) - tonumber(last_occ))
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
 touch(s, ARGV[5], ARGV[7])
 settle(s)
-return commit(KEYS[1], ARGV[8], ARGV[1], s)
+return commit(KEYS[1], ARGV[8], ARGV[1], s, KEYS[3], 's|' .. ARGV[5])

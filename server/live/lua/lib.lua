@@ -9,6 +9,10 @@
 --                member "<gate>|<seq or #n>|<ts>|<delta>"
 --   K:seen:<g>   bitmap: bit (seq mod window) set for the seqs seen in (hi - window, hi]
 --   K:bays       hash: space -> "<0|1>|<ts>|<seq or ''>"
+--   K:hist       list: the history log (DESIGN.md §7), one record per applied change,
+--                appended by commit() in the same step: "<n>|<s|r>|<at>|<STATE values>",
+--                n numbering the lot's records (field hn; next_history_number), s: `at` is the sensor's
+--                ts, r: the service's receipt time. The recorder reads and trims it.
 --
 -- Numbers that can exceed 14 digits (ts, seq, receipt times) are kept as the
 -- strings they came in as: Lua would print them rounded. Comparisons use
@@ -19,12 +23,27 @@ local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'sta
 -- cts/craw: the last count's ts and reported occupancy; folded/fts: deltas folded
 -- out of the log and the newest ts among them; lsum/lcnt: the log's sum and length;
 -- n: numbers deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces
--- known, occupied; offat: when the service received the offline status that set off.
+-- known, occupied; offat: when the service received the offline status that set off;
+-- hn: the number of the lot's last history record.
 local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src',
-  'cts', 'craw', 'folded', 'fts', 'lsum', 'lcnt', 'n', 'gsrc', 'bays', 'bocc', 'offat'}
-
+  'cts', 'craw', 'folded', 'fts', 'lsum', 'lcnt', 'n', 'gsrc', 'bays', 'bocc', 'offat', 'hn'}
 local function fmt(n)
   return string.format('%d', n)
+end
+
+-- The most history records a lot's log keeps while the recorder does not take them
+-- (set from HISTORY_LOG_MAX in domain/history when the scripts load).
+local HIST_MAX = __HISTORY_LOG_MAX__
+
+-- The number of the lot's next history record. The first one starts from the
+-- server's clock in microseconds, so a log begun anew (Redis lost its data)
+-- numbers past every record the recorder took from the old one.
+local function next_history_number(hn)
+  if hn == '' or hn == nil then
+    local t = redis.call('TIME')
+    return fmt(tonumber(t[1]) * 1000000 + tonumber(t[2]))
+  end
+  return fmt(tonumber(hn) + 1)
 end
 
 local function num(s, default)
@@ -114,9 +133,18 @@ local function reply(outcome, s)
   return out
 end
 
--- Saves what changed in the lot (the `extra` field included), announces it on the
--- change feed (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
-local function commit(key, channel, lot_id, s)
+-- Saves what changed in the lot (the `extra` field included), appends the
+-- history record (when `hist_key` is given: `hist` is 's|<sensor ts>' or
+-- 'r|<receipt time>'), announces it on the change feed
+-- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
+local function commit(key, channel, lot_id, s, hist_key, hist)
+  local values = state_values(s)
+  if hist_key and HIST_MAX > 0 then
+    s.hn = next_history_number(s.hn)
+    local length = redis.call('RPUSH', hist_key, s.hn .. '|' .. hist .. '|' .. table.concat(values, '|'))
+    -- The recorder has not taken them for long: the oldest go (the recorder counts the gap).
+    if length > HIST_MAX then redis.call('LTRIM', hist_key, length - HIST_MAX, -1) end
+  end
   local args = {}
   local loaded = s.loaded
   for i = 1, #FIELDS do
@@ -131,7 +159,6 @@ local function commit(key, channel, lot_id, s)
     args[#args + 1] = s[s.extra]
   end
   if #args > 0 then redis.call('HSET', key, unpack(args)) end
-  local values = state_values(s)
   table.insert(values, 1, lot_id)
   redis.call('PUBLISH', channel, table.concat(values, '|'))
   return reply('applied', s)

@@ -2,6 +2,7 @@
 // as one type carrying the API's code, message and field errors.
 import type { LotView } from '../../../server/domain/lot.ts';
 import type { AuditEntry, ErrorAnswer, MeAnswer, MyLotsAnswer, NewGatewayAnswer } from '../../../server/domain/operator-api.ts';
+import type { DeliveryView, NewWebhookAnswer, WebhookView } from '../../../server/domain/webhooks.ts';
 import type { Lang } from '../i18n.ts';
 
 export class ApiError extends Error {
@@ -49,4 +50,12 @@ export class OperatorApi {
   audit = (id: string) => this.call<{ entries: AuditEntry[] }>('GET', `/api/lots/${encodeURIComponent(id)}/audit`);
   createGateway = (lotId: string, name?: string) =>
     this.call<NewGatewayAnswer>('POST', `/api/lots/${encodeURIComponent(lotId)}/gateways`, name ? { name } : {});
+  webhooks = () => this.call<{ webhooks: WebhookView[] }>('GET', '/api/webhooks');
+  createWebhook = (webhook: Record<string, unknown>) => this.call<NewWebhookAnswer>('POST', '/api/webhooks', webhook);
+  updateWebhook = (id: string, patch: Record<string, unknown>) => this.call<WebhookView>('PATCH', `/api/webhooks/${encodeURIComponent(id)}`, patch);
+  deleteWebhook = (id: string) => this.call<void>('DELETE', `/api/webhooks/${encodeURIComponent(id)}`);
+  testWebhook = (id: string) => this.call<DeliveryView>('POST', `/api/webhooks/${encodeURIComponent(id)}/test`);
+  deliveries = (id: string) => this.call<{ deliveries: DeliveryView[] }>('GET', `/api/webhooks/${encodeURIComponent(id)}/deliveries?limit=50`);
+  redeliver = (id: string, deliveryId: string) =>
+    this.call<DeliveryView>('POST', `/api/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
 }

@@ -1,6 +1,7 @@
 // The lot form: one input per field of the API's lot schema, each with its
 // own error line, so the API's field errors show beside the field they name.
 import type { LotStatus, LotType, LotView } from '../../../server/domain/lot.ts';
+import { HoursEditor } from './hours-editor.ts';
 import type { LotField, OperatorStrings } from './i18n.ts';
 
 type Kind = 'text' | 'number' | 'type' | 'status' | 'fee';
@@ -46,6 +47,8 @@ export class LotForm {
   private readonly inputs = new Map<LotField, Input>();
   private readonly errors = new Map<LotField, HTMLElement>();
   private readonly rows = new Map<LotField, HTMLElement>();
+  /** The weekday-and-time table under the opening-hours text, which it writes and reads. */
+  private readonly hours: HoursEditor;
   /** The values as loaded, to send only what changed. */
   private original: Record<string, unknown> = {};
   editing: string | undefined;
@@ -70,6 +73,8 @@ export class LotForm {
       this.errors.set(spec.field, error);
       this.rows.set(spec.field, row);
     }
+    this.hours = new HoursEditor(this.inputs.get('openingHours') as HTMLInputElement);
+    this.rows.get('openingHours')!.append(this.hours.element);
   }
 
   private inputFor(spec: FieldSpec): Input {
@@ -107,6 +112,7 @@ export class LotForm {
         }
       }
     }
+    this.hours.translate(s);
   }
 
   /** Empty for a new lot (optionally at a point), or filled with a lot to edit. */
@@ -119,6 +125,7 @@ export class LotForm {
       const value = source[spec.field];
       this.inputs.get(spec.field)!.value = value === null || value === undefined ? '' : String(value);
     }
+    this.hours.read();
     this.original = editing ? this.values() : {};
     this.clearErrors();
   }

@@ -51,8 +51,8 @@ export class LotEditor {
   /** A new lot at the map's centre. */
   openNew(): void {
     this.open(undefined);
-    const center = this.map.ensure().getCenter();
-    this.place(center.lat, center.lng);
+    const center = this.map.center();
+    this.place(center.lat, center.lon);
   }
 
   /** A click on the map places the lot being edited, or starts a new one from the list (never over a shown secret). */

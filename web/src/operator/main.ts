@@ -1,7 +1,8 @@
 // The operator page (/operator): sign in with a token; see one's own lots
 // with live counts (Socket.IO), last data time and gateway state; add a lot
 // by clicking the map and filling a form whose errors come from the API,
-// field by field; edit, close, delete; create gateway credentials.
+// field by field; edit, close, delete; create gateway credentials; alerts
+// (webhooks) and their delivery log.
 // This file only wires the views to the session (session.ts) and each other.
 // Every text from the server is set with textContent, never as HTML.
 import { byId } from '../dom.ts';
@@ -14,6 +15,7 @@ import { LotsMap } from './lots-map.ts';
 import { Session } from './session.ts';
 import { SignIn } from './sign-in.ts';
 import { Ui } from './ui.ts';
+import { WebhooksView } from './webhooks-view.ts';
 
 const LANG_KEY = 'kongwei.lang';
 
@@ -27,6 +29,7 @@ const map = new LotsMap(session, {
 const editor = new LotEditor(session, ui, map);
 const gateways = new GatewayView(session, ui);
 const audit = new AuditView(session, ui);
+const webhooks = new WebhooksView(session, ui);
 const list = new LotsList(session, ui, {
   edit: (id) => editor.open(id),
   newGateway: (id) => void gateways.create(id),
@@ -37,7 +40,10 @@ const signIn = new SignIn(session, {
     map.ensure().invalidateSize();
     await session.loadLots().catch((err) => ui.report(err));
   },
-  signedOut: () => editor.close(),
+  signedOut: () => {
+    editor.close();
+    webhooks.reset();
+  },
 });
 
 function render(): void {
@@ -58,7 +64,11 @@ function applyLanguage(): void {
     if (typeof text === 'string') node.textContent = text;
   }
   langToggle.textContent = s.switchTo;
+  // Its name holds the words it shows ("English" / "中文"), said in their own language.
+  langToggle.lang = session.lang === 'zh' ? 'en' : 'zh';
+  langToggle.setAttribute('aria-label', s.switchToLabel);
   editor.translate(s);
+  webhooks.translate();
   signIn.translate();
   render();
 }

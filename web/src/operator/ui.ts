@@ -4,7 +4,7 @@ import { byId } from '../dom.ts';
 import { ApiError } from './api.ts';
 import type { Session } from './session.ts';
 
-export type View = 'lots' | 'form' | 'gateway' | 'audit';
+export type View = 'lots' | 'form' | 'gateway' | 'audit' | 'webhooks';
 
 export class Ui {
   private readonly views: Record<View, HTMLElement> = {
@@ -12,6 +12,7 @@ export class Ui {
     form: byId('lot-form'),
     gateway: byId('gateway-view'),
     audit: byId('audit-view'),
+    webhooks: byId('webhooks-view'),
   };
   readonly notice = byId('notice');
 

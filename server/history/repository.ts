@@ -1,0 +1,220 @@
+// History in SQL (DESIGN.md §7, "Storage"): the buckets, the recorder's
+// state per lot, and the hours whose roll-up is due. Writes come in batches —
+// one transaction for many lots' buckets and states, never a row per event.
+import type { Knex } from 'knex';
+import type { Bucket, RecorderState } from '../domain/history.ts';
+import { addInto } from '../domain/history.ts';
+import { isPostgres, listPartitions, monthOf, Partitions, type HistoryTable } from './partitions.ts';
+
+const HOUR = 3_600_000;
+
+interface BucketRow {
+  lot_id: string;
+  start: number | string;
+  known_ms: number | string;
+  occ_ms: number | string;
+  cap_ms: number | string;
+  occ_min: number;
+  occ_max: number;
+  capacity: number;
+}
+
+/** Rows in one INSERT: 8 columns × 500 stays far below SQLite's and PostgreSQL's limits on parameters. */
+const CHUNK = 500;
+
+export const bucketOf = (row: BucketRow): Bucket => ({
+  start: Number(row.start),
+  knownMs: Number(row.known_ms),
+  occMs: Number(row.occ_ms),
+  capMs: Number(row.cap_ms),
+  min: Number(row.occ_min),
+  max: Number(row.occ_max),
+  capacity: Number(row.capacity),
+});
+
+const rowOf = (lotId: string, b: Bucket): BucketRow => ({
+  lot_id: lotId, start: b.start, known_ms: b.knownMs, occ_ms: b.occMs, cap_ms: b.capMs, occ_min: b.min, occ_max: b.max, capacity: b.capacity,
+});
+
+/** One lot's fold, to be saved: its new state, and the buckets to write whole. */
+export interface FoldWrite {
+  lotId: string;
+  state: RecorderState;
+  /** The version read with the old state; null when the lot had none. */
+  version: number | null;
+  buckets: Bucket[];
+}
+
+/** A recorder state was changed by someone else since it was read: the batch is rolled back, to be folded again. */
+export class RecorderRaceError extends Error {
+  constructor(lotId: string) {
+    super(`history: the recorder state of lot ${lotId} changed under this write`);
+    this.name = 'RecorderRaceError';
+  }
+}
+
+export class HistoryRepository {
+  readonly partitions: Partitions;
+
+  constructor(private readonly db: Knex) {
+    this.partitions = new Partitions(db);
+  }
+
+  async loadStates(lotIds: readonly string[]): Promise<Map<string, { state: RecorderState; version: number }>> {
+    const found = new Map<string, { state: RecorderState; version: number }>();
+    for (let i = 0; i < lotIds.length; i += CHUNK) {
+      const rows = await this.db('history_recorder').whereIn('lot_id', lotIds.slice(i, i + CHUNK)).select('lot_id', 'state', 'version');
+      for (const row of rows as { lot_id: string; state: string; version: number }[]) found.set(row.lot_id, { state: JSON.parse(row.state) as RecorderState, version: Number(row.version) });
+    }
+    return found;
+  }
+
+  /**
+   * Saves folds in one transaction: their buckets (upserted whole), the
+   * hours to roll up again, and each state — only over the version read
+   * (else RecorderRaceError, and nothing of the batch is written).
+   */
+  async saveFolds(folds: readonly FoldWrite[], hourOf: (ms: number) => number, markedAt: number): Promise<void> {
+    const rows = folds.flatMap((fold) => fold.buckets.map((b) => rowOf(fold.lotId, b)));
+    if (rows.length) {
+      const starts = rows.map((r) => Number(r.start));
+      await this.partitions.ensure('history_5m', Math.min(...starts), Math.max(...starts));
+    }
+    const dirty = new Map<string, { lot_id: string; hour: number; marked_at: number }>();
+    for (const row of rows) {
+      const hour = hourOf(Number(row.start));
+      dirty.set(`${row.lot_id}|${hour}`, { lot_id: row.lot_id, hour, marked_at: markedAt });
+    }
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        await trx('history_5m').insert(rows.slice(i, i + CHUNK)).onConflict(['lot_id', 'start']).merge();
+      }
+      const marks = [...dirty.values()];
+      for (let i = 0; i < marks.length; i += CHUNK) {
+        await trx('history_dirty').insert(marks.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
+      }
+      for (const fold of folds) {
+        const state = JSON.stringify(fold.state);
+        if (fold.version === null) {
+          const inserted = await trx('history_recorder').insert({ lot_id: fold.lotId, state, version: 1 }).onConflict('lot_id').ignore().returning('lot_id');
+          if (inserted.length !== 1) throw new RecorderRaceError(fold.lotId);
+        } else {
+          const updated = await trx('history_recorder').where({ lot_id: fold.lotId, version: fold.version }).update({ state, version: fold.version + 1 });
+          if (updated !== 1) throw new RecorderRaceError(fold.lotId);
+        }
+      }
+    });
+  }
+
+  /**
+   * Imported buckets: written only where the lot has no bucket yet (what was
+   * recorded, or imported before, stays as it is), their hours marked for
+   * the roll-up. Returns how many were written.
+   */
+  async writeImported(lotId: string, buckets: readonly Bucket[], hourOf: (ms: number) => number, markedAt: number, initial: RecorderState): Promise<number> {
+    if (!buckets.length) return 0;
+    const starts = buckets.map((b) => b.start);
+    await this.partitions.ensure('history_5m', Math.min(...starts), Math.max(...starts));
+    let written = 0;
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < buckets.length; i += CHUNK) {
+        const rows = buckets.slice(i, i + CHUNK).map((b) => rowOf(lotId, b));
+        written += (await trx('history_5m').insert(rows).onConflict(['lot_id', 'start']).ignore().returning('start')).length;
+      }
+      // The lot has history now: a recorder state (none recorded yet) says so to those who look for lots with history.
+      await trx('history_recorder').insert({ lot_id: lotId, state: JSON.stringify(initial), version: 1 }).onConflict('lot_id').ignore();
+      const hours = [...new Set(starts.map(hourOf))].map((hour) => ({ lot_id: lotId, hour, marked_at: markedAt }));
+      for (let i = 0; i < hours.length; i += CHUNK) await trx('history_dirty').insert(hours.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
+    });
+    return written;
+  }
+
+  /** One lot's buckets of `table` starting in [from, to), by start. */
+  async buckets(lotId: string, from: number, to: number, table: HistoryTable = 'history_5m'): Promise<Bucket[]> {
+    const rows = await this.db(table).where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).orderBy('start');
+    return (rows as BucketRow[]).map(bucketOf);
+  }
+
+  /** These lots' buckets of `table` starting in [from, to), by lot, each by start. */
+  async bucketsOfLots(lotIds: readonly string[], from: number, to: number, table: HistoryTable): Promise<Map<string, Bucket[]>> {
+    const found = new Map<string, Bucket[]>();
+    for (let i = 0; i < lotIds.length; i += CHUNK) {
+      const rows = await this.db(table).whereIn('lot_id', lotIds.slice(i, i + CHUNK)).andWhere('start', '>=', from).andWhere('start', '<', to).orderBy(['lot_id', 'start']);
+      for (const row of rows as BucketRow[]) (found.get(row.lot_id) ?? found.set(row.lot_id, []).get(row.lot_id)!).push(bucketOf(row));
+    }
+    return found;
+  }
+
+  /**
+   * Rolls 5-minute buckets up into hourly ones for the hours marked dirty
+   * that ended before `dueBefore` (at most `limit` of them): each hour summed
+   * afresh from its 5-minute buckets and upserted, its mark cleared unless it
+   * was marked again meanwhile. Returns how many hours were rolled up.
+   */
+  async rollUp(dueBefore: number, limit: number, markedBefore: number): Promise<number> {
+    const marks = (await this.db('history_dirty').where('hour', '<', dueBefore - HOUR).orderBy('hour').limit(limit)) as { lot_id: string; hour: number | string }[];
+    if (marks.length === 0) return 0;
+    const byLot = new Map<string, number[]>();
+    for (const mark of marks) (byLot.get(mark.lot_id) ?? byLot.set(mark.lot_id, []).get(mark.lot_id)!).push(Number(mark.hour));
+    const hourly: BucketRow[] = [];
+    for (const [lotId, hours] of byLot) {
+      const fine = await this.buckets(lotId, Math.min(...hours), Math.max(...hours) + HOUR);
+      for (const hour of hours) {
+        const inHour = fine.filter((b) => b.start >= hour && b.start < hour + HOUR);
+        if (!inHour.length) continue;
+        const sum = inHour.reduce((into, b) => addInto(into, b), { ...inHour[0]!, knownMs: 0, occMs: 0, capMs: 0, start: hour });
+        hourly.push(rowOf(lotId, sum));
+      }
+    }
+    if (hourly.length) {
+      const starts = hourly.map((r) => Number(r.start));
+      await this.partitions.ensure('history_1h', Math.min(...starts), Math.max(...starts));
+    }
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < hourly.length; i += CHUNK) await trx('history_1h').insert(hourly.slice(i, i + CHUNK)).onConflict(['lot_id', 'start']).merge();
+      for (const mark of marks) {
+        await trx('history_dirty').where({ lot_id: mark.lot_id, hour: mark.hour }).andWhere('marked_at', '<=', markedBefore).delete();
+      }
+    });
+    return marks.length;
+  }
+
+  /**
+   * Deletes the buckets of `table` that start before `cutoff` — on PostgreSQL
+   * a month wholly before it by dropping its partition. For the 5-minute
+   * table, nothing of an hour still waiting for its roll-up goes.
+   */
+  async deleteBefore(table: HistoryTable, cutoff: number): Promise<void> {
+    let keepFrom = cutoff;
+    if (table === 'history_5m') {
+      const waiting = (await this.db('history_dirty').min({ hour: 'hour' }).first()) as { hour: number | string | null } | undefined;
+      if (waiting?.hour !== null && waiting?.hour !== undefined) keepFrom = Math.min(cutoff, Number(waiting.hour));
+    }
+    if (isPostgres(this.db)) {
+      for (const partition of await listPartitions(this.db, table)) {
+        if (monthOf(partition.start).end > keepFrom) continue;
+        await this.db.schema.dropTableIfExists(partition.name);
+        this.partitions.forget(partition.name);
+      }
+    }
+    await this.db(table).where('start', '<', keepFrom).delete();
+  }
+
+  /** The lots the recorder has a state for (they have history). */
+  async recordedLotIds(): Promise<string[]> {
+    return ((await this.db('history_recorder').select('lot_id').orderBy('lot_id')) as { lot_id: string }[]).map((r) => r.lot_id);
+  }
+
+  /** The recorder states of these lots (their provisional tail, for readers). */
+  async states(lotIds: readonly string[]): Promise<Map<string, RecorderState>> {
+    const found = new Map<string, RecorderState>();
+    for (const [id, { state }] of await this.loadStates(lotIds)) found.set(id, state);
+    return found;
+  }
+
+  get knex(): Knex {
+    return this.db;
+  }
+}
+
+export type { BucketRow };
