@@ -21,7 +21,8 @@ export interface ChartStrings {
   noForecast: (reason: string) => string;
   /** The chart in words (its text alternative). */
   summaryTitle: (capacity: number) => string;
-  summaryNow: (free: number) => string;
+  /** Today so far: where it was lowest. */
+  summaryToday: (free: number, time: string) => string;
   summaryForecast: (free: number, time: string) => string;
   summaryUsual: (weekday: number, free: number, time: string) => string;
   reason: Record<ForecastReason, string>;
@@ -37,6 +38,9 @@ export interface ChartStrings {
   forecastNone: (reason: string, time: string) => string;
   closedAt: (time: string) => string;
   clusterForecast: (lots: number, free: number | null, time: string) => string;
+  /** The map legend's sample of a forecast marker, and what it means. */
+  legendSample: string;
+  legendMeaning: string;
   /** The popup's line for the arrival. */
   popupForecast: (free: number, low: number | null, high: number | null, time: string) => string;
 }
@@ -59,7 +63,7 @@ const zh: ChartStrings = {
   noHistory: '这个停车场还没有历史数据。',
   noForecast: (reason) => `今天暂无预测：${reason}`,
   summaryTitle: (capacity) => `今日空位图表（共 ${capacity} 个车位）。`,
-  summaryNow: (free) => `目前约 ${free} 个空位。`,
+  summaryToday: (free, time) => `今天到现在 ${time} 前后空位最少，约 ${free} 个。`,
   summaryForecast: (free, time) => `预测 ${time} 前后空位最少，约 ${free} 个。`,
   summaryUsual: (weekday, free, time) => `平常的${zhWeekdays[weekday]} ${time} 前后空位最少，约 ${free} 个。`,
   reason: {
@@ -82,6 +86,8 @@ const zh: ChartStrings = {
   forecastNone: (reason, time) => `${time} 暂无预测：${reason}`,
   closedAt: (time) => `${time} 未开放`,
   clusterForecast: (lots, free, time) => (free === null ? `${lots} 个停车场，${time} 暂无预测` : `${lots} 个停车场，预计 ${time} 共约 ${free} 个空位`),
+  legendSample: '≈38',
+  legendMeaning: '预测的空位（选了到达时间；不是实时数据）',
   popupForecast: (free, low, high, time) => `≈ 预计 ${time} 约 ${free} 个空位${range(low, high, '–') ? `（可能 ${range(low, high, '–')} 个）` : ''}`,
 };
 
@@ -97,7 +103,7 @@ const en: ChartStrings = {
   noHistory: 'No history for this car park yet.',
   noForecast: (reason) => `No forecast for today: ${reason}`,
   summaryTitle: (capacity) => `Chart of free spaces today, of ${capacity}.`,
-  summaryNow: (free) => `Now about ${free} free.`,
+  summaryToday: (free, time) => `So far today: fewest around ${time}, about ${free} free.`,
   summaryForecast: (free, time) => `Forecast: fewest around ${time}, about ${free} free.`,
   summaryUsual: (weekday, free, time) => `On a usual ${enWeekdays[weekday]}: fewest around ${time}, about ${free} free.`,
   reason: {
@@ -120,6 +126,8 @@ const en: ChartStrings = {
   forecastNone: (reason, time) => `no forecast for ${time}: ${reason}`,
   closedAt: (time) => `not open at ${time}`,
   clusterForecast: (lots, free, time) => (free === null ? `${lots} car parks, no forecast for ${time}` : `${lots} car parks, about ${free} free spaces expected at ${time}`),
+  legendSample: '≈38',
+  legendMeaning: 'free spaces forecast for your arrival (not live)',
   popupForecast: (free, low, high, time) => `≈${free} free expected at ${time}${range(low, high, '–') ? ` (likely ${range(low, high, '–')})` : ''}`,
 };
 

@@ -230,8 +230,8 @@ function legend(chart: DayChart, day: LotDay, lang: Lang, timeZone: string, arri
 export function summary(chart: DayChart, day: Pick<LotDay, 'day'>, lang: Lang, timeZone: string): string {
   const s = chartStrings(lang);
   const parts = [s.summaryTitle(chart.capacity)];
-  const nowValue = chart.current >= 0 ? chart.today[chart.current] : null;
-  if (nowValue !== null && nowValue !== undefined) parts.push(s.summaryNow(Math.round(nowValue)));
+  const today = lowestPoint(chart, chart.today);
+  if (today) parts.push(s.summaryToday(Math.round(today.value), hhmm(today.at / 1000, timeZone)));
   const fewest = lowestPoint(chart, chart.forecast, chart.current + 1);
   if (fewest) parts.push(s.summaryForecast(Math.round(fewest.value), hhmm(fewest.at / 1000, timeZone)));
   const usual = lowestPoint(chart, chart.usual);

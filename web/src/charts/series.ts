@@ -5,7 +5,7 @@
 // hour heat map. All in the lots' time zone (the service's TIME_ZONE), never
 // the device's. Pure (no DOM), so the unit tests run it in Node.
 import type { ForecastAnswerBody, HistoryAnswerBody } from '../../../server/domain/api-answers.ts';
-import { DAY_MS, HOUR_MS, localDay, MINUTE_MS, shiftLocalDays, startOfLocalDay, wallOf, weekdayOfDay } from '../../../server/domain/zone.ts';
+import { DAY_MS, HOUR_MS, localDay, MINUTE_MS, shiftLocalDays, startOfLocalDay, startOfLocalStep, wallOf, weekdayOfDay } from '../../../server/domain/zone.ts';
 
 export type HistoryPoint = HistoryAnswerBody['points'][number];
 export type ForecastPoint = ForecastAnswerBody['points'][number];
@@ -183,6 +183,26 @@ export function periodFigures(points: readonly HistoryPoint[], fromMs: number, t
     fullHours: fullS / 3600,
     livePct: elapsedS > 0 ? Math.min(100, (100 * knownS) / elapsedS) : null,
   };
+}
+
+/** The operator page's periods: the history step each is read at (the figures' too), and its length. */
+export type Period = 'day' | 'week' | 'month';
+export const PERIODS: Record<Period, { step: '15m' | '1h'; stepMs: number; days: number }> = {
+  day: { step: '15m', stepMs: 15 * MINUTE_MS, days: 1 },
+  week: { step: '1h', stepMs: HOUR_MS, days: 7 },
+  month: { step: '1h', stepMs: HOUR_MS, days: 30 },
+};
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+/** A period's range on the lots' clock: up to the end of the step holding now, back a day, a week or 30 local days. */
+export function periodRange(period: Period, nowMs: number, timeZone: string): Range {
+  const { stepMs, days } = PERIODS[period];
+  const to = startOfLocalStep(nowMs, stepMs, timeZone) + stepMs;
+  return { from: shiftLocalDays(to, -days, timeZone), to };
 }
 
 /** One cell of the weekday × hour heat map: the mean occupancy there, % of capacity, over the time known. */

@@ -1,8 +1,7 @@
 // The operator page's strings for a lot's occupancy (stats-view.ts), in
 // Chinese and English. Pure (no DOM), so the unit tests run it in Node.
+import type { Period } from '../charts/series.ts';
 import type { Lang } from '../i18n.ts';
-
-export type Period = 'day' | 'week' | 'month';
 
 export interface StatsStrings {
   open: string;

@@ -8,33 +8,17 @@
 import type { ForecastAnswerBody, HistoryAnswerBody } from '../../../server/domain/api-answers.ts';
 import { shiftLocalDays, startOfLocalStep } from '../../../server/domain/zone.ts';
 import { COLOURS, countAxis, dayTicks, hhmm, hourTicks, timeAxis, uPlot, wallParts } from '../charts/chart.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS, periodFigures, weekHourHeat, zoneOr, type Accuracy, type HistoryPoint } from '../charts/series.ts';
+import { DAY_MS, PERIODS, periodFigures, periodRange, weekHourHeat, zoneOr, type Accuracy, type HistoryPoint, type Period, type Range } from '../charts/series.ts';
 import { byId, el } from '../dom.ts';
 import { now, timeZone as pageZone } from '../page-settings.ts';
 import { renderHeatMap } from './heat-map.ts';
 import type { Session } from './session.ts';
-import { statsStrings, type Period, type StatsStrings } from './stats-i18n.ts';
+import { statsStrings, type StatsStrings } from './stats-i18n.ts';
 import type { Ui } from './ui.ts';
 
-const PERIODS: Record<Period, { step: '15m' | '1h'; stepMs: number; days: number }> = {
-  day: { step: '15m', stepMs: 15 * MINUTE_MS, days: 1 },
-  week: { step: '1h', stepMs: HOUR_MS, days: 7 },
-  month: { step: '1h', stepMs: HOUR_MS, days: 30 },
-};
+/** The heat map's weeks: the last four, whole days. */
 const HEAT_DAYS = 28;
 const CHART_HEIGHT = 220;
-
-interface Range {
-  from: number;
-  to: number;
-}
-
-/** The period's range on the lots' clock: up to the end of the step holding now, back a day, a week or 30 days. */
-export function periodRange(period: Period, nowMs: number, timeZone: string): Range {
-  const { stepMs, days } = PERIODS[period];
-  const to = startOfLocalStep(nowMs, stepMs, timeZone) + stepMs;
-  return { from: shiftLocalDays(to, -days, timeZone), to };
-}
 
 async function getJson<T>(path: string, lang: string): Promise<T> {
   const res = await fetch(path, { headers: { Accept: 'application/json', 'Accept-Language': lang === 'zh' ? 'zh-CN' : 'en' } });
@@ -147,7 +131,7 @@ export class StatsView {
     const { step } = PERIODS[period];
     const query = `from=${iso(range.from)}&to=${iso(range.to)}&step=${step}`;
     this.csv.href = `/api/lots/${encodeURIComponent(lotId)}/history.csv?${query}`;
-    this.csv.download = `${lotId}-history-${period}.csv`;
+    this.csv.download = ''; // the service names it: <lot>-history.csv
     this.history = 'loading';
     this.renderPeriod();
     try {
