@@ -188,6 +188,10 @@ export class Arrival {
     if (this.choice.kind !== 'at' && this.time.value) this.time.value = '';
     this.banner.hidden = this.atMs === undefined;
     document.body.classList.toggle('arriving', this.atMs !== undefined);
-    if (this.atMs !== undefined) this.bannerText.textContent = chartStrings(this.lang).banner(clockTime(this.atMs, zoneOr(this.options.timeZone)));
+    if (this.atMs === undefined) delete this.banner.dataset.at;
+    else {
+      this.banner.dataset.at = String(this.atMs); // the arrival shown (epoch ms), for tests and styles
+      this.bannerText.textContent = chartStrings(this.lang).banner(clockTime(this.atMs, zoneOr(this.options.timeZone)));
+    }
   }
 }
