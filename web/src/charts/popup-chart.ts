@@ -23,6 +23,8 @@ const STEP_MS = 30 * 60_000;
 const USUAL_WEEKS = 4;
 /** How long a fetched day is drawn before it is asked for again. */
 const FRESH_MS = 2 * 60_000;
+/** A day that could not be fetched is asked for again after this (not on every push for the lot). */
+const RETRY_MS = 15_000;
 const KEPT_LOTS = 20;
 const WIDTH = 256;
 const HEIGHT = 136;
@@ -81,7 +83,7 @@ interface View {
 }
 
 export class LotOutlook {
-  private readonly days = new Map<string, { promise: Promise<LotDay>; fetchedAt?: number }>();
+  private readonly days = new Map<string, { promise: Promise<LotDay>; fetchedAt?: number; failedAt?: number }>();
   private view: View | undefined;
 
   constructor(private readonly options: LotOutlookOptions) {}
@@ -128,11 +130,14 @@ export class LotOutlook {
     return at === undefined ? undefined : Number(at);
   }
 
-  /** The lot's day: the one fetched (or being fetched), or a new one when that is older than FRESH_MS. */
+  /** The lot's day: the one fetched (or being fetched, or that failed just now), or a new one when that is older. */
   private day(lotId: string): Promise<LotDay> {
     const held = this.days.get(lotId);
-    if (held && (held.fetchedAt === undefined || Date.now() - held.fetchedAt < FRESH_MS)) return held.promise;
-    const entry: { promise: Promise<LotDay>; fetchedAt?: number } = {
+    const now = Date.now();
+    if (held) {
+      if (held.failedAt !== undefined ? now - held.failedAt < RETRY_MS : held.fetchedAt === undefined || now - held.fetchedAt < FRESH_MS) return held.promise;
+    }
+    const entry: { promise: Promise<LotDay>; fetchedAt?: number; failedAt?: number } = {
       promise: fetchLotDay(lotId, this.options.now(), zoneOr(this.options.timeZone)),
     };
     this.days.delete(lotId);
@@ -140,7 +145,7 @@ export class LotOutlook {
     while (this.days.size > KEPT_LOTS) this.days.delete(this.days.keys().next().value!);
     entry.promise.then(
       (day) => (entry.fetchedAt = day.fetchedAt),
-      () => this.days.get(lotId) === entry && this.days.delete(lotId),
+      () => (entry.failedAt = Date.now()),
     );
     return entry.promise;
   }
