@@ -144,14 +144,14 @@ module.exports = {
       severity: 'error',
       comment:
         'web/src/ runs in the browser: it may import only web/, server/domain/ (the pure shared ' +
-        'rules) and the npm packages leaflet, leaflet.markercluster, socket.io-client and gcoord. Anything ' +
+        'rules) and the npm packages leaflet, leaflet.markercluster, socket.io-client, gcoord and uplot. Anything ' +
         'else under server/ pulls Redis, SQL, MQTT or Node built-ins into the browser bundle.',
       from: { path: '^web/src/' },
       to: {
         pathNot: [
           '^web/',
           DOMAIN,
-          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client|gcoord)/',
+          '^node_modules/(leaflet|leaflet[.]markercluster|socket[.]io-client|gcoord|uplot)/',
         ],
       },
     },

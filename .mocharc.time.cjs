@@ -30,5 +30,8 @@ module.exports = {
     'test/web/map.test.ts',
     'test/web/hours-table.test.ts',
     'test/web/offline.test.ts',
+    'test/web/charts-series.test.ts',
+    'test/web/history-map.test.ts',
+    'test/web/history-operator.test.ts',
   ],
 };

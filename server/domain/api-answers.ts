@@ -182,6 +182,10 @@ export const forecastAnswerSchema = z.object({
   })).describe('this lot’s measured accuracy over the four weeks before asOf: what the service forecast, against what happened').optional(),
 });
 
+/** The answers of the history and forecast APIs, as the pages read them (type-only in the browser). */
+export type HistoryAnswerBody = z.infer<typeof historyAnswerSchema>;
+export type ForecastAnswerBody = z.infer<typeof forecastAnswerSchema>;
+
 /** A path segment naming a lot or a gateway. */
 export const idParamsSchema = z.object({ id: z.string().describe('a lot or gateway id: 1-64 of a-z, 0-9 and "-"') });
 

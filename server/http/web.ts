@@ -13,6 +13,8 @@ const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 const require = createRequire(import.meta.url);
 const leafletDist = join(dirname(require.resolve('leaflet/package.json')), 'dist');
 const markerClusterDist = join(dirname(require.resolve('leaflet.markercluster/package.json')), 'dist');
+// uPlot (the pages' charts): its script is bundled into the pages' own; its stylesheet is served from here.
+const uplotDist = join(dirname(require.resolve('uplot/package.json')), 'dist');
 
 export interface WebOptions {
   tileUrl: string;
@@ -100,9 +102,10 @@ export async function webRouter(options: WebOptions): Promise<Router> {
     sendMap(res);
   });
   if (existsSync(join(webDir, 'operator.html'))) {
+    // Its charts' periods are taken on the service's clock too.
     const operatorHtml = page('operator.html');
     router.get('/operator', (_req, res) => {
-      res.type('html').set('Cache-Control', 'no-cache').send(operatorHtml);
+      res.type('html').set('Cache-Control', 'no-cache').send(operatorHtml.replace('{{SERVER_TIME}}', String(clock())));
     });
   }
   for (const [path, js] of scripts) {
@@ -114,5 +117,6 @@ export async function webRouter(options: WebOptions): Promise<Router> {
   router.use('/static', express.static(join(webDir, 'public'), { maxAge: '1h' }));
   router.use('/vendor/leaflet', express.static(leafletDist, { maxAge: '7d', immutable: true }));
   router.use('/vendor/leaflet.markercluster', express.static(markerClusterDist, { maxAge: '7d', immutable: true }));
+  router.use('/vendor/uplot', express.static(uplotDist, { maxAge: '7d', immutable: true }));
   return router;
 }

@@ -149,11 +149,11 @@ describe('end to end: embedded mode', function () {
     assert.deepEqual(Object.fromEntries(Object.entries(body.dependencies).map(([k, v]) => [k, v.kind])), { database: 'sqlite', live: 'memory', mqtt: 'embedded' });
   });
 
-  it('serves the map page, its script and Leaflet itself (no CDN)', async () => {
+  it('serves the map page, its script, Leaflet and uPlot itself (no CDN)', async () => {
     const html = await (await fetch(t.app.httpUrl)).text();
     assert.match(html, /<div id="map"/);
     assert.doesNotMatch(html, /https?:\/\/(?!tile\.openstreetmap\.org)[a-z0-9.-]+\//i, 'no external asset URLs');
-    for (const path of ['/app.js', '/vendor/leaflet/leaflet.css', '/vendor/leaflet/images/marker-icon.png', '/static/app.css']) {
+    for (const path of ['/app.js', '/vendor/leaflet/leaflet.css', '/vendor/leaflet/images/marker-icon.png', '/static/app.css', '/vendor/uplot/uPlot.min.css', '/static/charts.css']) {
       assert.equal((await fetch(`${t.app.httpUrl}${path}`)).status, 200, path);
     }
   });

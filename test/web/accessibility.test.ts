@@ -168,8 +168,8 @@ describe('web: accessibility — axe-core, colour, announcements, keyboard', fun
 
   it('reaches everything on the map by keyboard: the controls, the markers, the legend, the filters, the list; Enter opens a marker’s popup, Escape closes it', async () => {
     await openMap('en', DESKTOP);
-    const stops = await tabStops(page, 40);
-    for (const expected of ['button#lang-toggle', 'a.leaflet-control-zoom-in', 'button.locate-button', 'button#legend-toggle', 'button.chip', 'button.lot-open']) {
+    const stops = await tabStops(page, 45);
+    for (const expected of ['button#lang-toggle', 'a.leaflet-control-zoom-in', 'button.locate-button', 'button#legend-toggle', 'button.chip', 'button.chip.arrival-chip', 'input#arrival-time', 'button.lot-open']) {
       assert.ok(stops.some((s) => s.startsWith(expected)), `${expected} is a tab stop: ${stops.join(' → ')}`);
     }
     assert.ok(stops.some((s) => /\.lot-marker-icon.*\[nanfeng-rd\]/.test(s)), `a marker is a tab stop: ${stops.join(' → ')}`);

@@ -255,7 +255,8 @@ describe('web: the live map in headless Chromium', function () {
     await open();
     const first = page.locator('#lot-list [data-lot-id] button').first();
     const id = await page.locator('#lot-list [data-lot-id]').first().getAttribute('data-lot-id');
-    for (let i = 0; i < 30; i++) {
+    // (Past the controls, the markers, the filters and the arrival choice: its time field is three stops.)
+    for (let i = 0; i < 50; i++) {
       await page.keyboard.press('Tab');
       if (await first.evaluate((el) => el === document.activeElement)) break;
     }

@@ -6,6 +6,7 @@ import L from 'leaflet';
 import type { Availability } from '../../server/domain/lot.ts';
 import { el } from './dom.ts';
 import type { Lang } from './i18n.ts';
+import { chartStrings } from './i18n-charts.ts';
 import { pwaStrings } from './i18n-pwa.ts';
 
 const KINDS: readonly Availability[] = ['available', 'almost_full', 'full', 'closed', 'unknown'];
@@ -16,6 +17,8 @@ export class Legend {
   private readonly toggle = el('button', 'legend-toggle');
   private readonly list = el('ul', 'legend-list');
   private readonly items = new Map<Availability, { sample: HTMLElement; meaning: HTMLElement }>();
+  /** How a forecast looks ("arrive in", arrival.ts): never like a live count. */
+  private readonly forecast = { sample: el('span', 'legend-sample av-available forecast'), meaning: el('span', 'legend-meaning') };
   private lang: Lang = 'zh';
 
   constructor(map: L.Map) {
@@ -33,6 +36,10 @@ export class Legend {
       this.list.append(item);
       this.items.set(kind, { sample, meaning });
     }
+    this.forecast.sample.setAttribute('aria-hidden', 'true');
+    const forecast = el('li', 'legend-forecast');
+    forecast.append(this.forecast.sample, this.forecast.meaning);
+    this.list.append(forecast);
     this.toggle.addEventListener('click', () => this.setOpen(this.list.hidden === true));
     const { toggle, list } = this;
     const Control = L.Control.extend({
@@ -55,6 +62,8 @@ export class Legend {
       sample.textContent = s.legend[kind].sample;
       meaning.textContent = s.legend[kind].meaning;
     }
+    this.forecast.sample.textContent = chartStrings(lang).legendSample;
+    this.forecast.meaning.textContent = chartStrings(lang).legendMeaning;
     this.list.setAttribute('aria-label', s.legendTitle);
     this.label();
   }

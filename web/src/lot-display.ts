@@ -13,6 +13,12 @@ export interface Shown {
    * number that looks live is ever shown (nor one for a lot drivers cannot use).
    */
   free: number | null;
+  /**
+   * Set in "arrive in" mode (arrival-display.ts): `free` is then the
+   * forecast for the arrival at `at` (epoch ms), rounded, with its 80 %
+   * interval — never a live count — or null with the reason.
+   */
+  forecast?: { at: number; low: number | null; high: number | null; reason?: string };
 }
 
 /**
@@ -40,33 +46,57 @@ export function hasSpace(shown: Shown): boolean {
   return shown.free !== null && shown.free > 0;
 }
 
-/** The text of a lot's badge: its free count, or a dash when there is no live count. */
+/**
+ * The text of a lot's badge: its free count, or a dash when there is no live
+ * count; a forecast's is "≈N", or "?" when it has none (a closed lot: "–").
+ */
 export function badgeText(shown: Shown): string {
+  if (shown.forecast && shown.availability !== 'closed') return shown.free === null ? '?' : `≈${shown.free}`;
   return shown.free === null ? '–' : String(shown.free);
 }
 
 /** A lot's share of free spaces under which it is "almost full" (DESIGN.md §4, as the server classifies lots). */
 const ALMOST_FULL_SHARE = 0.1;
 
+export interface ClusterSummary {
+  free: number | null;
+  availability: Availability;
+  lots: number;
+  /** Set when the members show forecasts (for this arrival, epoch ms): `free` is then their forecasts, summed. */
+  forecastAt?: number;
+}
+
 /** What a cluster of lots shows: the free spaces of its open lots with live data, summed, and a colour for them. */
-export function clusterSummary(members: Iterable<{ lot: LotView; shown: Shown }>): { free: number | null; availability: Availability; lots: number } {
+export function clusterSummary(members: Iterable<{ lot: LotView; shown: Shown }>): ClusterSummary {
   let free = 0;
   let capacity = 0;
   let live = 0;
   let lots = 0;
   let allClosed = true;
+  let forecastAt: number | undefined;
   for (const { lot, shown } of members) {
     lots++;
+    forecastAt ??= shown.forecast?.at;
     if (lot.availability !== 'closed') allClosed = false;
     if (shown.free === null) continue;
     live++;
     free += shown.free;
     capacity += lot.capacity;
   }
-  if (live === 0) return { free: null, availability: allClosed && lots > 0 ? 'closed' : 'unknown', lots };
-  const availability: Availability =
-    free <= 0 ? 'full' : free <= Math.max(1, Math.floor(capacity * ALMOST_FULL_SHARE)) ? 'almost_full' : 'available';
-  return { free, availability, lots };
+  const forecast = forecastAt === undefined ? {} : { forecastAt };
+  if (live === 0) return { free: null, availability: allClosed && lots > 0 ? 'closed' : 'unknown', lots, ...forecast };
+  return { free, availability: availabilityOf(free, capacity), lots, ...forecast };
+}
+
+/** The colour of `free` spaces of `capacity` (as the server classifies lots). */
+export function availabilityOf(free: number, capacity: number): Availability {
+  return free <= 0 ? 'full' : free <= Math.max(1, Math.floor(capacity * ALMOST_FULL_SHARE)) ? 'almost_full' : 'available';
+}
+
+/** A cluster's badge: "≈N" when its members show forecasts. */
+export function clusterBadgeText(summary: ClusterSummary): string {
+  if (summary.free === null) return summary.forecastAt !== undefined && summary.availability !== 'closed' ? '?' : '–';
+  return summary.forecastAt !== undefined ? `≈${summary.free}` : String(summary.free);
 }
 
 export interface Nearby {

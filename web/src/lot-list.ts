@@ -83,7 +83,7 @@ export class LotList {
       if (item.since.dataset.since !== String(age.since)) item.since.dataset.since = String(age.since);
       setText(item.since, age.text);
     } else delete item.since.dataset.since;
-    setClass(item.badge, `badge free av-${shown.availability}`);
+    setClass(item.badge, `badge free av-${shown.availability}${shown.forecast ? ' forecast' : ''}`);
     setText(item.badge, badgeText(shown));
     return item;
   }

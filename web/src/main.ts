@@ -7,6 +7,9 @@ import { hasFeature, type LotFeature } from '../../server/domain/features.ts';
 import type { Point } from '../../server/domain/geo.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { byId } from './dom.ts';
+import { Arrival } from './arrival.ts';
+import { arrivalPopupText, arrivalText, clusterText } from './arrival-display.ts';
+import { LotOutlook } from './charts/popup-chart.ts';
 import { chooseLang, closedByHours, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
@@ -20,6 +23,7 @@ import { popupContent } from './popup.ts';
 import { LotRevealer } from './reveal.ts';
 import { findLots, LotFinder, resultView } from './search.ts';
 import { fetchLinkedLot, linkedLotId, shareBox } from './share.ts';
+import { BottomSheet } from './sheet.ts';
 import { addTiles } from './tiles.ts';
 import { defaultStaleAfterS, LANG_KEY, now, storedLang, timeZone } from './page-settings.ts';
 
@@ -44,6 +48,9 @@ const filters = new Set<LotFeature>();
 let driverPosition: Point | undefined;
 
 function entryOf(lot: LotView): LotEntry {
+  // "Arrive in" mode (arrival.ts): the forecast for the arrival, which the clock does not age.
+  const forecast = arrival.shown(lot);
+  if (forecast) return { lot, shown: forecast, freshUntil: Infinity };
   const until = freshUntil(lot, defaultStaleAfterS);
   return { lot, shown: shownState(lot, now(), until), freshUntil: until };
 }
@@ -51,6 +58,7 @@ const passesFilters = (entry: LotEntry) => [...filters].every((feature) => hasFe
 
 function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }): string {
   const s = t(lang);
+  if (shown.forecast) return arrivalText(lot, shown, lang, timeZone);
   if (lot.status !== 'open') return s.status[lot.status];
   return closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
 }
@@ -70,10 +78,13 @@ showZoom();
 const markers = new LotMarkers(map, {
   entry: (id) => entries.get(id),
   label: (entry) => lotLabel(entry, statusText(entry), lang),
-  clusterLabel: (summary) => t(lang).clusterLabel(summary.lots, summary.free),
+  clusterLabel: (summary) => clusterText(summary, lang, timeZone),
   popup: (id) => {
     const entry = entries.get(id)!;
-    const content = popupContent(entry.lot, entry.shown, lang, { nowMs: now(), timeZone });
+    // The popup says the live count in any mode, the forecast above it in "arrive in" mode, and draws the lot's day.
+    const live = shownState(entry.lot, now(), freshUntil(entry.lot, defaultStaleAfterS));
+    const forecast = entry.shown.forecast && { shown: entry.shown, text: arrivalPopupText(entry.lot, entry.shown, lang, timeZone) };
+    const content = popupContent(entry.lot, live, lang, { nowMs: now(), timeZone }, { outlook: outlook.element(entry.lot, lang, arrival.at), ...(forecast ? { forecast } : {}) });
     content.append(shareBox(entry.lot, lang));
     tickAges(content);
     return content;
@@ -82,6 +93,8 @@ const markers = new LotMarkers(map, {
   settled: () => revealer.tryOpen(),
 });
 const revealer = new LotRevealer(map, markers, coords);
+const outlook = new LotOutlook({ now, timeZone });
+map.on('popupclose', (e) => outlook.close(e.popup.getElement()?.querySelector<HTMLElement>('.lot-popup')?.dataset.lotId));
 const focusPopup = () => document.querySelector<HTMLElement>('.lot-popup h3')?.focus({ preventScroll: true });
 
 // ---- the legend, and the lot looked at announced politely when it changes (map-aids.ts)
@@ -94,7 +107,7 @@ const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   onOpen: (id, item) => {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
-    setSheet(false);
+    sheet.set(false);
     markers.open(id, focusPopup);
   },
 });
@@ -203,7 +216,8 @@ const offline = new Offline({ now, banner, lots: () => [...entries.values()].map
   pendingSnapshot = { lots, fresh: true };
   schedule();
 } });
-const live = new LiveLots({ area: map, bbox: (b) => coords.bboxFromMap([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]) }, {
+const areaOf = (b: L.LatLngBounds) => coords.bboxFromMap([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]);
+const live = new LiveLots({ area: map, bbox: areaOf }, {
   snapshot: (lots, fresh) => {
     // A snapshot after a reconnect stands for everything received before it.
     if (fresh) pendingUpserts.clear();
@@ -250,6 +264,12 @@ map.on('moveend', () => {
   }
 });
 
+// ---- "arrive in": forecasts instead of live counts; a change draws every lot again (through entryOf)
+const arrival = new Arrival(byId('arrival'), byId('forecast-banner'), { map, bbox: areaOf, now, timeZone, changed: () => {
+  for (const [id, entry] of entries) if (!pendingUpserts.has(id)) pendingUpserts.set(id, entry.lot);
+  schedule();
+} });
+
 // ---- filters (EV / disabled spaces)
 const chips = [...document.querySelectorAll<HTMLButtonElement>('#filters [data-feature]')];
 for (const chip of chips) {
@@ -290,7 +310,7 @@ const finder = new LotFinder(byId('find'), {
   describe: (lot) => resultView(lot, entryOf(lot).shown, lang),
   choose: (lot) => {
     returnFocusTo = finder.field;
-    setSheet(false);
+    sheet.set(false);
     revealer.reveal(lot, { animate: !matchMedia('(prefers-reduced-motion: reduce)').matches, then: focusPopup });
   },
 });
@@ -307,20 +327,7 @@ const opened = linked
   : Promise.resolve();
 
 // ---- the bottom sheet (phones): the list peeks from below the map, a tap opens it
-const panel = byId('panel');
-const sheetToggle = byId<HTMLButtonElement>('sheet-toggle');
-function setSheet(expanded: boolean): void {
-  if (panel.classList.contains('expanded') === expanded) return;
-  panel.classList.toggle('expanded', expanded);
-  sheetToggle.setAttribute('aria-expanded', String(expanded));
-  applySheetLabel();
-  map.invalidateSize();
-}
-sheetToggle.addEventListener('click', () => setSheet(!panel.classList.contains('expanded')));
-function applySheetLabel(): void {
-  const s = t(lang);
-  sheetToggle.querySelector('.sheet-toggle-text')!.textContent = panel.classList.contains('expanded') ? s.sheetCollapse : s.sheetExpand;
-}
+const sheet = new BottomSheet(byId('panel'), byId<HTMLButtonElement>('sheet-toggle'), () => map.invalidateSize());
 
 // Leaflet's popup close button says "Close popup" in English only.
 function labelPopupClose(): void {
@@ -362,7 +369,8 @@ function applyLanguage(): void {
     button?.setAttribute('title', title);
     button?.setAttribute('aria-label', title);
   }
-  applySheetLabel();
+  sheet.translate(lang);
+  arrival.translate(lang);
   aids.translate(lang);
   labelPopupClose();
   markers.redraw();

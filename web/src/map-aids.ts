@@ -49,7 +49,8 @@ export function mapAids(map: L.Map, options: MapAidsOptions): MapAids {
  */
 export function lotLabel({ lot, shown }: Pick<LotEntry, 'lot' | 'shown'>, statusText: string, lang: Lang): string {
   const s = t(lang);
-  const state = shown.free === null ? statusText
+  // (A forecast is said as one: its words come from statusText, never as "N free of M".)
+  const state = shown.free === null || shown.forecast ? statusText
     : shown.availability === 'available' ? s.freeOf(shown.free, lot.capacity)
     : `${s.freeOf(shown.free, lot.capacity)} · ${s.availability[shown.availability]}`;
   return pwaStrings(lang).announce(lotName(lot, lang), state);

@@ -7,7 +7,7 @@ import L from 'leaflet';
 import 'leaflet.markercluster';
 import type { LotView } from '../../server/domain/lot.ts';
 import { setClass, setText } from './dom.ts';
-import { badgeText, clusterSummary, type Shown } from './lot-display.ts';
+import { badgeText, clusterBadgeText, clusterSummary, type Shown } from './lot-display.ts';
 
 export interface LotEntry {
   lot: LotView;
@@ -217,7 +217,7 @@ export class LotMarkers {
       badge = document.createElement('div');
       container.append(badge);
     }
-    setClass(badge, `lot-marker av-${entry.shown.availability}`);
+    setClass(badge, `lot-marker av-${entry.shown.availability}${entry.shown.forecast ? ' forecast' : ''}`);
     badge.dataset.lotId = entry.lot.id;
     setText(badge, badgeText(entry.shown));
     const label = this.options.label(entry);
@@ -236,8 +236,8 @@ export class LotMarkers {
     }
     const summary = clusterSummary(members);
     const badge = document.createElement('div');
-    badge.className = `lot-cluster av-${summary.availability}`;
-    badge.textContent = summary.free === null ? '–' : String(summary.free);
+    badge.className = `lot-cluster av-${summary.availability}${summary.forecastAt === undefined ? '' : ' forecast'}`;
+    badge.textContent = clusterBadgeText(summary);
     badge.dataset.lots = String(summary.lots);
     container.replaceChildren(badge);
     const label = this.options.clusterLabel(summary);

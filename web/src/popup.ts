@@ -37,7 +37,15 @@ export interface PopupClock {
   timeZone: string | undefined;
 }
 
-export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: PopupClock): HTMLElement {
+/** What "arrive in" mode and the charts add (arrival.ts, charts/popup-chart.ts). */
+export interface PopupExtras {
+  /** The lot's forecast for the arrival, said above its live count, in the forecasts' own style. */
+  forecast?: { shown: Shown; text: string };
+  /** The chart of the lot's day, under its live count. */
+  outlook?: HTMLElement;
+}
+
+export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: PopupClock, extras: PopupExtras = {}): HTMLElement {
   const s = t(lang);
   const hoursClosed = closedByHours(lot, clock.nowMs, clock.timeZone, lang);
   const box = el('div', 'lot-popup');
@@ -48,6 +56,7 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: Popu
   // The Chinese name is what the sign at the entrance says: show it to English readers too.
   if (lang === 'en' && lot.nameEn && lot.nameEn !== lot.name) box.append(el('p', 'popup-alt-name', lot.name));
 
+  if (extras.forecast) box.append(el('p', `popup-forecast av-${extras.forecast.shown.availability}`, extras.forecast.text));
   const live = el('p', `popup-live av-${shown.availability}`);
   if (lot.status !== 'open') live.textContent = `${s.availability.closed} · ${s.status[lot.status]}`;
   // Closed by its hours is not "no recent data": say so, and when it opens.
@@ -65,6 +74,7 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: Popu
     box.append(since);
   }
   if (lot.clamped && shown.free !== null) box.append(el('p', 'popup-note', s.clamped));
+  if (extras.outlook) box.append(extras.outlook);
 
   box.append(el('p', 'popup-kind', `${s.type[lot.type]} · ${s.capacity(lot.capacity)}`));
   const facts = el('dl', 'popup-facts');

@@ -1,16 +1,19 @@
 // The operator's own lots, listed with their live count, status, last data
 // time and gateways, each with its actions. Closing, reopening and deleting
-// happen from here; editing, a new gateway and the history open other views.
+// happen from here; editing, a new gateway, the occupancy and the change
+// history open other views.
 import type { LotView } from '../../../server/domain/lot.ts';
 import { byId, el } from '../dom.ts';
 import { freeText } from './lots-map.ts';
 import type { Session } from './session.ts';
+import { statsStrings } from './stats-i18n.ts';
 import type { Ui } from './ui.ts';
 
 export interface LotsListHandlers {
   edit(id: string): void;
   newGateway(id: string): void;
   history(id: string): void;
+  stats(id: string): void;
 }
 
 function button(text: string, action: string, onClick: () => void): HTMLButtonElement {
@@ -58,6 +61,7 @@ export class LotsList {
         ? button(s.reopen, 'reopen', () => void this.update(lot.id, { status: 'open' }))
         : button(s.close, 'close', () => void this.update(lot.id, { status: 'closed' })),
       button(s.newGateway, 'gateway', () => this.handlers.newGateway(lot.id)),
+      button(statsStrings(this.session.lang).open, 'stats', () => this.handlers.stats(lot.id)),
       button(s.history, 'history', () => this.handlers.history(lot.id)),
       button(s.remove, 'delete', () => void this.delete(lot.id)),
     );

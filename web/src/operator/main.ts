@@ -2,7 +2,8 @@
 // with live counts (Socket.IO), last data time and gateway state; add a lot
 // by clicking the map and filling a form whose errors come from the API,
 // field by field; edit, close, delete; create gateway credentials; alerts
-// (webhooks) and their delivery log.
+// (webhooks) and their delivery log; a lot's occupancy: charts, figures, a
+// weekday × hour heat map, forecast accuracy.
 // This file only wires the views to the session (session.ts) and each other.
 // Every text from the server is set with textContent, never as HTML.
 import { byId } from '../dom.ts';
@@ -14,6 +15,7 @@ import { LotsList } from './lots-list.ts';
 import { LotsMap } from './lots-map.ts';
 import { Session } from './session.ts';
 import { SignIn } from './sign-in.ts';
+import { StatsView } from './stats-view.ts';
 import { Ui } from './ui.ts';
 import { WebhooksView } from './webhooks-view.ts';
 
@@ -30,10 +32,12 @@ const editor = new LotEditor(session, ui, map);
 const gateways = new GatewayView(session, ui);
 const audit = new AuditView(session, ui);
 const webhooks = new WebhooksView(session, ui);
+const stats = new StatsView(session, ui);
 const list = new LotsList(session, ui, {
   edit: (id) => editor.open(id),
   newGateway: (id) => void gateways.create(id),
   history: (id) => void audit.show(id),
+  stats: (id) => void stats.show(id),
 });
 const signIn = new SignIn(session, {
   signedIn: async () => {
@@ -69,6 +73,7 @@ function applyLanguage(): void {
   langToggle.setAttribute('aria-label', s.switchToLabel);
   editor.translate(s);
   webhooks.translate();
+  stats.translate();
   signIn.translate();
   render();
 }

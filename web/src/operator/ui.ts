@@ -4,7 +4,7 @@ import { byId } from '../dom.ts';
 import { ApiError } from './api.ts';
 import type { Session } from './session.ts';
 
-export type View = 'lots' | 'form' | 'gateway' | 'audit' | 'webhooks';
+export type View = 'lots' | 'form' | 'gateway' | 'audit' | 'webhooks' | 'stats';
 
 export class Ui {
   private readonly views: Record<View, HTMLElement> = {
@@ -13,6 +13,7 @@ export class Ui {
     gateway: byId('gateway-view'),
     audit: byId('audit-view'),
     webhooks: byId('webhooks-view'),
+    stats: byId('stats-view'),
   };
   readonly notice = byId('notice');
 
