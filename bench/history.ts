@@ -3,13 +3,13 @@
 // about 26 million rows), a lot's week of history and its 24-hour forecast,
 // and the search for an arrival (`near` + `arriveAt`) over 10,000 lots —
 // each as p50 / p99 of requests from one keep-alive client.
-import http from 'node:http';
 import type { Knex } from 'knex';
 import { createDatabase, migrate } from '../server/catalog/db.ts';
 import { LotRepository } from '../server/catalog/repository.ts';
 import { Partitions } from '../server/history/partitions.ts';
 import { createTestDatabase } from '../test/helpers/services.ts';
 import { startService } from './infra.ts';
+import { keepAliveGetter } from './probes.ts';
 import { CITY_BBOX, generateLots, seeded } from './lots.ts';
 
 export interface HistoryBenchResult {
@@ -83,16 +83,7 @@ export async function benchHistory(options: { quick: boolean; redisUrl: string; 
       MQTT_BASE_TOPIC: 'bench-hist', MQTT_CLIENT_ID: `kongwei-bench-hist-${process.pid}`,
     });
     try {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const get = (path: string) =>
-        new Promise<string>((resolve, reject) => {
-          http.get(service.httpUrl + path, { agent }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (body += chunk));
-            res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}: ${body.slice(0, 200)}`))));
-          }).on('error', reject);
-        });
+      const { get, close: closeClient } = keepAliveGetter(service.httpUrl);
       const timed = async (requests: number, path: () => string, check?: (body: string) => number) => {
         const timings: number[] = [];
         let results = 0;
@@ -138,7 +129,7 @@ export async function benchHistory(options: { quick: boolean; redisUrl: string; 
       await timed(100, near);
       const arrival = await timed(REQUESTS * 4, near, (body) => (JSON.parse(body) as { lots: unknown[] }).lots.length);
       progress(`      p50 ${arrival.p50.toFixed(2)} ms, p99 ${arrival.p99.toFixed(2)} ms (${arrival.meanResults.toFixed(1)} lots per answer)`);
-      agent.destroy();
+      closeClient();
       return {
         lots: LOTS, historyLots: HISTORY_LOTS, days: DAYS, rows, generateSeconds,
         history: { p50: history.p50, p99: history.p99, requests: REQUESTS },

@@ -1,3 +1,4 @@
+import http from 'node:http';
 // The benchmark's probes: its load generators as child processes (the MQTT
 // publisher, the socket clients) and the figures it reads from the service
 // (/metrics) and from Redis (INFO).
@@ -163,4 +164,22 @@ export async function redisCommandStats(url: string): Promise<Record<string, { c
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * A plain keep-alive HTTP client, as light as a client gets, so a timing is
+ * the service's: GET a path, the body as text (a non-200 answer rejects).
+ */
+export function keepAliveGetter(baseUrl: string): { get(path: string): Promise<string>; close(): void } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      http.get(baseUrl + path, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}: ${body.slice(0, 200)}`))));
+      }).on('error', reject);
+    });
+  return { get, close: () => agent.destroy() };
 }

@@ -12,7 +12,6 @@
 // with like; a burst as fast as the broker takes it would instead measure a
 // backlog growing in the broker while the publisher steals CPU from the consumer.
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +20,7 @@ import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { latencyArgs, latencyPhase } from './latency-phase.ts';
-import { metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
+import { keepAliveGetter, metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
 import { benchHistory } from './history.ts';
 import { report } from './report.ts';
 import { CITY_BBOX, DISTRICT_BBOX, districtLots, generateLots, seeded, writeCatalog } from './lots.ts';
@@ -312,17 +311,7 @@ async function main(): Promise<void> {
       const [minLon, minLat, maxLon, maxLat] = CITY_BBOX;
       const query = () =>
         `/api/lots?near=${(minLat + random() * (maxLat - minLat)).toFixed(5)},${(minLon + random() * (maxLon - minLon)).toFixed(5)}&radius=1000`;
-      // A plain keep-alive HTTP client, as light as a client gets, so the figure is the service's.
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const get = (path: string) =>
-        new Promise<string>((resolve, reject) => {
-          http.get(service.httpUrl + path, { agent }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (body += chunk));
-            res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}`))));
-          }).on('error', reject);
-        });
+      const { get, close: closeClient } = keepAliveGetter(service.httpUrl);
       for (let i = 0; i < 200; i++) await get(query()); // warm-up
       const timings: number[] = [];
       let found = 0;
@@ -332,7 +321,7 @@ async function main(): Promise<void> {
         timings.push(performance.now() - t0);
         found += body.lots.length;
       }
-      agent.destroy();
+      closeClient();
       timings.sort((a, b) => a - b);
       results.search = { lots: SEARCH_LOTS, requests: SEARCH_REQUESTS, radiusM: 1000, meanResults: found / SEARCH_REQUESTS, p50: pct(timings, 50), p99: pct(timings, 99) };
       progress(`      p50 ${pct(timings, 50).toFixed(2)} ms, p99 ${pct(timings, 99).toFixed(2)} ms (${(found / SEARCH_REQUESTS).toFixed(1)} lots per answer)`);
