@@ -148,7 +148,14 @@ describe('web: the map on GCJ-02 tiles (TILE_CRS=gcj02)', function () {
     await page.mouse.down();
     await page.mouse.move(map.x + 20, map.y + map.height / 2 - 100, { steps: 12 });
     await page.mouse.up();
-    await page.waitForTimeout(1200); // the pan settles (inertia); the subscription goes out 250 ms after
+    // The pan settles (inertia) and the subscription goes out 250 ms after: on a busy machine that
+    // takes longer, so wait until a new one came and none followed it for a while.
+    const deadline = Date.now() + 20_000;
+    let seen = subscribed.length;
+    for (let quietSince = Date.now(); Date.now() < deadline; await page.waitForTimeout(100)) {
+      if (subscribed.length !== seen) [seen, quietSince] = [subscribed.length, Date.now()];
+      if (seen > before && Date.now() - quietSince >= 1200) break;
+    }
     assert.ok(subscribed.length > before, 'subscribed anew');
     const shown = await screen(page);
 
