@@ -40,9 +40,11 @@ async function redisCpuUs(redis: Redis): Promise<number> {
 }
 
 /** Redis commands run so far, by name (INFO commandstats). */
-async function redisCalls(redis: Redis): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  for (const [, name, n] of (await redis.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls.set(name!, Number(n));
+async function redisCalls(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
+  const calls = new Map<string, { calls: number; usec: number }>();
+  for (const [, name, n, usec] of (await redis.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g)) {
+    calls.set(name!, { calls: Number(n), usec: Number(usec) });
+  }
   return calls;
 }
 
@@ -112,8 +114,14 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const redisUs = (await redisCpuUs(redis)) - redis0;
   const calls = await redisCalls(redis);
-  const scriptCalls = (calls.get('evalsha') ?? 0) + (calls.get('eval') ?? 0) - (calls0.get('evalsha') ?? 0) - (calls0.get('eval') ?? 0);
   const drained = total - startedWith;
+  const delta = (name: string, field: 'calls' | 'usec') => (calls.get(name)?.[field] ?? 0) - (calls0.get(name)?.[field] ?? 0);
+  const scriptCalls = delta('evalsha', 'calls') + delta('eval', 'calls');
+  const byCommand = [...calls.keys()]
+    .map((name) => [name, delta(name, 'usec') / drained] as const)
+    .filter(([, us]) => us >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  console.error(`Redis time per event by command (commandstats; a script's own commands are inside it): ${byCommand.map(([name, us]) => `${name} ${us.toFixed(2)} µs`).join(', ')}`);
   const counted = await accepted(app);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');

@@ -281,14 +281,10 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       for (const event of events) event.reject(failed);
       return;
     }
-    const width = STATE_FIELDS.length + 1;
     events.forEach((event, i) => {
-      const outcome = reply[i * width]!;
-      if (outcome === 'error') {
-        event.reject(batchFailure(reply[i * width + 1] ?? ''));
-        return;
-      }
-      event.resolve({ outcome: outcome as ApplyOutcome, state: decodeState(reply.slice(i * width + 1, (i + 1) * width)) });
+      const [outcome, ...values] = (reply[i] ?? '').split('|');
+      if (outcome === 'error') event.reject(batchFailure(values.join('|')));
+      else event.resolve({ outcome: outcome as ApplyOutcome, state: decodeState(values) });
     });
   }
 

@@ -9,11 +9,10 @@
 -- its lot is read afresh by the events after it, and it answers 'error'.
 -- KEYS  every event's keys, in turn
 -- ARGV  channel, then for each event: kind c|g|s|h, its number of keys, its number of args, its args
--- returns, for each event, 1 + #STATE values: the outcome and the state after
--- it (as the single scripts reply), or 'error', the message and blanks
+-- returns, for each event, one string: the outcome and the state after it (what
+-- the single scripts reply), joined by '|'; or 'error|<message>'
 BATCH = {lots = {}, feed = {}, order = {}, hist = {}, hist_keys = {}}
 local out = {}
-local width = #STATE + 1
 local k, a = 1, 2
 while a <= #ARGV do
   local kind, nkeys, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
@@ -22,14 +21,12 @@ while a <= #ARGV do
   k = k + nkeys
   a = a + 3 + nargs
   local ok, result = pcall(APPLY[kind], keys, args)
-  local base = #out
   if ok then
-    for i = 1, width do out[base + i] = result[i] end
+    out[#out + 1] = table.concat(result, '|')
   else
     BATCH.lots[keys[1]] = nil
-    out[base + 1] = 'error'
-    if type(result) == 'table' and result.err then out[base + 2] = result.err else out[base + 2] = tostring(result) end
-    for i = 3, width do out[base + i] = '' end
+    if type(result) == 'table' and result.err then result = result.err end
+    out[#out + 1] = 'error|' .. tostring(result)
   end
 end
 for _, hist_key in ipairs(BATCH.hist_keys) do history_append(hist_key, BATCH.hist[hist_key]) end
