@@ -10,6 +10,7 @@
 // once and the ingest stage pauses (it retries, and acknowledges nothing)
 // instead of piling events up in memory.
 import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
@@ -136,6 +137,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   /** Events waiting for the next batch call (sent at the end of this turn of the event loop). */
   private queued: BatchedEvent[] = [];
   private batchScheduled = false;
+  /** apply-batch.lua with the event scripts in front, and its SHA-1 for EVALSHA. */
+  private batchScript = { source: '', sha: '' };
 
   constructor(private readonly options: RedisLiveStoreOptions) {
     super();
@@ -166,8 +169,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     const redis = connectRedis(this.options, { ...common, enableAutoPipelining: true });
     const sources = sourcesFor(this.options.history ?? true);
     for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: sources[name as ScriptName] });
-    // Its number of keys varies: passed first in each call.
-    redis.defineCommand('kwApplyBatch', { lua: sources.kwApplyBatch });
+    this.batchScript = { source: sources.kwApplyBatch, sha: createHash('sha1').update(sources.kwApplyBatch).digest('hex') };
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });
@@ -274,8 +276,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     }
     let reply: string[];
     try {
-      const command = (client as unknown as { kwApplyBatch: (...a: (string | number)[]) => Promise<string[]> }).kwApplyBatch;
-      reply = await command.call(client, keys.length, ...keys, ...args);
+      reply = await this.evalBatch(client, keys, args);
     } catch (err) {
       const failed = refusalOr(err);
       for (const event of events) event.reject(failed);
@@ -286,6 +287,21 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
       if (outcome === 'error') event.reject(batchFailure(values.join('|')));
       else event.resolve({ outcome: outcome as ApplyOutcome, state: decodeState(values) });
     });
+  }
+
+  /**
+   * Runs the batch script: EVALSHA, and EVAL when that node has not loaded it
+   * yet. Called as EVALSHA itself (not as a custom command, whose key count
+   * varies) so that auto-pipelining on a cluster groups it by its first key.
+   */
+  private async evalBatch(client: RedisClient, keys: string[], args: string[]): Promise<string[]> {
+    const { sha, source } = this.batchScript;
+    try {
+      return (await client.evalsha(sha, keys.length, ...keys, ...args)) as string[];
+    } catch (err) {
+      if (!(err as Error).message?.startsWith('NOSCRIPT')) throw err;
+      return (await client.eval(source, keys.length, ...keys, ...args)) as string[];
+    }
   }
 
   async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {

@@ -308,6 +308,14 @@ for (const target of storesUnderTest) {
       assert.deepEqual([await occupied('mixed'), await occupied('mixed-other')], [2, 4]);
     });
 
+    it('applies events for many lots sent together (on a cluster: many slots and nodes)', async () => {
+      const ids = Array.from({ length: 60 }, (_, i) => `many-${i}`);
+      const results = await Promise.all(ids.map((id, i) => store.applyCount(count(id, { occupied: i % 30 }), 32)));
+      assert.deepEqual(results.map((r) => r.outcome), Array(60).fill('applied'));
+      const states = await store.getMany(ids);
+      assert.deepEqual(ids.map((id) => states.get(id)?.occupied), ids.map((_, i) => i % 30));
+    });
+
     if (target.name !== 'memory') it('announces a lot changed by several events sent together once, with its last state', async () => {
       const seen: LiveChange[] = [];
       const listener = (changes: LiveChange[]) => seen.push(...changes.filter((c) => c.id.startsWith('together-')));
