@@ -295,6 +295,47 @@ for (const target of storesUnderTest) {
       assert.equal((await store.applyCount(count('odd', { occupied: 3 }), 32)).outcome, 'applied');
     });
 
+    // Redis applies events that arrive together in one batch call (apply-batch.lua).
+    if (target.name !== 'memory') it('refuses only the event that fails among events sent together; the others apply as alone', async () => {
+      const results = await Promise.allSettled([
+        store.applyGate(gate('mixed', { seq: 1, ts: T0 }), 32),
+        store.applyGate(gate('mixed', { seq: 2, ts: Number.NaN }), 32),
+        store.applyGate(gate('mixed', { seq: 3, ts: T0 + 2 }), 32),
+        store.applyCount(count('mixed-other', { occupied: 4 }), 32),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.ok((results[1] as PromiseRejectedResult).reason instanceof LiveStoreRefusal);
+      assert.deepEqual([await occupied('mixed'), await occupied('mixed-other')], [2, 4]);
+    });
+
+    it('applies events for many lots sent together (on a cluster: many slots and nodes)', async () => {
+      const ids = Array.from({ length: 60 }, (_, i) => `many-${i}`);
+      const results = await Promise.all(ids.map((id, i) => store.applyCount(count(id, { occupied: i % 30 }), 32)));
+      assert.deepEqual(results.map((r) => r.outcome), Array(60).fill('applied'));
+      const states = await store.getMany(ids);
+      assert.deepEqual(ids.map((id) => states.get(id)?.occupied), ids.map((_, i) => i % 30));
+    });
+
+    if (target.name !== 'memory') it('announces a lot changed by several events sent together once, with its last state', async () => {
+      const seen: LiveChange[] = [];
+      const listener = (changes: LiveChange[]) => seen.push(...changes.filter((c) => c.id.startsWith('together-')));
+      store.on('change', listener);
+      const last = changeMatching(store, (c) => c.id === 'together-a' && c.occupied === 9);
+      const results = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => store.applyCount(count('together-a', { occupied: i, ts: T0 + i, seq: i }), 32)),
+        store.applyCount(count('together-b', { occupied: 1 }), 32),
+      ]);
+      await last;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      store.off('change', listener);
+      assert.deepEqual(results.map((r) => r.outcome), Array(11).fill('applied'));
+      assert.deepEqual(results.slice(0, 10).map((r) => r.state.occupied), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // Sent in one turn of the event loop, to one node: one batch (a cluster splits it by slot).
+      const a = seen.filter((c) => c.id === 'together-a');
+      assert.ok(a.length >= 1 && a.length < 10, `together-a announced ${a.length} times`);
+      assert.deepEqual([a.at(-1)!.occupied, seen.filter((c) => c.id === 'together-b').length], [9, 1]);
+    });
+
     it('reports itself healthy', async () => {
       assert.equal((await store.health()).ok, true);
     });

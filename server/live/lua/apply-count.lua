@@ -13,15 +13,20 @@ s.cap = fmt(capacity)
 s.seq = ARGV[4]
 s.cts = ARGV[3]
 s.craw = fmt(tonumber(ARGV[5]) or (capacity - tonumber(ARGV[6])))
--- The count reflects every gate delta up to its ts: keep only the newer ones.
-local removed = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-s.lcnt = fmt(num(s.lcnt, 0) - removed)
-local sum = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local _, delta = member_parts(member)
-  sum = sum + delta
+-- The count reflects every gate delta up to its ts: keep only the newer ones
+-- (a lot without gates has an empty log: nothing to read).
+if num(s.lcnt, 0) > 0 then
+  local removed = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+  s.lcnt = fmt(num(s.lcnt, 0) - removed)
+  local sum = 0
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local _, delta = member_parts(member)
+    sum = sum + delta
+  end
+  s.lsum = fmt(sum)
+else
+  s.lsum = '0'
 end
-s.lsum = fmt(sum)
 s.folded = '0'
 s.fts = ''
 touch(s, ARGV[3], ARGV[8])

@@ -50,21 +50,44 @@ local function num(s, default)
   return tonumber(s) or default
 end
 
+-- While apply-batch.lua runs several events in one call: the lots read so far
+-- (by key), so a lot's hash is read once per batch, and each lot's last state
+-- for the one feed message the batch sends at its end, and the history records
+-- it appends at its end. nil otherwise.
+local BATCH = nil
+
 -- Reads the lot, and one more field when `extra` names it (a gate's counter):
--- s[extra]. s.loaded keeps the values as read, so commit() writes only what changed.
+-- s[extra]. s.orig keeps the values as read (or last written), so commit()
+-- writes only what changed. In a batch, a lot read before is not read again.
 local function load_lot(key, lot_capacity, extra)
+  local s = BATCH and BATCH.lots[key]
+  if s then
+    if extra and s.orig[extra] == nil then
+      local value = redis.call('HGET', key, extra) or ''
+      s.orig[extra] = value
+      s[extra] = value
+      s.extras[#s.extras + 1] = extra
+    end
+    return s
+  end
   local names = FIELDS
   if extra then
     names = {unpack(FIELDS)}
     names[#names + 1] = extra
   end
   local values = redis.call('HMGET', key, unpack(names))
-  local s = {exists = values[1] ~= false, loaded = values, extra = extra}
-  for i = 1, #names do s[names[i]] = values[i] or '' end
+  local orig = {}
+  s = {exists = values[1] ~= false, orig = orig, extras = {extra}}
+  for i = 1, #names do
+    local value = values[i] or ''
+    s[names[i]] = value
+    orig[names[i]] = value
+  end
   if s.cap == '' then s.cap = lot_capacity end
   if s.clamped == '' then s.clamped = '0' end
   if s.off == '' then s.off = '0' end
   if s.stale == '' then s.stale = '0' end
+  if BATCH then BATCH.lots[key] = s end
   return s
 end
 
@@ -133,35 +156,68 @@ local function reply(outcome, s)
   return out
 end
 
--- Saves what changed in the lot (the `extra` field included), appends the
+-- Appends records to a lot's history log, which keeps the newest HIST_MAX: if the
+-- recorder has not taken them for long, the oldest go (the recorder counts the gap).
+local function history_append(hist_key, records)
+  local length = redis.call('RPUSH', hist_key, unpack(records))
+  if length > HIST_MAX then redis.call('LTRIM', hist_key, length - HIST_MAX, -1) end
+end
+
+-- Writes the fields of the lot that changed since it was read or last written.
+local function write_lot(key, s)
+  local args = {}
+  local orig = s.orig
+  for i = 1, #FIELDS do
+    local name = FIELDS[i]
+    if s[name] ~= orig[name] then
+      args[#args + 1] = name
+      args[#args + 1] = s[name]
+      orig[name] = s[name]
+    end
+  end
+  for _, name in ipairs(s.extras) do
+    if s[name] ~= orig[name] then
+      args[#args + 1] = name
+      args[#args + 1] = s[name]
+      orig[name] = s[name]
+    end
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
+end
+
+-- Saves what changed in the lot (the gate counters read included), appends the
 -- history record (when `hist_key` is given: `hist` is 's|<sensor ts>' or
 -- 'r|<receipt time>'), announces it on the change feed
--- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src) and replies 'applied'.
+-- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src; in a batch, once at its
+-- end, with the lot's last state) and replies 'applied'.
 local function commit(key, channel, lot_id, s, hist_key, hist)
   local values = state_values(s)
   if hist_key and HIST_MAX > 0 then
     s.hn = next_history_number(s.hn)
-    local length = redis.call('RPUSH', hist_key, s.hn .. '|' .. hist .. '|' .. table.concat(values, '|'))
-    -- The recorder has not taken them for long: the oldest go (the recorder counts the gap).
-    if length > HIST_MAX then redis.call('LTRIM', hist_key, length - HIST_MAX, -1) end
-  end
-  local args = {}
-  local loaded = s.loaded
-  for i = 1, #FIELDS do
-    local name = FIELDS[i]
-    if s[name] ~= (loaded[i] or '') then
-      args[#args + 1] = name
-      args[#args + 1] = s[name]
+    local record = s.hn .. '|' .. hist .. '|' .. table.concat(values, '|')
+    if BATCH then
+      -- Appended at the batch's end, the lot's records of the batch in one call (history_append).
+      local records = BATCH.hist[hist_key]
+      if not records then
+        records = {}
+        BATCH.hist[hist_key] = records
+        BATCH.hist_keys[#BATCH.hist_keys + 1] = hist_key
+      end
+      records[#records + 1] = record
+    else
+      history_append(hist_key, {record})
     end
   end
-  if s.extra and s[s.extra] ~= (loaded[#FIELDS + 1] or '') then
-    args[#args + 1] = s.extra
-    args[#args + 1] = s[s.extra]
+  write_lot(key, s)
+  local line = lot_id .. '|' .. table.concat(values, '|')
+  if BATCH then
+    if not BATCH.feed[key] then BATCH.order[#BATCH.order + 1] = key end
+    BATCH.feed[key] = line
+  else
+    redis.call('PUBLISH', channel, line)
   end
-  if #args > 0 then redis.call('HSET', key, unpack(args)) end
-  table.insert(values, 1, lot_id)
-  redis.call('PUBLISH', channel, table.concat(values, '|'))
-  return reply('applied', s)
+  table.insert(values, 1, 'applied')
+  return values
 end
 
 -- A log member's ts and delta.
