@@ -9,7 +9,7 @@ export function testLot(overrides: Partial<LotMeta> & Pick<LotMeta, 'id'>): LotM
   return {
     name: `测试停车场 ${overrides.id}`, nameEn: `Test car park ${overrides.id}`, address: null,
     lat: 36.09, lon: 120.36, type: 'surface', status: 'open', capacity: 50, staleAfterS: null,
-    openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null, baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null,
     ...overrides,
   };
