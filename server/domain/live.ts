@@ -9,7 +9,8 @@
 // (ts, seq), each gate by its seq window), so the final state does not depend
 // on the order events arrive in.
 
-import { emptyKindCounts, type BayKind, type KindCounts } from './bay-kinds.ts';
+import type { BayKind, KindCounts } from './bay-kinds.ts';
+import { tallyBay, tallyKinds } from './live-kinds.ts';
 import type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent } from './live-events.ts';
 
 /** One lot's live state, as readers (views, the change feed) see it. */
@@ -315,31 +316,11 @@ export function applySpace(record: LotRecord, event: SpaceEvent): ApplyResult {
   const outcome = orderAgainst(last ?? { ts: null, seq: null }, event.ts, event.seq);
   if (outcome !== 'applied') return done(outcome, record);
   record.baysOccupied += Number(event.occupied) - Number(last?.occupied ?? false);
-  const kind = record.bayKinds.get(event.spaceId);
-  if (kind) {
-    // A new object: states already handed out keep their tallies.
-    const kinds = record.state.kinds ?? tallyKinds(record.bayKinds, new Map());
-    const { bays, reported, occupied } = kinds[kind];
-    record.state.kinds = { ...kinds, [kind]: { bays, reported: reported + (last ? 0 : 1), occupied: occupied + Number(event.occupied) - Number(last?.occupied ?? false) } };
-  }
+  tallyBay(record, event.spaceId, last, event.occupied);
   record.bays.set(event.spaceId, { occupied: event.occupied, ts: event.ts, seq: event.seq });
   touch(record, event.ts, event.receivedAt);
   settle(record);
   return done(outcome, record);
-}
-
-/** Each kind's declared bays, how many of them reported, how many are occupied, from the bays' states. */
-function tallyKinds(kindOf: Map<string, BayKind>, bays: Map<string, BayState>): KindCounts {
-  const declared = { charging: 0, disabled: 0, family: 0, women: 0 };
-  for (const kind of kindOf.values()) declared[kind]++;
-  const counts = emptyKindCounts(declared);
-  for (const [space, kind] of kindOf) {
-    const bay = bays.get(space);
-    if (!bay) continue;
-    counts[kind].reported++;
-    if (bay.occupied) counts[kind].occupied++;
-  }
-  return counts;
 }
 
 /**

@@ -14,6 +14,13 @@ const EN_KIND: Record<BayKind, [string, string]> = {
   family: ['family bay', 'family bays'],
   women: ["women's bay", "women's bays"],
 };
+/** One wording per kind of bay. */
+const kindWords = (say: (kind: BayKind, free: number) => string): Record<BayKind, (free: number) => string> => ({
+  charging: (free) => say('charging', free),
+  disabled: (free) => say('disabled', free),
+  family: (free) => say('family', free),
+  women: (free) => say('women', free),
+});
 
 export type Lang = 'zh' | 'en';
 export const LANGS: readonly Lang[] = ['zh', 'en'];
@@ -64,7 +71,7 @@ export interface Strings {
   freeOfCharge: string;
   specialSpaces: string;
   /** A kind's live free bays, from its bay sensors ("1 charging bay free now"). */
-  kindFreeNow: (kind: BayKind, free: number) => string;
+  kindFreeNow: Record<BayKind, (free: number) => string>;
   address: string;
   maxHeight: string;
   metresValue: (metres: string) => string;
@@ -133,7 +140,7 @@ const zh: Strings = {
   paid: '收费',
   freeOfCharge: '免费',
   specialSpaces: '专用车位',
-  kindFreeNow: (kind, free) => (free === 0 ? `${ZH_KIND[kind]}已满` : `${free} 个${ZH_KIND[kind]}空闲`),
+  kindFreeNow: kindWords((kind, free) => (free === 0 ? `${ZH_KIND[kind]}已满` : `${free} 个${ZH_KIND[kind]}空闲`)),
   address: '地址',
   maxHeight: '限高',
   metresValue: (metres) => `${metres} 米`,
@@ -201,7 +208,7 @@ const en: Strings = {
   paid: 'paid parking',
   freeOfCharge: 'free of charge',
   specialSpaces: 'Special spaces',
-  kindFreeNow: (kind, free) => (free === 0 ? `no ${EN_KIND[kind][0]} free now` : `${free} ${EN_KIND[kind][free === 1 ? 0 : 1]} free now`),
+  kindFreeNow: kindWords((kind, free) => (free === 0 ? `no ${EN_KIND[kind][0]} free now` : `${free} ${EN_KIND[kind][free === 1 ? 0 : 1]} free now`)),
   address: 'Address',
   maxHeight: 'Max. height',
   metresValue: (metres) => `${metres} m`,

@@ -64,7 +64,7 @@ function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }):
   if (lot.status !== 'open') return s.status[lot.status];
   const state = closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
   // The filters' kinds, live from their bay sensors: "available · 1 charging bay free now".
-  return [state, ...kindsFreeShown(lot, shown, filters).map(([kind, free]) => s.kindFreeNow(kind, free))].join(' · ');
+  return [state, ...kindsFreeShown(lot, shown, filters).map(([kind, free]) => s.kindFreeNow[kind](free))].join(' · ');
 }
 
 // ---- the map: tiles as configured; lots are placed on them through `coords` (map-coords.ts)

@@ -70,7 +70,7 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: Popu
   if (kinds.length > 0) {
     const line = el('p', 'popup-kinds');
     for (const [kind, free] of kinds) {
-      const item = el('span', `kind-free${free === 0 ? ' kind-none' : ''}`, s.kindFreeNow(kind, free));
+      const item = el('span', `kind-free${free === 0 ? ' kind-none' : ''}`, s.kindFreeNow[kind](free));
       item.dataset.kind = kind;
       line.append(item);
     }
