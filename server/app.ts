@@ -298,6 +298,7 @@ export class Kongwei {
       { name: 'live store', part: store, failure: redisFailure },
       catalogSync && { name: 'catalog sync', part: catalogSync, failure: redisFailure },
       { name: 'live feed', part: feed, failure: redisFailure },
+      { name: 'bay kinds', part: { start: () => lotAdmin.syncBayKinds(), stop: () => {} }, failure: redisFailure },
       // Stopped after ingest: its last round records what ingest applied before it stopped.
       { name: 'history recorder', part: { start: () => this.historyRecorder.start(), stop: () => this.historyRecorder.stop({ flush: true }) } },
       // Before MQTT: the retained gateway statuses it brings at start are heard. Stopped after ingest: what it applied is queued.

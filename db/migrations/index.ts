@@ -9,6 +9,7 @@ import * as operators201 from './20261128_201_operators.ts';
 import * as history301 from './20261201_301_history.ts';
 import * as forecastLog302 from './20261201_302_forecast_log.ts';
 import * as webhooks401 from './20261202_401_webhooks.ts';
+import * as bayKinds501 from './20261202_501_bay_kinds.ts';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const migrations: [name: string, module: MigrationModule][] = [
   ['20261201_301_history', history301],
   ['20261201_302_forecast_log', forecastLog302],
   ['20261202_401_webhooks', webhooks401],
+  ['20261202_501_bay_kinds', bayKinds501],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, MigrationModule]> = {

@@ -20,6 +20,10 @@ interface LotRow {
   capacity_charging: number | string | null;
   capacity_family: number | string | null;
   capacity_women: number | string | null;
+  bays_charging: string | null;
+  bays_disabled: string | null;
+  bays_family: string | null;
+  bays_women: string | null;
   fee: boolean | number | null;
   price_info: string | null;
   price_info_en: string | null;
@@ -50,6 +54,10 @@ function fromRow(row: LotRow): LotMeta {
     capacityCharging: toNumberOrNull(row.capacity_charging),
     capacityFamily: toNumberOrNull(row.capacity_family),
     capacityWomen: toNumberOrNull(row.capacity_women),
+    baysCharging: row.bays_charging ?? null,
+    baysDisabled: row.bays_disabled ?? null,
+    baysFamily: row.bays_family ?? null,
+    baysWomen: row.bays_women ?? null,
     fee: toBooleanOrNull(row.fee),
     priceInfo: row.price_info,
     priceInfoEn: row.price_info_en,
@@ -74,6 +82,10 @@ function toRow(lot: LotMeta): Omit<LotRow, 'created_at' | 'updated_at'> {
     capacity_charging: lot.capacityCharging,
     capacity_family: lot.capacityFamily,
     capacity_women: lot.capacityWomen,
+    bays_charging: lot.baysCharging,
+    bays_disabled: lot.baysDisabled,
+    bays_family: lot.baysFamily,
+    bays_women: lot.baysWomen,
     fee: lot.fee,
     price_info: lot.priceInfo,
     price_info_en: lot.priceInfoEn,

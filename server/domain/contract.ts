@@ -11,12 +11,16 @@ export const MAX_SNAPSHOT_LOTS = 10_000;
 export const MAX_SOCKET_MESSAGE_BYTES = 100_000;
 
 /** The fields a live change can move; `lots:live` carries only these (and the id). */
-export const LIVE_FIELDS = ['capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped'] as const;
+export const LIVE_FIELDS = [
+  'capacity', 'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped',
+  // Added with the bays by kind (issue 14): bay sensors move them as they move `free`.
+  'freeCharging', 'freeDisabled', 'freeFamily', 'freeWomen',
+] as const;
 export type LotLive = Pick<LotView, 'id' | (typeof LIVE_FIELDS)[number]>;
 
 export function liveFieldsOf(lot: LotView): LotLive {
-  const { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped } = lot;
-  return { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped };
+  const { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped, freeCharging, freeDisabled, freeFamily, freeWomen } = lot;
+  return { id, capacity, free, occupied, availability, stale, updatedAt, heardAt, clamped, freeCharging, freeDisabled, freeFamily, freeWomen };
 }
 
 /**
@@ -33,6 +37,12 @@ export type LiveRow = [
   updatedAt: number | null,
   heardAt: number | null,
   clamped: boolean,
+  // Appended with the bays by kind, so the columns before keep their places;
+  // left out when all four are null (most lots: no bays by kind), so their rows cost nothing more.
+  freeCharging?: number | null,
+  freeDisabled?: number | null,
+  freeFamily?: number | null,
+  freeWomen?: number | null,
 ];
 
 /** `lots:rows`: `at` is the base time of the push (epoch ms: the newest `heardAt` among the changed lots). */

@@ -112,11 +112,21 @@ export interface AvailabilityPayload {
   stale: boolean;
   updatedAt: string | null;
   clamped: boolean;
+  /** Only for a lot that declares bays of that kind (issue 14): its live free count, null when not known live. */
+  freeCharging?: number | null;
+  freeDisabled?: number | null;
+  freeFamily?: number | null;
+  freeWomen?: number | null;
 }
 
 export function toAvailabilityPayload(view: LotView): AvailabilityPayload {
   const { id, status, capacity, free, occupied, availability, stale, updatedAt, clamped } = view;
-  return { id, status, capacity, free, occupied, availability, stale, updatedAt, clamped };
+  const payload: AvailabilityPayload = { id, status, capacity, free, occupied, availability, stale, updatedAt, clamped };
+  if (view.baysCharging !== null) payload.freeCharging = view.freeCharging;
+  if (view.baysDisabled !== null) payload.freeDisabled = view.freeDisabled;
+  if (view.baysFamily !== null) payload.freeFamily = view.freeFamily;
+  if (view.baysWomen !== null) payload.freeWomen = view.freeWomen;
+  return payload;
 }
 
 /** The errors topic's payload: why a message was rejected. */

@@ -9,6 +9,8 @@
 // (ts, seq), each gate by its seq window), so the final state does not depend
 // on the order events arrive in.
 
+import type { BayKind, KindCounts } from './bay-kinds.ts';
+import { tallyBay, tallyKinds } from './live-kinds.ts';
 import type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent } from './live-events.ts';
 
 /** One lot's live state, as readers (views, the change feed) see it. */
@@ -34,6 +36,12 @@ export interface LiveState {
   source?: OccupancySource | null;
   /** The lot's stale transition for the current `aliveAt` has been announced. */
   staleMarked?: boolean;
+  /**
+   * The declared bays of each kind (domain/bay-kinds.ts) as their sensors
+   * report them, tallied in the same step as each bay's state: null until the
+   * lot's declaration is taken (applyBayKinds) or a declared bay first reports.
+   */
+  kinds?: KindCounts | null;
 }
 
 export const occupancySources = ['bays', 'count', 'gates'] as const;
@@ -45,6 +53,7 @@ export interface LiveChange extends LiveState {
 }
 
 export type { CountEvent, GateEvent, GatewayStatusEvent, HeartbeatEvent, SpaceEvent };
+export type { BayKind, KindCounts };
 
 /**
  * What happened to an event: applied; a duplicate; older than what the state
@@ -108,6 +117,9 @@ export interface LotRecord {
   gates: Map<string, GateCounter>;
   bays: Map<string, BayState>;
   baysOccupied: number;
+  /** Each declared bay's kind (the catalog's declaration, as applyBayKinds last took it), and that declaration's digest. */
+  bayKinds: Map<string, BayKind>;
+  bayKindsDigest: string;
   /** When the service received the offline status that set `state.offline` (its clock). */
   offlineAt: number | null;
 }
@@ -115,7 +127,7 @@ export interface LotRecord {
 export function emptyLiveState(capacity: number): Required<LiveState> {
   return {
     capacity, occupied: null, ts: null, seq: null, clamped: false, receivedAt: null,
-    aliveAt: null, offline: false, source: null, staleMarked: false,
+    aliveAt: null, offline: false, source: null, staleMarked: false, kinds: null,
   };
 }
 
@@ -132,6 +144,8 @@ export function emptyLotRecord(capacity: number): LotRecord {
     gates: new Map(),
     bays: new Map(),
     baysOccupied: 0,
+    bayKinds: new Map(),
+    bayKindsDigest: '',
     offlineAt: null,
   };
 }
@@ -302,10 +316,24 @@ export function applySpace(record: LotRecord, event: SpaceEvent): ApplyResult {
   const outcome = orderAgainst(last ?? { ts: null, seq: null }, event.ts, event.seq);
   if (outcome !== 'applied') return done(outcome, record);
   record.baysOccupied += Number(event.occupied) - Number(last?.occupied ?? false);
+  tallyBay(record, event.spaceId, last, event.occupied);
   record.bays.set(event.spaceId, { occupied: event.occupied, ts: event.ts, seq: event.seq });
   touch(record, event.ts, event.receivedAt);
   settle(record);
   return done(outcome, record);
+}
+
+/**
+ * The operator declared the lot's bays by kind (or changed the declaration):
+ * the tallies are counted again from the bays' states, in the same step. A
+ * declaration already taken (the same digest) changes nothing.
+ */
+export function applyBayKinds(record: LotRecord, kindOf: ReadonlyMap<string, BayKind>, digest: string): ApplyResult {
+  if (record.bayKindsDigest === digest) return done('duplicate', record);
+  record.bayKinds = new Map(kindOf);
+  record.bayKindsDigest = digest;
+  record.state.kinds = record.bayKinds.size > 0 ? tallyKinds(record.bayKinds, record.bays) : null;
+  return done('applied', record);
 }
 
 /** A heartbeat keeps the lot fresh without changing its counts (and ends an offline spell, like any sign of life). */

@@ -26,6 +26,7 @@ export const LOT_COLUMNS = Object.keys(lotMetaSchema.shape) as (keyof LotMeta)[]
  */
 export const LIVE_ONLY_FIELDS = [
   'free', 'occupied', 'availability', 'stale', 'updatedAt', 'heardAt', 'clamped', 'distanceM', 'openNow', 'opensAt', 'closesAt', 'forecast',
+  'freeCharging', 'freeDisabled', 'freeFamily', 'freeWomen',
 ] as const satisfies readonly Exclude<keyof LotView, keyof LotMeta>[];
 // Every field the read API adds to a lot's metadata is listed: one added to LotView and not here fails to compile.
 type Unlisted = Exclude<Exclude<keyof LotView, keyof LotMeta>, (typeof LIVE_ONLY_FIELDS)[number]>;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { fieldTextsOf, mergeFieldTexts, type FieldErrors, type FieldTexts } from './errors.ts';
 import { text } from './messages.ts';
 import { openingHoursProblem } from './opening-hours.ts';
+import { bayKinds, baysFieldOf, capacityFieldOf, parseBayList } from './bay-kinds.ts';
 import { LOT_ID_PATTERN, lotIdSchema, lotMetaSchema, type LotMeta } from './lot.ts';
 
 export type { FieldErrors, FieldTexts };
@@ -41,6 +42,46 @@ function crossFieldErrors(lot: Record<string, unknown>): FieldTexts {
   for (const field of specialCapacityFields) {
     const value = lot[field];
     if (typeof value === 'number' && value > capacity) fields[field] = [text(`must not exceed capacity (${capacity})`, `不能超过总车位数（${capacity}）`)];
+  }
+  Object.assign(fields, bayErrors(lot, capacity));
+  return fields;
+}
+
+/**
+ * The declared bays: no bay twice (in one list or in two: a bay has one
+ * kind), no more of a kind than its `capacityX`, and no more in all than `capacity`.
+ */
+function bayErrors(lot: Record<string, unknown>, capacity: number): FieldTexts {
+  const fields: FieldTexts = {};
+  const kindOf = new Map<string, string>();
+  let total = 0;
+  for (const kind of bayKinds) {
+    const field = baysFieldOf[kind];
+    const list = lot[field];
+    if (typeof list !== 'string') continue;
+    const read = parseBayList(list);
+    if (!read.ok) continue; // the schema names it
+    const twice = new Set<string>();
+    for (const id of read.ids) {
+      const other = kindOf.get(id);
+      if (other === undefined) kindOf.set(id, field);
+      else if (!twice.has(id)) {
+        twice.add(id);
+        (fields[field] ??= []).push(other === field
+          ? text(`bay "${id}" is listed twice`, `车位“${id}”重复列出`)
+          : text(`bay "${id}" is already in ${other} (a bay has one kind)`, `车位“${id}”已列在 ${other} 中（一个车位只有一种类型）`));
+      }
+    }
+    const count = read.ids.length;
+    total += count;
+    const kindCapacity = lot[capacityFieldOf[kind]];
+    if (typeof kindCapacity === 'number' && count > kindCapacity) {
+      (fields[field] ??= []).push(text(`declares ${count} bays, more than ${capacityFieldOf[kind]} (${kindCapacity})`, `列出了 ${count} 个车位，多于 ${capacityFieldOf[kind]}（${kindCapacity}）`));
+    }
+  }
+  if (total > 0 && total > capacity) {
+    const field = bayKinds.map((kind) => baysFieldOf[kind]).filter((f) => typeof lot[f] === 'string').at(-1)!;
+    (fields[field] ??= []).push(text(`the lists declare ${total} bays, more than capacity (${capacity})`, `各类车位共列出 ${total} 个，多于总车位数（${capacity}）`));
   }
   return fields;
 }

@@ -1,6 +1,7 @@
 // The lot as the contract (DESIGN.md §4) shows it, and the rules that turn
 // catalog metadata plus live state into that view. Pure: no I/O.
 import { z } from 'zod';
+import { bayListSchema, declaredCounts, kindCapacity, kindFree } from './bay-kinds.ts';
 import { lastHeardAt, type LiveState } from './live.ts';
 import { say } from './messages.ts';
 import { optionalText, text } from './text.ts';
@@ -42,6 +43,15 @@ export const lotMetaSchema = z.object({
   capacityCharging: z.number().int().min(0).max(100_000).nullable().default(null),
   capacityFamily: z.number().int().min(0).max(100_000).nullable().default(null),
   capacityWomen: z.number().int().min(0).max(100_000).nullable().default(null),
+  /**
+   * The bays of each kind, by the ids their sensors publish under
+   * (`…/spaces/{space}`), as ids and ranges: "c001..c040, c101" (domain/bay-kinds.ts);
+   * null: none declared. Their sensors give the live free counts per kind.
+   */
+  baysCharging: bayListSchema.default(null),
+  baysDisabled: bayListSchema.default(null),
+  baysFamily: bayListSchema.default(null),
+  baysWomen: bayListSchema.default(null),
   /** Whether parking costs money; null: not known. */
   fee: z.boolean().nullable().default(null),
   /** Prices in words, as the operator writes them (Chinese, English). */
@@ -67,6 +77,21 @@ export interface LotView {
   capacityCharging: number | null;
   capacityFamily: number | null;
   capacityWomen: number | null;
+  /** The bays of each kind as declared ("c001..c040, c101"); null: none. */
+  baysCharging: string | null;
+  baysDisabled: string | null;
+  baysFamily: string | null;
+  baysWomen: string | null;
+  /**
+   * Live free bays of each kind, from the sensors of the declared bays; null
+   * when not known live (domain/bay-kinds.ts kindFree: no declared bays, a
+   * declared bay never reported, fewer bays declared than `capacityX`, or the
+   * lot's own count is not live — no data, stale, offline, not open now).
+   */
+  freeCharging: number | null;
+  freeDisabled: number | null;
+  freeFamily: number | null;
+  freeWomen: number | null;
   fee: boolean | null;
   priceInfo: string | null;
   priceInfoEn: string | null;
@@ -178,6 +203,15 @@ export function toLotView(
   const stale = hasData && isStale(live, staleAfterMsFor(meta, defaultStaleAfterS), nowMs);
   const byHours = meta.status === 'open' ? hours : null;
   const changesAt = byHours?.changesAt == null ? null : new Date(byHours.changesAt).toISOString();
+  const availability = byHours?.open === false ? 'closed' : classifyAvailability(meta.status, capacity, free, stale || !hasData);
+  // Per kind: a count only while the lot's own is live (open, fresh data).
+  const liveFree = availability === 'closed' || availability === 'unknown' ? null : free;
+  const declared = declaredCounts(meta);
+  const kinds = hasData ? live.kinds ?? null : null;
+  const capacityCharging = kindCapacity(meta.capacityCharging, declared.charging);
+  const capacityDisabled = kindCapacity(meta.capacityDisabled, declared.disabled);
+  const capacityFamily = kindCapacity(meta.capacityFamily, declared.family);
+  const capacityWomen = kindCapacity(meta.capacityWomen, declared.women);
   return {
     id: meta.id,
     name: meta.name,
@@ -188,10 +222,18 @@ export function toLotView(
     type: meta.type,
     status: meta.status,
     openingHours: meta.openingHours,
-    capacityDisabled: meta.capacityDisabled,
-    capacityCharging: meta.capacityCharging,
-    capacityFamily: meta.capacityFamily,
-    capacityWomen: meta.capacityWomen,
+    capacityDisabled,
+    capacityCharging,
+    capacityFamily,
+    capacityWomen,
+    baysCharging: meta.baysCharging,
+    baysDisabled: meta.baysDisabled,
+    baysFamily: meta.baysFamily,
+    baysWomen: meta.baysWomen,
+    freeCharging: kindFree(kinds?.charging, declared.charging, meta.capacityCharging, liveFree),
+    freeDisabled: kindFree(kinds?.disabled, declared.disabled, meta.capacityDisabled, liveFree),
+    freeFamily: kindFree(kinds?.family, declared.family, meta.capacityFamily, liveFree),
+    freeWomen: kindFree(kinds?.women, declared.women, meta.capacityWomen, liveFree),
     fee: meta.fee,
     priceInfo: meta.priceInfo,
     priceInfoEn: meta.priceInfoEn,
@@ -200,7 +242,7 @@ export function toLotView(
     capacity,
     free,
     occupied,
-    availability: byHours?.open === false ? 'closed' : classifyAvailability(meta.status, capacity, free, stale || !hasData),
+    availability,
     stale,
     updatedAt: hasData && live.ts !== null ? new Date(live.ts).toISOString() : null,
     heardAt: hasData ? new Date(lastHeardAt(live)!).toISOString() : null,

@@ -1,6 +1,7 @@
 // The search parameters of GET /api/lots (DESIGN.md §4), parsed from a query
 // string. A bad parameter is named in the error.
 import { z } from 'zod';
+import { declaredCounts, kindCapacity } from './bay-kinds.ts';
 import { hasFeature, lotFeatures, type LotFeature } from './features.ts';
 import { isValidBBox, type BBox, type Point } from './geo.ts';
 import { lotTypes, type LotMeta, type LotType } from './lot.ts';
@@ -92,8 +93,19 @@ export const lotSearchQuerySchema = z
     return search;
   });
 
-/** Whether a lot's metadata passes the search's type and feature filters. */
+/**
+ * Whether a lot's metadata passes the search's type and feature filters. A
+ * kind's declared bays count as its spaces when its capacity is not given (as the lot view shows it).
+ */
 export function matchesMeta(lot: LotMeta, search: Pick<LotSearch, 'types' | 'features'>): boolean {
   if (search.types && !search.types.includes(lot.type)) return false;
-  return (search.features ?? []).every((feature) => hasFeature(lot, feature));
+  if (!search.features?.length) return true;
+  const declared = declaredCounts(lot);
+  const capacities = {
+    capacityCharging: kindCapacity(lot.capacityCharging, declared.charging),
+    capacityDisabled: kindCapacity(lot.capacityDisabled, declared.disabled),
+    capacityFamily: kindCapacity(lot.capacityFamily, declared.family),
+    capacityWomen: kindCapacity(lot.capacityWomen, declared.women),
+  };
+  return search.features.every((feature) => hasFeature(capacities, feature));
 }

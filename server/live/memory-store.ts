@@ -3,8 +3,8 @@
 // apply is atomic, as a Lua script is in Redis.
 import { EventEmitter } from 'node:events';
 import {
-  applyCapacity, applyCount, applyGate, applyHeartbeat, applyLotOffline, applySpace, applyStaleMark, emptyLotRecord,
-  type ApplyResult, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
+  applyBayKinds, applyCapacity, applyCount, applyGate, applyHeartbeat, applyLotOffline, applySpace, applyStaleMark, emptyLotRecord,
+  type ApplyResult, type BayKind, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveState, type LotRecord, type SpaceEvent,
 } from '../domain/live.ts';
 import { HISTORY_LOG_MAX, type HistoryRecord } from '../domain/history.ts';
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
@@ -19,6 +19,8 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
   /** Each lot's history log and the number of its last record (DESIGN.md §7). */
   private readonly history = new Map<string, { n: number; records: HistoryRecord[] }>();
   private readonly leases = new Map<string, { holder: string; until: number }>();
+  /** Each lot's declared bay kinds, kept apart from its live state as Redis keeps them (K:kinds): a lot without state has them for its first event. */
+  private readonly declared = new Map<string, { kinds: Map<string, BayKind>; digest: string }>();
 
   /** `history`: write the history log (HISTORY_RECORDING; default on). */
   constructor(private readonly clock: () => number = Date.now, private readonly recordsHistory = true) {
@@ -37,7 +39,7 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
    * announces applied changes. `time` undefined: not a change history records.
    */
   private apply(lotId: string, lotCapacity: number, rule: (record: LotRecord) => ApplyResult, time?: { at: number; sensorTime: boolean }): ApplyResult {
-    const record = this.records.get(lotId) ?? emptyLotRecord(lotCapacity);
+    const record = this.records.get(lotId) ?? this.newRecord(lotId, lotCapacity);
     let result: ApplyResult;
     try {
       result = rule(record);
@@ -50,6 +52,23 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
       this.emit('change', [{ id: lotId, ...result.state }]);
     }
     return result;
+  }
+
+  private newRecord(lotId: string, lotCapacity: number): LotRecord {
+    const record = emptyLotRecord(lotCapacity);
+    const declared = this.declared.get(lotId);
+    if (declared) {
+      record.bayKinds = new Map(declared.kinds);
+      record.bayKindsDigest = declared.digest;
+    }
+    return record;
+  }
+
+  async setBayKinds(lotId: string, kinds: ReadonlyMap<string, BayKind>, digest: string, at: number): Promise<LiveState | null> {
+    if (digest === '') this.declared.delete(lotId);
+    else this.declared.set(lotId, { kinds: new Map(kinds), digest });
+    if (!this.records.has(lotId)) return null;
+    return this.apply(lotId, 0, (r) => applyBayKinds(r, kinds, digest), { at, sensorTime: false }).state;
   }
 
   async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {
@@ -94,6 +113,7 @@ export class MemoryLiveStore extends EventEmitter<LiveStoreEvents> implements Li
 
   async deleteLot(id: string): Promise<void> {
     this.records.delete(id);
+    this.declared.delete(id);
     this.history.delete(id);
     for (const gatewayId of this.lotGatewayIds.get(id) ?? []) {
       const lots = this.gatewayLotIds.get(gatewayId);

@@ -14,9 +14,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
-  type ApplyOutcome, type ApplyResult, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
+  type ApplyOutcome, type ApplyResult, type BayKind, type BayState, type CountEvent, type GateEvent, type HeartbeatEvent, type LiveChange,
   type LiveState, type OccupancySource, type SpaceEvent,
 } from '../domain/live.ts';
+import { bayKinds, decodeKindCounts } from '../domain/bay-kinds.ts';
 import { HISTORY_LOG_MAX, type HistoryRecord } from '../domain/history.ts';
 import calculateSlot from 'cluster-key-slot';
 import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
@@ -29,11 +30,12 @@ const LIB = lua('lib');
 const SCRIPTS = {
   kwApplyCount: { keys: 3, file: 'apply-count' },
   kwApplyGate: { keys: 4, file: 'apply-gate' },
-  kwApplySpace: { keys: 3, file: 'apply-space' },
+  kwApplySpace: { keys: 4, file: 'apply-space' },
   kwApplyHeartbeat: { keys: 2, file: 'apply-heartbeat' },
   kwSetOffline: { keys: 2, file: 'set-offline' },
   kwMarkStale: { keys: 1, file: 'mark-stale' },
   kwSetCapacity: { keys: 2, file: 'set-capacity' },
+  kwSetKinds: { keys: 4, file: 'set-kinds' },
   kwNoteStatus: { keys: 2, file: 'note-status' },
   kwTrimHistory: { keys: 1, file: 'trim-history' },
   kwHoldLease: { keys: 1, file: 'hold-lease' },
@@ -65,7 +67,10 @@ interface BatchedEvent {
 }
 
 /** The fields readers see, in the order scripts return them and the feed carries them. */
-const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'] as const;
+const STATE_FIELDS = ['cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src', 'kinds'] as const;
+/** How many state values records written before the bays by kind carry (no `kinds`): still read, as having none. */
+const STATE_FIELDS_BEFORE_KINDS = 10;
+const isStateLength = (n: number) => n === STATE_FIELDS.length || n === STATE_FIELDS_BEFORE_KINDS;
 
 export interface RedisLiveStoreOptions extends RedisTarget {
   keyPrefix: string;
@@ -80,7 +85,7 @@ const str = (v: number | null) => (v === null ? '' : String(v));
 
 /** Turns the scripts' and the feed's field values back into a LiveState. */
 export function decodeState(values: readonly (string | null | undefined)[]): Required<LiveState> {
-  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src] = values;
+  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src, kinds] = values;
   return {
     capacity: num(cap) ?? 0,
     occupied: num(occ),
@@ -92,6 +97,7 @@ export function decodeState(values: readonly (string | null | undefined)[]): Req
     offline: off === '1',
     source: occupancySources.includes(src as OccupancySource) ? (src as OccupancySource) : null,
     staleMarked: stale === '1',
+    kinds: decodeKindCounts(kinds),
   };
 }
 
@@ -102,7 +108,7 @@ export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
   const time = Number(at);
   if (!Number.isSafeInteger(number) || !Number.isFinite(time)) return undefined;
   if (kind === 'o') return { n: number, kind: 'status', at: time, open: values[0] === '1' };
-  if ((kind !== 's' && kind !== 'r') || values.length !== STATE_FIELDS.length) return undefined;
+  if ((kind !== 's' && kind !== 'r') || !isStateLength(values.length)) return undefined;
   return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(values) };
 }
 
@@ -201,12 +207,13 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   }
 
   private onFeedMessage(message: string): void {
-    // One line per lot (a batch announces several): id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src —
+    // One line per lot (a batch announces several): id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src|kinds —
     // plain strings, so 13-digit timestamps and large seq values keep every digit (cjson would round them).
+    // (An instance from before the bays by kind sends no kinds.)
     const changes: LiveChange[] = [];
     for (const line of message.split('\n')) {
       const [id, ...values] = line.split('|');
-      if (id && values.length === STATE_FIELDS.length) changes.push({ id, ...decodeState(values) });
+      if (id && isStateLength(values.length)) changes.push({ id, ...decodeState(values) });
     }
     if (changes.length > 0) this.emit('change', changes);
   }
@@ -322,7 +329,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
 
   async applySpace(event: SpaceEvent, lotCapacity: number): Promise<ApplyResult> {
     const key = this.keyOf(event.lotId);
-    return this.batched('s', [key, `${key}:bays`, `${key}:hist`], [
+    return this.batched('s', [key, `${key}:bays`, `${key}:hist`, `${key}:kinds`], [
       event.lotId, String(lotCapacity), event.spaceId, event.occupied ? '1' : '0', String(event.ts), str(event.seq),
       String(event.receivedAt), this.channel,
     ]);
@@ -385,7 +392,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     const key = this.keyOf(id);
     const [gates, gateways] = await Promise.all([this.client.hkeys(key), this.client.smembers(`${key}:gateways`)]);
     const seen = gates.filter((field) => field.startsWith('g:')).map((field) => `${key}:seen:${field.slice(2)}`);
-    await this.client.del(key, `${key}:log`, `${key}:bays`, `${key}:gateways`, `${key}:hist`, ...seen);
+    await this.client.del(key, `${key}:log`, `${key}:bays`, `${key}:kinds`, `${key}:gateways`, `${key}:hist`, ...seen);
     // Tidying only: gatewayLots() trusts a link only when the lot's side has it too.
     await Promise.all(gateways.map((gateway) => this.client.srem(this.gatewayLotsKey(gateway), id)));
   }
@@ -393,6 +400,19 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   async setCapacity(id: string, capacity: number, at: number): Promise<LiveState | null> {
     const key = this.keyOf(id);
     const { outcome, state } = await this.run('kwSetCapacity', [key, `${key}:hist`], [id, String(capacity), this.channel, String(at)]);
+    return (outcome as string) === 'absent' ? null : state;
+  }
+
+  async setBayKinds(lotId: string, kinds: ReadonlyMap<string, BayKind>, digest: string, at: number): Promise<LiveState | null> {
+    const key = this.keyOf(lotId);
+    const declared = { charging: 0, disabled: 0, family: 0, women: 0 };
+    const pairs: string[] = [];
+    for (const [space, kind] of kinds) {
+      declared[kind]++;
+      pairs.push(space, kind);
+    }
+    const counts = bayKinds.map((kind) => declared[kind]).join(',');
+    const { outcome, state } = await this.run('kwSetKinds', [key, `${key}:kinds`, `${key}:bays`, `${key}:hist`], [lotId, digest, this.channel, String(at), counts, ...pairs]);
     return (outcome as string) === 'absent' ? null : state;
   }
 

@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { DependencyHealth } from '../lifecycle.ts';
 import type {
-  ApplyResult, BayState, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
+  ApplyResult, BayKind, BayState, CountEvent, GateEvent, HeartbeatEvent, LiveChange, LiveState, SpaceEvent,
 } from '../domain/live.ts';
 import type { HistoryRecord } from '../domain/history.ts';
 
@@ -58,6 +58,15 @@ export interface LiveStore extends EventEmitter<LiveStoreEvents> {
    * feed; null, and nothing changes, when the lot has no live state yet.
    */
   setCapacity(id: string, capacity: number, at: number): Promise<LiveState | null>;
+  /**
+   * Takes the lot's declared bays by kind (domain/bay-kinds.ts; an operator
+   * declared or changed them): kept for the lot's space events, and, when the
+   * lot has live state, its tallies per kind counted again from its bays'
+   * states in the same step (domain applyBayKinds), announced on the feed at
+   * `at`. A declaration with the digest the store has changes nothing; digest
+   * '' (no bays declared) forgets it. Null when the lot has no live state yet.
+   */
+  setBayKinds(lotId: string, kinds: ReadonlyMap<string, BayKind>, digest: string, at: number): Promise<LiveState | null>;
 
   /**
    * The lot's history log (DESIGN.md §7): one record per applied change,

@@ -7,6 +7,7 @@ import type { Bus } from '../bus.ts';
 import type { AuditEntry, AuditRepository } from '../catalog/audit.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { isUniqueViolation, type LotRepository } from '../catalog/repository.ts';
+import { bayKindMap, bayKindsDigest } from '../domain/bay-kinds.ts';
 import { localizedError, notFound, validationError } from '../domain/errors.ts';
 import { changesBetween, checkLotCreate, checkLotPatch, idCandidates, slugFromName } from '../domain/lot-input.ts';
 import type { LotMeta } from '../domain/lot.ts';
@@ -105,7 +106,43 @@ export class LotAdmin {
     } else if (lot.capacity !== change.previous.capacity) {
       await this.setLiveCapacity(lot.id, lot.capacity);
     }
+    if (bayKindsDigest(lot) !== (change.kind === 'added' ? '' : bayKindsDigest(change.previous))) await this.setLiveBayKinds(lot);
     this.options.catalog.apply(change);
+  }
+
+  /**
+   * Gives the live store every lot's declared bays by kind (at start: a fresh
+   * store, or one that missed a change). A declaration the store has already
+   * changes nothing, so several instances starting do no harm.
+   */
+  async syncBayKinds(): Promise<void> {
+    const at = (this.options.clock ?? Date.now)();
+    const declaring = [...this.options.catalog.all()].filter((lot) => bayKindsDigest(lot) !== '');
+    // Concurrently: the Redis store pipelines them.
+    await Promise.all(declaring.map((lot) => this.options.store.setBayKinds(lot.id, bayKindMap(lot), bayKindsDigest(lot), at)));
+  }
+
+  /**
+   * The lot's declared bays to the live store, which counts its tallies per
+   * kind again; while the store is unreachable, tried again in the background
+   * (until then the views show no per-kind counts for the lot: the store's
+   * declared bays differ from the catalog's).
+   */
+  private async setLiveBayKinds(lot: LotMeta, attempt = 1): Promise<void> {
+    const digest = bayKindsDigest(lot);
+    const current = this.options.catalog.get(lot.id);
+    if (attempt > 1 && current && current !== lot && bayKindsDigest(current) !== digest) return; // a later edit supersedes this one
+    try {
+      const state = await this.options.store.setBayKinds(lot.id, bayKindMap(lot), digest, (this.options.clock ?? Date.now)());
+      if (state) this.options.bus.emit('lot.applied', [{ id: lot.id, state }]);
+    } catch (err) {
+      const last = attempt >= CAPACITY_ATTEMPTS;
+      this.options.log.error(
+        { lotId: lot.id, err: (err as Error).message, attempt },
+        last ? 'bays by kind changed in the catalog but not in the live store; giving up' : 'could not give the live store the bays by kind yet; will try again',
+      );
+      if (!last) setTimeout(() => void this.setLiveBayKinds(lot, attempt + 1), Math.min(1000 * attempt, 10_000)).unref();
+    }
   }
 
   /**

@@ -23,6 +23,14 @@ describe('domain: live rows (`lots:rows`)', () => {
     assert.deepEqual(fromLiveRows({ at: 0, rows: [toLiveRow(lot, 0)] }), [lot]);
   });
 
+  it('carries the free counts per kind last, and only when one is known (a row from an older server reads as none known)', () => {
+    const lot = { ...liveFieldsOf(toLotView(meta, null, NOW, 600)), freeCharging: 1, freeDisabled: 0 };
+    assert.deepEqual(toLiveRow(lot, 0).slice(9), [1, 0, null, null]);
+    assert.deepEqual(fromLiveRows({ at: 0, rows: [toLiveRow(lot, 0)] }), [lot]);
+    const old = fromLiveRows({ at: 0, rows: [['old', 10, 5, 5, 'available', false, 0, 0, false]] })[0]!;
+    assert.deepEqual([old.freeCharging, old.freeDisabled, old.freeFamily, old.freeWomen], [null, null, null, null]);
+  });
+
   it('reads back exactly what `lots:live` would have carried, whatever the base', () => {
     const iso = fc.option(fc.integer({ min: Date.parse('2000-01-01'), max: Date.parse('2100-01-01') }).map((ms) => new Date(ms).toISOString()), { nil: null });
     const lotLive: fc.Arbitrary<LotLive> = fc.record({
@@ -35,6 +43,10 @@ describe('domain: live rows (`lots:rows`)', () => {
       updatedAt: iso,
       heardAt: iso,
       clamped: fc.boolean(),
+      freeCharging: fc.option(fc.nat(500), { nil: null }),
+      freeDisabled: fc.option(fc.nat(500), { nil: null }),
+      freeFamily: fc.option(fc.nat(500), { nil: null, freq: 1 }),
+      freeWomen: fc.option(fc.nat(500), { nil: null }),
     }).map((lot) => ({ ...lot }));
     fc.assert(
       fc.property(fc.array(lotLive, { maxLength: 20 }), fc.boolean(), (lots, newestBase) => {

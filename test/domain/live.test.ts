@@ -32,7 +32,7 @@ describe('domain: applying a count', () => {
     assert.equal(result.outcome, 'applied');
     assert.deepEqual(result.state, {
       capacity: 32, occupied: 10, ts: T0, seq: null, clamped: false, receivedAt: T0,
-      aliveAt: T0, offline: false, source: 'count', staleMarked: false,
+      aliveAt: T0, offline: false, source: 'count', staleMarked: false, kinds: null,
     });
   });
 

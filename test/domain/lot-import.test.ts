@@ -14,7 +14,7 @@ const ADMIN: Principal = { id: 'op-admin', name: 'Admin', role: 'admin' };
 const OPERATOR: Principal = { id: 'op-1', name: 'One', role: 'operator' };
 const lot = (id: string, name: string, extra: Partial<LotMeta> = {}): LotMeta => ({
   id, name, nameEn: null, address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open', capacity: 10, staleAfterS: null,
-  openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null, fee: null,
+  openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null, baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null, fee: null,
   priceInfo: null, priceInfoEn: null, maxHeightCm: null, ...extra,
 });
 const row = (at: string, fields: Record<string, unknown>): ImportRow => ({ at, fields });

@@ -45,7 +45,7 @@ describe('domain: search parameters', () => {
 describe('domain: search filters on lot metadata', () => {
   const lot: LotMeta = {
     id: 'a', name: 'A', nameEn: null, address: null, lat: 36, lon: 120, type: 'underground', status: 'open', capacity: 100,
-    staleAfterS: null, openingHours: null, capacityDisabled: 2, capacityCharging: 0, capacityFamily: null, capacityWomen: null,
+    staleAfterS: null, openingHours: null, capacityDisabled: 2, capacityCharging: 0, capacityFamily: null, capacityWomen: null, baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null,
   };
 

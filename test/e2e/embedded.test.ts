@@ -102,7 +102,9 @@ describe('end to end: embedded mode', function () {
     const whole = collectUpdates(s);
     await publish(mqtt, 'parking/lots/anshan-5th-rd/count', { occupied: 4 });
     const pushed = await eventually(() => live.find((l) => l.occupied === 4), 2000, 'lots:live');
-    assert.deepEqual(Object.keys(pushed).sort(), ['availability', 'capacity', 'clamped', 'free', 'heardAt', 'id', 'occupied', 'stale', 'updatedAt']);
+    assert.deepEqual(Object.keys(pushed).sort(), [
+      'availability', 'capacity', 'clamped', 'free', 'freeCharging', 'freeDisabled', 'freeFamily', 'freeWomen', 'heardAt', 'id', 'occupied', 'stale', 'updatedAt',
+    ]);
     assert.deepEqual([pushed.id, pushed.free], ['anshan-5th-rd', 20]);
     assert.equal(whole.length, 0, 'no whole lots for a live change');
   });

@@ -36,7 +36,8 @@ export const NOW = Date.parse('2026-11-30T04:00:00Z');
  * minute ago), `full`, `over` (a count above capacity, clamped), `stale`
  * (counted 10 minutes ago, stale after 60 s), `nodata`, `building` (under
  * construction, sending counts anyway), `evening` (open 18:00-22:00 only,
- * so closed at noon, counting), `bays` (two bay sensors, one taken), and
+ * so closed at noon, counting; one bay declared for disabled drivers), `bays`
+ * (two bay sensors, one taken, both declared EV charging bays), and
  * `details` (fresh, with every detail a feed can carry).
  */
 export async function startFeedScenario(env: Record<string, string> = {}): Promise<{ t: TestApp; mqtt: MqttClient }> {
@@ -48,8 +49,8 @@ export async function startFeedScenario(env: Record<string, string> = {}): Promi
     testLot({ id: 'stale', capacity: 30, staleAfterS: 60 }),
     testLot({ id: 'nodata', capacity: 25, type: 'on_street' }),
     testLot({ id: 'building', capacity: 50, status: 'under_construction' }),
-    testLot({ id: 'evening', capacity: 60, openingHours: 'Mo-Su 18:00-22:00' }),
-    testLot({ id: 'bays', capacity: 2 }),
+    testLot({ id: 'evening', capacity: 60, openingHours: 'Mo-Su 18:00-22:00', baysDisabled: 'e1' }),
+    testLot({ id: 'bays', capacity: 2, baysCharging: 's1..s2' }),
     testLot({
       id: 'details', capacity: 100, address: '市北区测试路1号', openingHours: '24/7', capacityDisabled: 4, capacityCharging: 6,
       capacityFamily: 2, capacityWomen: 3, fee: true, priceInfo: '首小时5元', priceInfoEn: 'CNY 5 the first hour', maxHeightCm: 210,

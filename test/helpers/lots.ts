@@ -1,6 +1,7 @@
 // Lots made up for a test, put into a running service's catalog through the
 // same repository the service uses.
 import { LotRepository } from '../../server/catalog/repository.ts';
+import { bayKindMap, bayKindsDigest } from '../../server/domain/bay-kinds.ts';
 import type { LotMeta } from '../../server/domain/lot.ts';
 import type { Kongwei } from '../../server/app.ts';
 
@@ -9,7 +10,7 @@ export function testLot(overrides: Partial<LotMeta> & Pick<LotMeta, 'id'>): LotM
   return {
     name: `测试停车场 ${overrides.id}`, nameEn: `Test car park ${overrides.id}`, address: null,
     lat: 36.09, lon: 120.36, type: 'surface', status: 'open', capacity: 50, staleAfterS: null,
-    openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null, baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null,
     ...overrides,
   };
@@ -19,6 +20,8 @@ export function testLot(overrides: Partial<LotMeta> & Pick<LotMeta, 'id'>): LotM
 export async function addLots(app: Kongwei, lots: readonly LotMeta[]): Promise<void> {
   await new LotRepository(app.db).insertMissing(lots);
   await app.catalog.reload();
+  // As the service's start does (LotAdmin.syncBayKinds): the live store takes the bays by kind.
+  for (const lot of lots) if (bayKindsDigest(lot) !== '') await app.store.setBayKinds(lot.id, bayKindMap(lot), bayKindsDigest(lot), Date.now());
 }
 
 /**

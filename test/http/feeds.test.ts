@@ -123,6 +123,10 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
         { type: 'DISABLED', capacity: 4 }, { type: 'CHARGING', capacity: 6 }, { type: 'FAMILY', capacity: 2 }, { type: 'WOMEN', capacity: 3 },
       ]);
       assert.deepEqual([details.has_fee, details.fee_description, details.max_height, details.opening_hours], [true, '首小时5元', 210, '24/7']);
+      // Live free counts per kind, from the declared bays' sensors; a closed lot's declared kind: 0 free.
+      assert.deepEqual(sites.get('bays')!.restrictions, [{ type: 'CHARGING', capacity: 2, realtime_capacity: 2, realtime_free_capacity: 1 }]);
+      assert.equal(sites.get('bays')!.capacity_charging, 2, 'the declared bays are the kind\'s capacity when none is given');
+      assert.deepEqual(sites.get('evening')!.restrictions, [{ type: 'DISABLED', capacity: 1, realtime_capacity: 1, realtime_free_capacity: 0 }]);
       assert.equal(details.lat, '36.0900000');
     });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Catalog } from '../../server/catalog/catalog.ts';
+import { bayKinds, emptyKindCounts, type BayKind, type KindCounts } from '../../server/domain/bay-kinds.ts';
 import type { LiveState } from '../../server/domain/live.ts';
 import type { LotMeta } from '../../server/domain/lot.ts';
 import { Ingest } from '../../server/ingest/ingest.ts';
@@ -29,12 +30,32 @@ interface Message {
   path: string;
   payload: string;
   valid?: Valid;
+  /** Not a message: the operator declares the lot's bays by kind (store.setBayKinds) at this point. */
+  declare?: Map<string, BayKind>;
 }
 
-type Expected = Pick<LiveState, 'occupied' | 'capacity' | 'clamped' | 'source' | 'ts' | 'aliveAt'>;
+type Expected = Pick<LiveState, 'occupied' | 'capacity' | 'clamped' | 'source' | 'ts' | 'aliveAt'> & { kinds: KindCounts };
+
+const countsOf = (declaration: Map<string, BayKind>) => {
+  const declared = { charging: 0, disabled: 0, family: 0, women: 0 };
+  for (const kind of declaration.values()) declared[kind]++;
+  return declared;
+};
+
+/** The tallies per kind as the reference sees them: the last declaration over the bays' final states. */
+function referenceKinds(declaration: Map<string, BayKind>, bays: Map<string, { occupied: boolean }>): KindCounts {
+  const counts = emptyKindCounts(countsOf(declaration));
+  for (const [space, kind] of declaration) {
+    const bay = bays.get(space);
+    if (!bay) continue;
+    counts[kind].reported++;
+    if (bay.occupied) counts[kind].occupied++;
+  }
+  return counts;
+}
 
 /** The rules of DESIGN.md §3, written plainly over the whole set of messages. */
-function referenceModel(valid: Valid[]): Expected | null {
+function referenceModel(valid: Valid[], declaration: Map<string, BayKind>): Expected | null {
   if (valid.length === 0) return null;
   // Counts: the greatest (ts, seq) wins; on a tie without seqs the first one seen stays.
   let count: Extract<Valid, { kind: 'count' }> | null = null;
@@ -89,6 +110,7 @@ function referenceModel(valid: Valid[]): Expected | null {
     source,
     ts,
     aliveAt: Math.max(...valid.map((e) => e.ts)),
+    kinds: referenceKinds(declaration, bays),
   };
 }
 
@@ -126,7 +148,7 @@ const gateStreamArb = (gate: string): fc.Arbitrary<Message[]> =>
 
 const spaceArb: fc.Arbitrary<Message> = fc
   .record({
-    space: fc.constantFrom('a', 'b', 'c'),
+    space: fc.constantFrom('a', 'b', 'c', 'd'),
     ts: fc.integer({ min: 0, max: 30 }),
     seq: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
     occupied: fc.boolean(),
@@ -140,6 +162,11 @@ const spaceArb: fc.Arbitrary<Message> = fc
 const heartbeatArb: fc.Arbitrary<Message> = fc
   .integer({ min: 0, max: 40 })
   .map((ts) => ({ path: 'heartbeat', payload: json({ ts: at(ts) }), valid: { kind: 'heartbeat', ts: at(ts) } }));
+
+/** An operator's declaration of the bays by kind: some of the spaces, each of a kind. */
+const declarationArb: fc.Arbitrary<Message> = fc
+  .record({ a: fc.option(fc.constantFrom(...bayKinds), { nil: null }), b: fc.option(fc.constantFrom(...bayKinds), { nil: null }), c: fc.option(fc.constantFrom(...bayKinds), { nil: null }), d: fc.constantFrom('charging' as const, null) })
+  .map((kinds) => ({ path: '#declare', payload: '', declare: new Map(Object.entries(kinds).filter(([, kind]) => kind !== null) as [string, BayKind][]) }));
 
 /** Messages the service must reject, changing nothing. */
 const garbageArb: fc.Arbitrary<Message> = fc.oneof(
@@ -159,9 +186,10 @@ const scenarioArb = fc
     spaces: fc.oneof({ weight: 2, arbitrary: fc.constant([] as Message[]) }, { weight: 1, arbitrary: fc.array(spaceArb, { maxLength: 8 }) }),
     heartbeats: fc.array(heartbeatArb, { maxLength: 3 }),
     garbage: fc.array(garbageArb, { maxLength: 6 }),
+    declarations: fc.array(declarationArb, { maxLength: 2 }),
   })
-  .chain(({ counts, north, south, spaces, heartbeats, garbage }) => {
-    const messages = [...counts, ...north, ...south, ...spaces, ...heartbeats];
+  .chain(({ counts, north, south, spaces, heartbeats, garbage, declarations }) => {
+    const messages = [...counts, ...north, ...south, ...spaces, ...heartbeats, ...declarations];
     return fc.tuple(fc.constant(messages), fc.shuffledSubarray(messages), fc.constant(garbage), fc.nat());
   })
   .map(([messages, replayed, garbage, salt]) => {
@@ -199,20 +227,33 @@ describe('live stores: property — same final state as the reference model, for
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (messages) => {
         const lotId = `p${run++}`;
-        const expected = referenceModel(messages.flatMap((m) => m.valid ?? []));
+        const declarations = messages.filter((m) => m.declare);
+        const declaration = declarations.at(-1)?.declare ?? new Map<string, BayKind>();
+        const expected = referenceModel(messages.flatMap((m) => m.valid ?? []), declaration);
+        const rawKinds: unknown[] = [];
         for (const [i, store] of live.entries()) {
           for (const m of messages) {
+            if (m.declare) {
+              // The digest names the declaration (as bay-kinds.ts's does the lists): a new one each time but the same map twice.
+              const digest = m.declare.size === 0 ? '' : JSON.stringify([...m.declare]);
+              await store.setBayKinds(lotId, m.declare, digest, NOW);
+              continue;
+            }
             const topic = m.path.startsWith('/') ? m.path.slice(1) : `parking/lots/${lotId}/${m.path}`;
             const result = await ingests[i]!.handle(topic, Buffer.from(m.payload));
             assert.equal(result.status === 'rejected', m.valid === undefined, `${topic} ${m.payload} → ${JSON.stringify(result)}`);
           }
           const state = (await store.getMany([lotId])).get(lotId) ?? null;
+          // A lot whose tallies were never needed has none (null): as every declared bay unreported.
           const actual = state && {
             occupied: state.occupied, capacity: state.capacity, clamped: state.clamped,
             source: state.source, ts: state.ts, aliveAt: state.aliveAt,
+            kinds: state.kinds ?? emptyKindCounts(countsOf(declaration)),
           };
           assert.deepEqual(actual, expected, `${store.kind} store`);
+          rawKinds.push(state?.kinds ?? null);
         }
+        for (const kinds of rawKinds.slice(1)) assert.deepEqual(kinds, rawKinds[0], 'the stores tally the kinds alike');
       }),
       { numRuns: 250 },
     );

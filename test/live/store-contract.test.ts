@@ -63,7 +63,7 @@ for (const target of storesUnderTest) {
       assert.deepEqual([...states.keys()], ['a']);
       assert.deepEqual(states.get('a'), {
         capacity: 32, occupied: 17, ts: T0, seq: null, clamped: false, receivedAt: T0,
-        aliveAt: T0, offline: false, source: 'count', staleMarked: false,
+        aliveAt: T0, offline: false, source: 'count', staleMarked: false, kinds: null,
       });
       assert.deepEqual(result.state, states.get('a'));
     });
@@ -287,6 +287,46 @@ for (const target of storesUnderTest) {
     it('sets no capacity for a lot with no live state → null', async () => {
       assert.equal(await store.setCapacity('nothing-yet', 10, 0), null);
       assert.equal((await store.getMany(['nothing-yet'])).size, 0);
+    });
+
+    it('tallies the declared bays by kind with each bay event, and counts again when the declaration changes', async () => {
+      const kinds = new Map([['c1', 'charging'], ['c2', 'charging'], ['d1', 'disabled']] as const);
+      // Declared before any state: kept for the first event, nothing announced.
+      assert.equal(await store.setBayKinds('kinds', kinds, 'v1', T0), null);
+      await store.applySpace(space('kinds', { spaceId: 'x9', occupied: true }), 32); // a bay of no kind
+      assert.equal((await store.getMany(['kinds'])).get('kinds')!.kinds, null);
+      const first = await store.applySpace(space('kinds', { spaceId: 'c1', occupied: true }), 32);
+      assert.deepEqual(first.state.kinds, {
+        charging: { bays: 2, reported: 1, occupied: 1 }, disabled: { bays: 1, reported: 0, occupied: 0 },
+        family: { bays: 0, reported: 0, occupied: 0 }, women: { bays: 0, reported: 0, occupied: 0 },
+      });
+      await store.applySpace(space('kinds', { spaceId: 'c2', occupied: false, ts: T0 + 1 }), 32);
+      await store.applySpace(space('kinds', { spaceId: 'c1', occupied: false, ts: T0 + 2 }), 32);
+      assert.equal((await store.applySpace(space('kinds', { spaceId: 'c1', occupied: true, ts: T0 + 1 }), 32)).outcome, 'out_of_order');
+      assert.deepEqual((await store.getMany(['kinds'])).get('kinds')!.kinds!.charging, { bays: 2, reported: 2, occupied: 0 });
+      // The same declaration again changes nothing; a new one is counted from the bays' states, and announced.
+      assert.deepEqual((await store.setBayKinds('kinds', kinds, 'v1', T0 + 5))!.kinds!.charging, { bays: 2, reported: 2, occupied: 0 });
+      const announced = changeMatching(store, (c) => c.id === 'kinds' && c.kinds?.women.bays === 1);
+      const redeclared = await store.setBayKinds('kinds', new Map([['c1', 'disabled'], ['x9', 'women']] as const), 'v2', T0 + 6);
+      assert.deepEqual(redeclared!.kinds, {
+        charging: { bays: 0, reported: 0, occupied: 0 }, disabled: { bays: 1, reported: 1, occupied: 0 },
+        family: { bays: 0, reported: 0, occupied: 0 }, women: { bays: 1, reported: 1, occupied: 1 },
+      });
+      assert.deepEqual((await announced).kinds, redeclared!.kinds);
+      // None declared: no tallies; a deleted lot forgets its declaration.
+      assert.equal((await store.setBayKinds('kinds', new Map(), '', T0 + 7))!.kinds, null);
+      await store.setBayKinds('kinds', kinds, 'v3', T0 + 8);
+      await store.deleteLot('kinds');
+      await store.applySpace(space('kinds', { spaceId: 'c1' }), 32);
+      assert.equal((await store.getMany(['kinds'])).get('kinds')!.kinds, null);
+    });
+
+    it('counts 2,000 declared bays in one step (more than Lua unpacks at once)', async () => {
+      const kinds = new Map(Array.from({ length: 2000 }, (_, i) => [`b${i}`, i % 2 ? 'charging' : 'women'] as const));
+      await store.applySpace(space('big', { spaceId: 'b1', occupied: true }), 3000);
+      const state = await store.setBayKinds('big', kinds, 'big', T0);
+      assert.deepEqual(state!.kinds!.charging, { bays: 1000, reported: 1, occupied: 1 });
+      assert.deepEqual(state!.kinds!.women, { bays: 1000, reported: 0, occupied: 0 });
     });
 
     // Not a number where the rules need one: the Lua script fails on it (Redis answers ERR).

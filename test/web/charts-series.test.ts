@@ -36,6 +36,8 @@ function lot(overrides: Partial<LotView> = {}): LotView {
   return {
     id: 'l', name: '测试', nameEn: 'Test', address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open',
     openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
+    freeCharging: null, freeDisabled: null, freeFamily: null, freeWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 150, free: 50, occupied: 100, availability: 'available', stale: false,
     updatedAt: null, heardAt: null, clamped: false, openNow: null, opensAt: null, closesAt: null,

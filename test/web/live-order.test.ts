@@ -13,6 +13,8 @@ function lot(id: string, free: number, heardS: number): LotView {
   return {
     id, name: id, nameEn: null, address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open',
     openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
+    freeCharging: null, freeDisabled: null, freeFamily: null, freeWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 100, free, occupied: 100 - free, availability: 'available', stale: false,
     updatedAt: at(heardS), heardAt: at(heardS), clamped: false, openNow: null, opensAt: null, closesAt: null,

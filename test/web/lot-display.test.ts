@@ -1,7 +1,8 @@
 // What the map shows for a lot (web/src/lot-display.ts): pure rules, run in Node.
 import assert from 'node:assert/strict';
 import type { LotView } from '../../server/domain/lot.ts';
-import { badgeText, clusterSummary, freshUntil, nearestLots, shownState } from '../../web/src/lot-display.ts';
+import { badgeText, clusterSummary, freshUntil, hasRoomFor, kindsFreeShown, nearestLots, shownState } from '../../web/src/lot-display.ts';
+import { t } from '../../web/src/i18n.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
 const DEFAULT_STALE_S = 900;
@@ -10,6 +11,8 @@ function lot(overrides: Partial<LotView> & Pick<LotView, 'id'>): LotView {
   return {
     name: overrides.id, nameEn: null, address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open',
     openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
+    freeCharging: null, freeDisabled: null, freeFamily: null, freeWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 100, free: 40, occupied: 60, availability: 'available', stale: false,
     updatedAt: new Date(NOW - 60_000).toISOString(), heardAt: new Date(NOW - 60_000).toISOString(), clamped: false,
@@ -102,5 +105,27 @@ describe('web: what a lot shows', () => {
     assert.ok(all.shown[0]!.distanceM > 100 && all.shown[0]!.distanceM < 120, String(all.shown[0]!.distanceM));
     const two = nearestLots(lots, from, 2);
     assert.deepEqual([two.shown.map((n) => n.lot.id), two.total], [['near-free', 'far-free'], 5]);
+  });
+
+  it('shows a kind\'s live free bays only while the lot\'s count is shown live, and the filters put a lot with none free after those with room', () => {
+    const ev = lot({ id: 'ev', freeCharging: 0, freeDisabled: 2 });
+    assert.deepEqual(kindsFreeShown(ev, shown(ev)), [['charging', 0], ['disabled', 2]]);
+    assert.deepEqual(kindsFreeShown(ev, shown(ev), new Set(['disabled'] as const)), [['disabled', 2]]);
+    assert.deepEqual(kindsFreeShown(ev, shown(ev, NOW + 3_600_000)), [], 'aged past its threshold on the page: no live count');
+    assert.deepEqual(kindsFreeShown(ev, { ...shown(ev), forecast: { at: NOW, low: 1, high: 3 } }), [], 'never as a forecast');
+    assert.equal(hasRoomFor(ev, shown(ev), new Set(['ev'] as const)), false);
+    assert.equal(hasRoomFor(ev, shown(ev), new Set(['disabled'] as const)), true);
+    const unmeasured = lot({ id: 'unmeasured', capacityCharging: 4 });
+    assert.equal(hasRoomFor(unmeasured, shown(unmeasured), new Set(['ev'] as const)), true, 'not measured: not ruled out');
+    const order = nearestLots([entry(ev), entry(unmeasured)], { lat: 36.09, lon: 120.37 }, 10, (l, s) => hasRoomFor(l, s, new Set(['ev'] as const)));
+    assert.deepEqual(order.shown.map((n) => n.lot.id), ['unmeasured', 'ev']);
+  });
+
+  it('says a kind\'s free bays in both languages', () => {
+    assert.equal(t('en').kindFreeNow.charging(1), '1 charging bay free now');
+    assert.equal(t('en').kindFreeNow.women(2), "2 women's bays free now");
+    assert.equal(t('en').kindFreeNow.charging(0), 'no charging bay free now');
+    assert.equal(t('zh').kindFreeNow.charging(1), '1 个充电车位空闲');
+    assert.equal(t('zh').kindFreeNow.disabled(0), '无障碍车位已满');
   });
 });

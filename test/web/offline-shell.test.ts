@@ -14,6 +14,8 @@ function lot(overrides: Partial<LotView> & Pick<LotView, 'id'>): LotView {
   return {
     name: overrides.id, nameEn: null, address: null, lat: 36.09, lon: 120.37, type: 'surface', status: 'open',
     openingHours: null, capacityDisabled: null, capacityCharging: null, capacityFamily: null, capacityWomen: null,
+    baysCharging: null, baysDisabled: null, baysFamily: null, baysWomen: null,
+    freeCharging: null, freeDisabled: null, freeFamily: null, freeWomen: null,
     fee: null, priceInfo: null, priceInfoEn: null, maxHeightCm: null, staleAfterS: null,
     capacity: 100, free: 40, occupied: 60, availability: 'available', stale: false,
     updatedAt: new Date(NOW - 60_000).toISOString(), heardAt: new Date(NOW - 60_000).toISOString(), clamped: false,

@@ -4,6 +4,23 @@
 // Pure (no DOM), so the unit tests run it in Node.
 import type { Availability, LotStatus, LotType, LotView } from '../../server/domain/lot.ts';
 import type { LotFeature } from '../../server/domain/features.ts';
+import type { BayKind } from '../../server/domain/bay-kinds.ts';
+
+/** The kinds of bay, in words, for their live counts (a Chinese noun; English singular and plural). */
+const ZH_KIND: Record<BayKind, string> = { charging: '充电车位', disabled: '无障碍车位', family: '家庭车位', women: '女士车位' };
+const EN_KIND: Record<BayKind, [string, string]> = {
+  charging: ['charging bay', 'charging bays'],
+  disabled: ['disabled bay', 'disabled bays'],
+  family: ['family bay', 'family bays'],
+  women: ["women's bay", "women's bays"],
+};
+/** One wording per kind of bay. */
+const kindWords = (say: (kind: BayKind, free: number) => string): Record<BayKind, (free: number) => string> => ({
+  charging: (free) => say('charging', free),
+  disabled: (free) => say('disabled', free),
+  family: (free) => say('family', free),
+  women: (free) => say('women', free),
+});
 
 export type Lang = 'zh' | 'en';
 export const LANGS: readonly Lang[] = ['zh', 'en'];
@@ -53,6 +70,8 @@ export interface Strings {
   paid: string;
   freeOfCharge: string;
   specialSpaces: string;
+  /** A kind's live free bays, from its bay sensors ("1 charging bay free now"). */
+  kindFreeNow: Record<BayKind, (free: number) => string>;
   address: string;
   maxHeight: string;
   metresValue: (metres: string) => string;
@@ -121,6 +140,7 @@ const zh: Strings = {
   paid: '收费',
   freeOfCharge: '免费',
   specialSpaces: '专用车位',
+  kindFreeNow: kindWords((kind, free) => (free === 0 ? `${ZH_KIND[kind]}已满` : `${free} 个${ZH_KIND[kind]}空闲`)),
   address: '地址',
   maxHeight: '限高',
   metresValue: (metres) => `${metres} 米`,
@@ -188,6 +208,7 @@ const en: Strings = {
   paid: 'paid parking',
   freeOfCharge: 'free of charge',
   specialSpaces: 'Special spaces',
+  kindFreeNow: kindWords((kind, free) => (free === 0 ? `no ${EN_KIND[kind][0]} free now` : `${free} ${EN_KIND[kind][free === 1 ? 0 : 1]} free now`)),
   address: 'Address',
   maxHeight: 'Max. height',
   metresValue: (metres) => `${metres} m`,

@@ -3,6 +3,8 @@
 // run it in Node.
 import { distanceM, type Point } from '../../server/domain/geo.ts';
 import type { Availability, LotView } from '../../server/domain/lot.ts';
+import type { BayKind } from '../../server/domain/bay-kinds.ts';
+import type { LotFeature } from '../../server/domain/features.ts';
 
 /** What a lot looks like now. */
 export interface Shown {
@@ -39,6 +41,41 @@ export function shownState(lot: LotView, nowMs: number, freshUntilMs: number): S
   const closed = lot.availability === 'closed';
   const availability: Availability = closed ? 'closed' : live ? lot.availability : 'unknown';
   return { availability, free: live && !closed ? lot.free : null };
+}
+
+/** The bay kind a map filter looks for. */
+export const kindOfFeature: Record<LotFeature, BayKind> = { ev: 'charging', disabled: 'disabled', family: 'family', women: 'women' };
+const FREE_OF_KIND = { charging: 'freeCharging', disabled: 'freeDisabled', family: 'freeFamily', women: 'freeWomen' } as const satisfies Record<BayKind, keyof LotView>;
+const KINDS = Object.keys(FREE_OF_KIND) as BayKind[];
+
+/**
+ * A kind's live free bays as the map shows them: only while the lot's own
+ * count is shown live (the page's clock ages it too), never in "arrive in"
+ * mode (a forecast is not live); null otherwise, or when the service has none.
+ */
+export function kindFreeShown(lot: LotView, shown: Shown, kind: BayKind): number | null {
+  if (shown.free === null || shown.forecast) return null;
+  return lot[FREE_OF_KIND[kind]];
+}
+
+/** Every kind with a live free count shown (of the filters' kinds only, when given), in the kinds' order. */
+export function kindsFreeShown(lot: LotView, shown: Shown, features?: ReadonlySet<LotFeature>): [BayKind, number][] {
+  const kinds = features ? KINDS.filter((kind) => [...features].some((feature) => kindOfFeature[feature] === kind)) : KINDS;
+  return kinds.flatMap((kind) => {
+    const free = kindFreeShown(lot, shown, kind);
+    return free === null ? [] : [[kind, free] as [BayKind, number]];
+  });
+}
+
+/**
+ * With filters on: whether a lot has room of every kind looked for — a kind
+ * known live to have none (0 free) does not; one not known live does not
+ * rule the lot out (its spaces of that kind may be free).
+ */
+export function hasRoomFor(lot: LotView, shown: Shown, features: Iterable<LotFeature>): boolean {
+  if (!hasSpace(shown)) return false;
+  for (const feature of features) if (kindFreeShown(lot, shown, kindOfFeature[feature]) === 0) return false;
+  return true;
 }
 
 /** Whether a driver can park there now: open, fresh data, at least one free space. */
@@ -113,12 +150,14 @@ export function nearestLots(
   lots: Iterable<{ lot: LotView; shown: Shown }>,
   from: Point,
   limit: number,
+  /** Whether a lot goes first; by default, hasSpace (the map's filters: hasRoomFor). */
+  hasRoom: (lot: LotView, shown: Shown) => boolean = (_lot, shown) => hasSpace(shown),
 ): { shown: Nearby[]; total: number } {
   const withSpace: Nearby[] = [];
   const others: Nearby[] = [];
   for (const { lot, shown } of lots) {
     const entry = { lot, shown, distanceM: distanceM(from, lot) };
-    (hasSpace(shown) ? withSpace : others).push(entry);
+    (hasRoom(lot, shown) ? withSpace : others).push(entry);
   }
   const byDistance = (a: Nearby, b: Nearby) => a.distanceM - b.distanceM || a.lot.id.localeCompare(b.lot.id);
   withSpace.sort(byDistance);

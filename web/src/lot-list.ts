@@ -21,6 +21,8 @@ export interface LotListOptions {
   statusText(entry: Nearby): string;
   /** The age of a lot's data, for a lot without a live count (its data time, epoch ms, and the words for it); null: none shown. */
   age?(entry: Nearby): { since: number; text: string } | null;
+  /** Whether a lot is among those with room (above the divider); by default, hasSpace. */
+  hasRoom?(entry: Nearby): boolean;
 }
 
 export class LotList {
@@ -40,7 +42,7 @@ export class LotList {
     const seen = new Set<string>();
     let dividerPlaced = false;
     nearby.forEach((entry, index) => {
-      if (!hasSpace(entry.shown) && !dividerPlaced) {
+      if (!(this.options.hasRoom?.(entry) ?? hasSpace(entry.shown)) && !dividerPlaced) {
         dividerPlaced = true;
         if (index > 0) {
           setText(this.divider, s.othersTitle);

@@ -14,7 +14,7 @@ import { chooseLang, closedByHours, t, updatedAgo, type Lang } from './i18n.ts';
 import { LiveLots } from './live.ts';
 import { heardMs } from './live-order.ts';
 import { Locate } from './locate.ts';
-import { freshUntil, nearestLots, shownState } from './lot-display.ts';
+import { freshUntil, hasRoomFor, kindsFreeShown, nearestLots, shownState } from './lot-display.ts';
 import { LotList } from './lot-list.ts';
 import { LotMarkers, type LotEntry } from './markers.ts';
 import { dataAge, lotLabel, mapAids } from './map-aids.ts';
@@ -55,12 +55,16 @@ function entryOf(lot: LotView): LotEntry {
   return { lot, shown: shownState(lot, now(), until), freshUntil: until };
 }
 const passesFilters = (entry: LotEntry) => [...filters].every((feature) => hasFeature(entry.lot, feature));
+/** With the EV or disabled filter on, a lot known live to have no such bay free goes after those with room. */
+const roomOf = (lot: LotView, shown: LotEntry['shown']) => hasRoomFor(lot, shown, filters);
 
 function statusText({ lot, shown }: { lot: LotView; shown: LotEntry['shown'] }): string {
   const s = t(lang);
   if (shown.forecast) return arrivalText(lot, shown, lang, timeZone);
   if (lot.status !== 'open') return s.status[lot.status];
-  return closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
+  const state = closedByHours(lot, now(), timeZone, lang) ?? s.availability[shown.availability];
+  // The filters' kinds, live from their bay sensors: "available · 1 charging bay free now".
+  return [state, ...kindsFreeShown(lot, shown, filters).map(([kind, free]) => s.kindFreeNow[kind](free))].join(' · ');
 }
 
 // ---- the map: tiles as configured; lots are placed on them through `coords` (map-coords.ts)
@@ -104,6 +108,7 @@ const aids = mapAids(map, { entry: (id) => entries.get(id), statusText, lang: ()
 const list = new LotList(byId<HTMLUListElement>('lot-list'), {
   statusText,
   age: (entry) => dataAge(entry, now(), lang),
+  hasRoom: (entry) => roomOf(entry.lot, entry.shown),
   onOpen: (id, item) => {
     returnFocusTo = item;
     // On a phone, the opened sheet would hide the lot: lower it first.
@@ -116,7 +121,7 @@ let returnFocusTo: HTMLElement | undefined;
 function renderList(): void {
   const from = driverPosition ?? centre();
   const visible = [...entries.values()].filter(passesFilters);
-  const { shown, total } = nearestLots(visible, from, LIST_LIMIT);
+  const { shown, total } = nearestLots(visible, from, LIST_LIMIT, roomOf);
   const s = t(lang);
   list.render(shown, total, lang, filters.size ? s.emptyFiltered : s.empty);
   byId('list-sort').textContent = driverPosition ? s.sortedFromYou : s.sortedFromCentre;

@@ -4,7 +4,7 @@ import { featureCapacityOf, lotFeatures } from '../../server/domain/features.ts'
 import type { LotView } from '../../server/domain/lot.ts';
 import { el } from './dom.ts';
 import { closedByHours, closesSoon, describeOpeningHours, describePrice, lotName, t, type Lang } from './i18n.ts';
-import type { Shown } from './lot-display.ts';
+import { kindsFreeShown, type Shown } from './lot-display.ts';
 
 /**
  * Links that open the driver's navigation app. Always from the lot's own
@@ -65,6 +65,17 @@ export function popupContent(lot: LotView, shown: Shown, lang: Lang, clock: Popu
   else if (shown.availability === 'available') live.textContent = s.freeOf(shown.free, lot.capacity);
   else live.textContent = `${s.freeOf(shown.free, lot.capacity)} · ${s.availability[shown.availability]}`;
   box.append(live);
+  // Live free bays of each kind whose sensors all report: "1 charging bay free now".
+  const kinds = kindsFreeShown(lot, shown);
+  if (kinds.length > 0) {
+    const line = el('p', 'popup-kinds');
+    for (const [kind, free] of kinds) {
+      const item = el('span', `kind-free${free === 0 ? ' kind-none' : ''}`, s.kindFreeNow[kind](free));
+      item.dataset.kind = kind;
+      line.append(item);
+    }
+    box.append(line);
+  }
   const closing = closesSoon(lot, clock.nowMs, clock.timeZone, lang);
   if (closing !== null) box.append(el('p', 'popup-hours', closing));
   if (lot.updatedAt) {

@@ -82,17 +82,32 @@ export function parkingSiteId(lotId: string): number {
   return Number(hash & 0x1fffffffffffffn) || 1;
 }
 
-const restrictionsOf = (lot: LotView) =>
-  (
+/**
+ * The lot's special spaces, each with its live free count where Kongwei
+ * measures one (the kind's declared bays all reporting: LotView.freeX), by
+ * the same truth as the site's: 0 for a lot that is not open, left out when
+ * not known live.
+ */
+function restrictionsOf(lot: LotView, open: boolean) {
+  return (
     [
-      ['DISABLED', lot.capacityDisabled],
-      ['CHARGING', lot.capacityCharging],
-      ['FAMILY', lot.capacityFamily],
-      ['WOMEN', lot.capacityWomen],
+      ['DISABLED', lot.capacityDisabled, lot.freeDisabled, lot.baysDisabled],
+      ['CHARGING', lot.capacityCharging, lot.freeCharging, lot.baysCharging],
+      ['FAMILY', lot.capacityFamily, lot.freeFamily, lot.baysFamily],
+      ['WOMEN', lot.capacityWomen, lot.freeWomen, lot.baysWomen],
     ] as const
   )
     .filter(([, capacity]) => capacity !== null && capacity > 0)
-    .map(([type, capacity]) => ({ type, capacity: capacity! }));
+    .map(([type, capacity, free, bays]) => {
+      const restriction: z.infer<typeof parkingSiteRestrictionSchema> = { type, capacity: capacity! };
+      const realtimeFree = !open && bays !== null ? 0 : free;
+      if (realtimeFree !== null) {
+        restriction.realtime_capacity = capacity!;
+        restriction.realtime_free_capacity = realtimeFree;
+      }
+      return restriction;
+    });
+}
 
 /**
  * `nowMs`: a lot that is not open is reported CLOSED with 0 free spaces as of
@@ -118,7 +133,7 @@ export function toParkingSite(lot: LotView, nowMs: number): ParkingSite {
   if (lot.capacityWomen !== null) site.capacity_woman = lot.capacityWomen;
   if (lot.capacityFamily !== null) site.capacity_family = lot.capacityFamily;
   if (lot.capacityCharging !== null) site.capacity_charging = lot.capacityCharging;
-  const restrictions = restrictionsOf(lot);
+  const restrictions = restrictionsOf(lot, truth.open);
   if (restrictions.length > 0) site.restrictions = restrictions;
   if (lot.fee !== null) site.has_fee = lot.fee;
   if (lot.priceInfo !== null) site.fee_description = lot.priceInfo;

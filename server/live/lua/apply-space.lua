@@ -1,5 +1,5 @@
 -- applySpace(): one bay sensor's state, ordered per space by (ts, seq).
--- KEYS  K, K:bays, K:hist
+-- KEYS  K, K:bays, K:hist, K:kinds
 -- ARGV  lotId, lotCapacity, space, occupied 1|0, ts, seq|'', receivedAt, channel
 local s = load_lot(KEYS[1], ARGV[2])
 local saved = redis.call('HGET', KEYS[2], ARGV[3])
@@ -10,6 +10,7 @@ if outcome ~= 'applied' then return reply(outcome, s) end
 
 if not saved then s.bays = fmt(num(s.bays, 0) + 1) end
 s.bocc = fmt(num(s.bocc, 0) + tonumber(ARGV[4]) - tonumber(last_occ))
+tally_bay(s, KEYS[4], ARGV[3], not saved, tonumber(ARGV[4]) - tonumber(last_occ))
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
 touch(s, ARGV[5], ARGV[7])
 settle(s)

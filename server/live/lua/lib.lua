@@ -9,6 +9,9 @@
 --                member "<gate>|<seq or #n>|<ts>|<delta>"
 --   K:seen:<g>   bitmap: bit (seq mod window) set for the seqs seen in (hi - window, hi]
 --   K:bays       hash: space -> "<0|1>|<ts>|<seq or ''>"
+--   K:kinds      hash: the declared bays by kind (domain/bay-kinds.ts), written by set-kinds.lua:
+--                space -> its kind (charging|disabled|family|women), '#' -> the declared count
+--                of each kind "<c>,<d>,<f>,<w>", '#v' -> the declaration's digest
 --   K:hist       list: the history log (DESIGN.md §7), one record per applied change,
 --                appended by commit() in the same step: "<n>|<s|r>|<at>|<STATE values>",
 --                n numbering the lot's records (field hn; next_history_number), s: `at` is the sensor's
@@ -19,13 +22,15 @@
 -- tonumber (a double: exact below 2^53, which the schemas guarantee).
 
 -- The fields readers see, in the order replies and the feed carry them.
-local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src'}
+-- kinds: the declared bays' tallies, "<bays>,<reported>,<occupied>" per kind in
+-- KIND_INDEX order, ';' between; '' until set-kinds.lua counted them or a declared bay reported.
+local STATE = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src', 'kinds'}
 -- cts/craw: the last count's ts and reported occupancy; folded/fts: deltas folded
 -- out of the log and the newest ts among them; lsum/lcnt: the log's sum and length;
 -- n: numbers deltas without seq; gsrc: a gate delta was applied; bays/bocc: spaces
 -- known, occupied; offat: when the service received the offline status that set off;
 -- hn: the number of the lot's last history record.
-local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src',
+local FIELDS = {'cap', 'occ', 'ts', 'seq', 'clamped', 'rcv', 'alive', 'off', 'stale', 'src', 'kinds',
   'cts', 'craw', 'folded', 'fts', 'lsum', 'lcnt', 'n', 'gsrc', 'bays', 'bocc', 'offat', 'hn'}
 local function fmt(n)
   return string.format('%d', n)
@@ -125,6 +130,41 @@ local function settle(s)
   if occ ~= raw then s.clamped = '1' else s.clamped = '0' end
 end
 
+-- The kinds of bay (domain/bay-kinds.ts bayKinds), in the order the tallies are kept.
+local KIND_INDEX = {charging = 1, disabled = 2, family = 3, women = 4}
+
+-- The tallies with no bay reported, from the declared counts "<c>,<d>,<f>,<w>".
+local function kinds_declared(declared)
+  local t = {}
+  for n in string.gmatch(declared or '0,0,0,0', '%d+') do t[#t + 1] = {tonumber(n), 0, 0} end
+  return t
+end
+
+local function kinds_format(t)
+  local out = {}
+  for i = 1, #t do out[i] = fmt(t[i][1]) .. ',' .. fmt(t[i][2]) .. ',' .. fmt(t[i][3]) end
+  return table.concat(out, ';')
+end
+
+-- applySpace()'s tally: a declared bay (its kind in K:kinds) reported, for the
+-- first time when `first`, its occupancy changing by `delta`; in the same step
+-- as the bay's state, so the tallies always match the bays.
+local function tally_bay(s, kinds_key, space, first, delta)
+  local kind = redis.call('HGET', kinds_key, space)
+  if not kind then return end
+  local t
+  if s.kinds == '' then
+    t = kinds_declared(redis.call('HGET', kinds_key, '#'))
+  else
+    t = {}
+    for b, r, o in string.gmatch(s.kinds, '(%d+),(%d+),(%d+)') do t[#t + 1] = {tonumber(b), tonumber(r), tonumber(o)} end
+  end
+  local k = t[KIND_INDEX[kind]]
+  if first then k[2] = k[2] + 1 end
+  k[3] = k[3] + delta
+  s.kinds = kinds_format(t)
+end
+
 -- noteLife(): a sign of life; it ends an offline spell only if received after the offline status.
 local function note_life(s, ts, received_at)
   if s.alive == '' or tonumber(ts) > tonumber(s.alive) then
@@ -188,8 +228,8 @@ end
 -- Saves what changed in the lot (the gate counters read included), appends the
 -- history record (when `hist_key` is given: `hist` is 's|<sensor ts>' or
 -- 'r|<receipt time>'), announces it on the change feed
--- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src; in a batch, once at its
--- end, with the lot's last state) and replies 'applied'.
+-- (id|cap|occ|ts|seq|clamped|rcv|alive|off|stale|src|kinds; in a batch, once
+-- at its end, with the lot's last state) and replies 'applied'.
 local function commit(key, channel, lot_id, s, hist_key, hist)
   local values = state_values(s)
   if hist_key and HIST_MAX > 0 then

@@ -28,6 +28,11 @@ const SPECS: FieldSpec[] = [
   { field: 'capacityCharging', kind: 'number' },
   { field: 'capacityFamily', kind: 'number' },
   { field: 'capacityWomen', kind: 'number' },
+  // The bays by kind, as their sensors' ids and ranges ("c001..c040, c101"): a 500-bay lot stays one short line.
+  { field: 'baysCharging', kind: 'text' },
+  { field: 'baysDisabled', kind: 'text' },
+  { field: 'baysFamily', kind: 'text' },
+  { field: 'baysWomen', kind: 'text' },
   { field: 'openingHours', kind: 'text' },
   { field: 'fee', kind: 'fee' },
   { field: 'priceInfo', kind: 'text' },
@@ -85,6 +90,10 @@ export class LotForm {
       // Text, not type=number: a browser empties a number input it cannot parse,
       // and the API should see (and name) what was typed.
       if (spec.kind === 'number') input.inputMode = 'decimal';
+      if (spec.field.startsWith('bays')) {
+        input.placeholder = 'c001..c040, c101';
+        input.spellcheck = false;
+      }
       return input;
     }
     const select = document.createElement('select');

@@ -1,10 +1,12 @@
 // Every string of the operator page, in Chinese and English.
 import type { Availability, LotStatus, LotType } from '../../../server/domain/lot.ts';
+import type { BayKind } from '../../../server/domain/bay-kinds.ts';
 import type { Lang } from '../i18n.ts';
 
 export type LotField =
   | 'id' | 'name' | 'nameEn' | 'address' | 'lat' | 'lon' | 'type' | 'status' | 'capacity'
-  | 'capacityDisabled' | 'capacityCharging' | 'capacityFamily' | 'capacityWomen' | 'openingHours'
+  | 'capacityDisabled' | 'capacityCharging' | 'capacityFamily' | 'capacityWomen'
+  | 'baysCharging' | 'baysDisabled' | 'baysFamily' | 'baysWomen' | 'openingHours'
   | 'fee' | 'priceInfo' | 'priceInfoEn' | 'maxHeightCm' | 'staleAfterS';
 
 const zh = {
@@ -60,6 +62,9 @@ const zh = {
   noAudit: '没有记录。',
   actions: { 'lot.create': '创建', 'lot.update': '修改', 'lot.delete': '删除', 'gateway.create': '新建网关', 'gateway.assign': '分配网关', 'gateway.delete': '删除网关' } as Record<string, string>,
   unknownValue: '未知',
+  kinds: { charging: '充电车位', disabled: '无障碍车位', family: '家庭车位', women: '女性车位' } as Record<BayKind, string>,
+  kindFree: (kind: string, free: number, capacity: number | null) => `${kind} ${free} / ${capacity ?? '?'} 空闲`,
+  kindUnknown: (kind: string, capacity: number | null) => `${kind}${capacity === null ? '' : ` ${capacity} 个`}：暂无实时空位（须每个已登记车位的传感器都上报过，且停车场数据为实时）`,
   yes: '是',
   no: '否',
   availability: { available: '有空位', almost_full: '即将满', full: '已满', closed: '未开放', unknown: '未知' } as Record<Availability, string>,
@@ -68,7 +73,9 @@ const zh = {
   fields: {
     id: '编号（可选，留空则按名称生成）', name: '名称', nameEn: '英文名称', address: '地址', lat: '纬度', lon: '经度',
     type: '类型', status: '状态', capacity: '总车位', capacityDisabled: '无障碍车位', capacityCharging: '充电车位',
-    capacityFamily: '家庭车位', capacityWomen: '女性车位', openingHours: '开放时间（OpenStreetMap 格式，供熟悉者直接编辑；下面的表格会自动填写）',
+    capacityFamily: '家庭车位', capacityWomen: '女性车位',
+    baysCharging: '充电车位编号（车位传感器的编号，可写范围，如 c001..c040, c101）', baysDisabled: '无障碍车位编号',
+    baysFamily: '家庭车位编号', baysWomen: '女性车位编号', openingHours: '开放时间（OpenStreetMap 格式，供熟悉者直接编辑；下面的表格会自动填写）',
     fee: '收费', priceInfo: '价格说明', priceInfoEn: '价格说明（英文）', maxHeightCm: '限高（厘米）', staleAfterS: '数据过期时间（秒）',
   } as Record<LotField, string>,
   hours: {
@@ -148,6 +155,9 @@ const en: typeof zh = {
   noAudit: 'No entries.',
   actions: { 'lot.create': 'created', 'lot.update': 'changed', 'lot.delete': 'deleted', 'gateway.create': 'gateway created', 'gateway.assign': 'gateway assigned', 'gateway.delete': 'gateway deleted' },
   unknownValue: 'unknown',
+  kinds: { charging: 'EV charging bays', disabled: 'Accessible bays', family: 'Family bays', women: 'Women\'s bays' } as Record<BayKind, string>,
+  kindFree: (kind: string, free: number, capacity: number | null) => `${kind}: ${free} of ${capacity ?? '?'} free`,
+  kindUnknown: (kind: string, capacity: number | null) => `${kind}${capacity === null ? '' : ` (${capacity})`}: no live count (every declared bay's sensor must have reported, and the lot's data be live)`,
   yes: 'yes',
   no: 'no',
   availability: { available: 'available', almost_full: 'almost full', full: 'full', closed: 'not open', unknown: 'unknown' },
@@ -156,7 +166,9 @@ const en: typeof zh = {
   fields: {
     id: 'Id (optional: derived from the name)', name: 'Name (Chinese)', nameEn: 'Name (English)', address: 'Address', lat: 'Latitude', lon: 'Longitude',
     type: 'Type', status: 'Status', capacity: 'Spaces', capacityDisabled: 'Accessible spaces', capacityCharging: 'EV charging spaces',
-    capacityFamily: 'Family spaces', capacityWomen: 'Women\'s spaces', openingHours: 'Opening hours (OpenStreetMap syntax, for experts; the table below writes it)',
+    capacityFamily: 'Family spaces', capacityWomen: 'Women\'s spaces',
+    baysCharging: 'EV charging bays (their sensors\' bay ids; ranges too: c001..c040, c101)', baysDisabled: 'Accessible bays',
+    baysFamily: 'Family bays', baysWomen: 'Women\'s bays', openingHours: 'Opening hours (OpenStreetMap syntax, for experts; the table below writes it)',
     fee: 'Fee', priceInfo: 'Prices (Chinese)', priceInfoEn: 'Prices (English)', maxHeightCm: 'Height limit (cm)', staleAfterS: 'Data stale after (s)',
   },
   hours: {

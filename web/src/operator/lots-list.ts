@@ -5,6 +5,15 @@
 import type { LotView } from '../../../server/domain/lot.ts';
 import { byId, el } from '../dom.ts';
 import { freeText } from './lots-map.ts';
+import type { BayKind } from '../../../server/domain/bay-kinds.ts';
+
+/** The lot fields of each kind of bay (type-only imports keep the domain's zod out of the page). */
+const KIND_FIELDS = [
+  { kind: 'charging', bays: 'baysCharging', free: 'freeCharging', capacity: 'capacityCharging' },
+  { kind: 'disabled', bays: 'baysDisabled', free: 'freeDisabled', capacity: 'capacityDisabled' },
+  { kind: 'family', bays: 'baysFamily', free: 'freeFamily', capacity: 'capacityFamily' },
+  { kind: 'women', bays: 'baysWomen', free: 'freeWomen', capacity: 'capacityWomen' },
+] as const satisfies readonly { kind: BayKind; bays: keyof LotView; free: keyof LotView; capacity: keyof LotView }[];
 import type { Session } from './session.ts';
 import { statsStrings } from './stats-i18n.ts';
 import type { Ui } from './ui.ts';
@@ -65,8 +74,19 @@ export class LotsList {
       button(s.history, 'history', () => this.handlers.history(lot.id)),
       button(s.remove, 'delete', () => void this.delete(lot.id)),
     );
-    item.append(head, meta, last, this.gatewayLine(lot), actions);
+    item.append(head, meta, last, ...this.kindLines(lot), this.gatewayLine(lot), actions);
     return item;
+  }
+
+  /** Each kind with declared bays: its live free count, or why there is none. */
+  private kindLines(lot: LotView): HTMLElement[] {
+    const { s } = this.session;
+    return KIND_FIELDS.filter(({ bays }) => lot[bays] !== null).map(({ kind, free, capacity }) => {
+      const count = lot[free];
+      const line = el('div', 'kind-line', count === null ? s.kindUnknown(s.kinds[kind], lot[capacity]) : s.kindFree(s.kinds[kind], count, lot[capacity]));
+      line.dataset.kind = kind;
+      return line;
+    });
   }
 
   private gatewayLine(lot: LotView): HTMLElement {
