@@ -181,10 +181,13 @@ const maxOf = (a: number | null, b: number): number => (a === null ? b : Math.ma
 function settle(record: LotRecord): void {
   const { state } = record;
   let raw: number | null = null;
-  if (record.bays.size > 0) {
+  const counted = record.count !== null || record.gatesApplied;
+  // Bays rule when they cover the lot, or when nothing else counts it: sensors on
+  // a few bays (the EV bays, say) of a lot counted at its gates do not make its total.
+  if (record.bays.size > 0 && (record.bays.size >= state.capacity || !counted)) {
     state.source = 'bays';
     raw = record.baysOccupied;
-  } else if (record.count || record.gatesApplied) {
+  } else if (counted) {
     state.source = record.count ? 'count' : 'gates';
     raw = (record.count?.reported ?? 0) + record.folded + record.logSum;
   } else state.source = null;

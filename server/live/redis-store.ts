@@ -1,7 +1,7 @@
 // The production live store: a few Redis keys per lot, changed only by Lua
 // scripts (server/live/lua/) that check, apply and announce a change in one
 // atomic step, one script per event kind. Events arriving together are
-// applied in batches (apply-batch.lua: one script call for many events, each
+// applied in batches (redis-batches.ts: one script call for many events, each
 // applied as its own script would, one feed message per batch).
 //
 // Keys are hash-tagged per lot (`<prefix>{lot:<id>}…`) so every key of a lot
@@ -10,7 +10,6 @@
 // once and the ingest stage pauses (it retries, and acknowledges nothing)
 // instead of piling events up in memory.
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   GATE_LOG_MAX, GATE_SEQ_WINDOW, occupancySources,
@@ -19,8 +18,8 @@ import {
 } from '../domain/live.ts';
 import { bayKinds, decodeKindCounts } from '../domain/bay-kinds.ts';
 import { HISTORY_LOG_MAX, type HistoryRecord } from '../domain/history.ts';
-import calculateSlot from 'cluster-key-slot';
 import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
+import { batchSource, RedisBatches, refusalOr, type BatchKind } from './redis-batches.ts';
 import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -43,27 +42,11 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
-/** The event scripts apply-batch.lua runs as functions, by the kind code each event in a batch carries. */
-const BATCHED = { c: 'apply-count', g: 'apply-gate', s: 'apply-space', h: 'apply-heartbeat' } as const;
-type BatchKind = keyof typeof BATCHED;
-/** The most events one batch call carries (a call's keys and arguments stay small; Redis answers others meanwhile). */
-const BATCH_MAX = 256;
-
 /** The scripts' sources; with history off, the log keeps nothing (HIST_MAX 0: commit() appends no record). */
 function sourcesFor(history: boolean): Record<ScriptName | 'kwApplyBatch', string> {
   const lib = LIB.replace('__HISTORY_LOG_MAX__', String(history ? HISTORY_LOG_MAX : 0));
   const sources = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, `${lib}\n${lua(SCRIPTS[name as ScriptName].file)}`]));
-  const functions = Object.entries(BATCHED).map(([kind, file]) => `APPLY.${kind} = function(KEYS, ARGV)\n${lua(file)}\nend`);
-  return { ...sources, kwApplyBatch: `${lib}\nlocal APPLY = {}\n${functions.join('\n')}\n${lua('apply-batch')}` } as Record<ScriptName | 'kwApplyBatch', string>;
-}
-
-/** One event waiting for its batch: its script's keys and arguments, and who waits for the result. */
-interface BatchedEvent {
-  kind: BatchKind;
-  keys: string[];
-  args: string[];
-  resolve: (result: ApplyResult) => void;
-  reject: (err: unknown) => void;
+  return { ...sources, kwApplyBatch: batchSource(lib, lua) } as Record<ScriptName | 'kwApplyBatch', string>;
 }
 
 /** The fields readers see, in the order scripts return them and the feed carries them. */
@@ -112,27 +95,6 @@ export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
   return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(values) };
 }
 
-/**
- * A Redis error answer that starts with ERR (a script failed on this input)
- * is a refusal; everything else — no connection, LOADING, BUSY, READONLY,
- * MASTERDOWN, OOM… — passes on as is, and ingestion waits and retries.
- */
-function refusalOr(err: unknown): unknown {
-  const error = err as Error;
-  if (error?.name === 'ReplyError' && /^ERR /.test(error.message)) return new LiveStoreRefusal(`Redis refused the event: ${error.message}`, { cause: err });
-  return err;
-}
-
-/**
- * An event of a batch that failed in its script: a Lua error or an ERR answer
- * (this input cannot be applied) is a refusal; any other error code (OOM,
- * READONLY…) is an outage of the moment, retried.
- */
-function batchFailure(message: string): Error {
-  if (/^[A-Z]+ /.test(message) && !message.startsWith('ERR ')) return new Error(`Redis: ${message}`);
-  return new LiveStoreRefusal(`Redis refused the event: ${message.startsWith('ERR ') ? message : `ERR ${message}`}`);
-}
-
 export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
   readonly kind = 'redis' as const;
   private redis: RedisClient | undefined;
@@ -140,11 +102,8 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
   private readonly channel: string;
   private lastError: string | undefined;
   private stopping = false;
-  /** Events waiting for the next batch call (sent at the end of this turn of the event loop). */
-  private queued: BatchedEvent[] = [];
-  private batchScheduled = false;
-  /** apply-batch.lua with the event scripts in front, and its SHA-1 for EVALSHA. */
-  private batchScript = { source: '', sha: '' };
+  /** The events of this turn of the event loop, sent to Redis in one call. */
+  private batches: RedisBatches | undefined;
 
   constructor(private readonly options: RedisLiveStoreOptions) {
     super();
@@ -175,7 +134,7 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     const redis = connectRedis(this.options, { ...common, enableAutoPipelining: true });
     const sources = sourcesFor(this.options.history ?? true);
     for (const [name, { keys }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys, lua: sources[name as ScriptName] });
-    this.batchScript = { source: sources.kwApplyBatch, sha: createHash('sha1').update(sources.kwApplyBatch).digest('hex') };
+    this.batches = new RedisBatches({ source: sources.kwApplyBatch, channel: this.channel, decode: decodeState });
     redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });
@@ -235,80 +194,10 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     return { outcome: outcome as ApplyOutcome, state: decodeState(values) };
   }
 
-  /**
-   * Queues an event for the next batch call; the batch goes out at the end of
-   * this turn of the event loop, so the events of every message read in it
-   * (all the ingest connections') share one call. Each event's result is its
-   * own, as if its script had run alone.
-   */
+  /** Applies an event in the next batch; it fails at once, as a direct command would, before start(). */
   private batched(kind: BatchKind, keys: string[], args: string[]): Promise<ApplyResult> {
-    // Fail at once, as a direct command would, instead of waiting for a batch that cannot be sent.
     const client = this.client;
-    return new Promise((resolve, reject) => {
-      this.queued.push({ kind, keys, args, resolve, reject });
-      if (!this.batchScheduled) {
-        this.batchScheduled = true;
-        setImmediate(() => this.sendBatches(client));
-      }
-    });
-  }
-
-  private sendBatches(client: RedisClient): void {
-    this.batchScheduled = false;
-    const events = this.queued;
-    this.queued = [];
-    if (!isCluster(client)) {
-      for (let i = 0; i < events.length; i += BATCH_MAX) void this.sendBatch(client, events.slice(i, i + BATCH_MAX));
-      return;
-    }
-    // A script's keys must share a slot on a cluster: one batch per slot (each lot's keys share one).
-    const bySlot = new Map<number, BatchedEvent[]>();
-    for (const event of events) {
-      const slot = calculateSlot(event.keys[0]!);
-      const group = bySlot.get(slot);
-      if (group) group.push(event);
-      else bySlot.set(slot, [event]);
-    }
-    for (const group of bySlot.values()) {
-      for (let i = 0; i < group.length; i += BATCH_MAX) void this.sendBatch(client, group.slice(i, i + BATCH_MAX));
-    }
-  }
-
-  private async sendBatch(client: RedisClient, events: BatchedEvent[]): Promise<void> {
-    const keys: string[] = [];
-    const args: string[] = [this.channel];
-    for (const event of events) {
-      keys.push(...event.keys);
-      args.push(event.kind, String(event.keys.length), String(event.args.length), ...event.args);
-    }
-    let reply: string[];
-    try {
-      reply = await this.evalBatch(client, keys, args);
-    } catch (err) {
-      const failed = refusalOr(err);
-      for (const event of events) event.reject(failed);
-      return;
-    }
-    events.forEach((event, i) => {
-      const [outcome, ...values] = (reply[i] ?? '').split('|');
-      if (outcome === 'error') event.reject(batchFailure(values.join('|')));
-      else event.resolve({ outcome: outcome as ApplyOutcome, state: decodeState(values) });
-    });
-  }
-
-  /**
-   * Runs the batch script: EVALSHA, and EVAL when that node has not loaded it
-   * yet. Called as EVALSHA itself (not as a custom command, whose key count
-   * varies) so that auto-pipelining on a cluster groups it by its first key.
-   */
-  private async evalBatch(client: RedisClient, keys: string[], args: string[]): Promise<string[]> {
-    const { sha, source } = this.batchScript;
-    try {
-      return (await client.evalsha(sha, keys.length, ...keys, ...args)) as string[];
-    } catch (err) {
-      if (!(err as Error).message?.startsWith('NOSCRIPT')) throw err;
-      return (await client.eval(source, keys.length, ...keys, ...args)) as string[];
-    }
+    return this.batches!.add(client, kind, keys, args);
   }
 
   async applyCount(event: CountEvent, lotCapacity: number): Promise<ApplyResult> {

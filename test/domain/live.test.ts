@@ -231,13 +231,22 @@ describe('domain: bay sensors and precedence', () => {
     assert.deepEqual([r.state.occupied, r.state.source], [1, 'bays']);
   });
 
-  it('prefers bays over counts and gates in one lot, whatever arrives', () => {
+  it('prefers bays that cover the lot over counts and gates, whatever arrives', () => {
+    const r = lot(2);
+    applyCount(r, count({ occupied: 2 }));
+    applySpace(r, space({ spaceId: 'a', ts: T0 + 1 }));
+    applySpace(r, space({ spaceId: 'b', ts: T0 + 1, occupied: false }));
+    applyCount(r, count({ occupied: 0, ts: T0 + 2 }));
+    applyGate(r, gate({ seq: 1, ts: T0 + 3 }));
+    assert.deepEqual([r.state.occupied, r.state.source, r.state.ts], [1, 'bays', T0 + 3]);
+  });
+
+  it('keeps counts and gates over bays that cover only part of the lot (its EV bays, say)', () => {
     const r = lot();
     applyCount(r, count({ occupied: 20 }));
     applySpace(r, space({ spaceId: 'a', ts: T0 + 1 }));
-    applyCount(r, count({ occupied: 25, ts: T0 + 2 }));
     applyGate(r, gate({ seq: 1, ts: T0 + 3 }));
-    assert.deepEqual([r.state.occupied, r.state.source, r.state.ts], [1, 'bays', T0 + 3]);
+    assert.deepEqual([r.state.occupied, r.state.source], [21, 'count']);
   });
 
   it('clamps bays above the capacity and flags it', () => {

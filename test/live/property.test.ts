@@ -93,7 +93,7 @@ function referenceModel(valid: Valid[], declaration: Map<string, BayKind>): Expe
 
   let raw: number | null = null;
   let source: LiveState['source'] = null;
-  if (bays.size > 0) {
+  if (bays.size > 0 && (bays.size >= capacity || !(count || anyGate))) {
     source = 'bays';
     raw = [...bays.values()].filter((b) => b.occupied).length;
   } else if (count || anyGate) {

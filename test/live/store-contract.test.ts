@@ -138,8 +138,8 @@ for (const target of storesUnderTest) {
       assert.deepEqual([at.outcome, at.state.occupied], ['applied', 1000 + newer]);
     });
 
-    it('takes occupancy from bay sensors, ordered per space, over counts and gates', async () => {
-      await store.applyCount(count('b', { occupied: 20 }), 32);
+    it('takes occupancy from bay sensors, ordered per space, over counts and gates, when they cover the lot', async () => {
+      await store.applyCount(count('b', { occupied: 20, capacity: 2 }), 32);
       await store.applySpace(space('b', { spaceId: 'x', ts: T0 + 1 }), 32);
       await store.applySpace(space('b', { spaceId: 'y', ts: T0 + 1, seq: 4 }), 32);
       assert.equal((await store.applySpace(space('b', { spaceId: 'y', ts: T0 + 1, seq: 4, occupied: false }), 32)).outcome, 'duplicate');
@@ -154,6 +154,17 @@ for (const target of storesUnderTest) {
         y: { occupied: true, ts: T0 + 1, seq: 4 },
       });
       assert.equal((await store.getBays('no-bays')).size, 0);
+    });
+
+    it("keeps the count's total where bay sensors cover part of the lot; counts a lot with bays alone from them", async () => {
+      await store.applyCount(count('part', { occupied: 20 }), 32);
+      const bay = await store.applySpace(space('part', { spaceId: 'ev1', ts: T0 + 1 }), 32);
+      assert.deepEqual([bay.state.occupied, bay.state.source], [20, 'count']);
+      const entry = await store.applyGate(gate('part', { seq: 1, ts: T0 + 2 }), 32);
+      assert.deepEqual([entry.state.occupied, entry.state.source], [21, 'count']);
+      assert.equal((await store.getBays('part')).get('ev1')?.occupied, true);
+      const alone = await store.applySpace(space('bays-only', { spaceId: 'a', ts: T0 }), 32);
+      assert.deepEqual([alone.state.occupied, alone.state.source], [1, 'bays']);
     });
 
     it('keeps a lot alive with heartbeats, without changing its counts', async () => {

@@ -108,13 +108,16 @@ local function order_against(last_ts, last_seq, ts, seq)
   return 'applied'
 end
 
--- settle(): the occupancy by precedence: bays, else count + gates, else gates.
+-- settle(): the occupancy by precedence: bays when they cover the lot (or nothing
+-- else counts it), else count + gates, else gates.
 local function settle(s)
   local raw
-  if num(s.bays, 0) > 0 then
+  local bays = num(s.bays, 0)
+  local counted = s.cts ~= '' or s.gsrc == '1'
+  if bays > 0 and (bays >= tonumber(s.cap) or not counted) then
     s.src = 'bays'
     raw = num(s.bocc, 0)
-  elseif s.cts ~= '' or s.gsrc == '1' then
+  elseif counted then
     if s.cts ~= '' then s.src = 'count' else s.src = 'gates' end
     raw = num(s.craw, 0) + num(s.folded, 0) + num(s.lsum, 0)
   else
