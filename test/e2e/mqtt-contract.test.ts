@@ -123,16 +123,20 @@ for (const mode of modes) {
       assert.equal((await lot('zhushuishan-rd-14')).occupied, 40);
     });
 
-    it("takes a lot's occupancy from its bay sensors, over its counts", async () => {
+    it("takes a lot's occupancy from bay sensors that cover it, over its counts; a few bays do not make its total", async () => {
       const g = await gateway(uniqueName('bays-'));
       for (const [space, occupied] of [['b-1', true], ['b-2', true], ['b-3', true]] as const) {
         await publish(g, topic('anshan-5th-rd', `spaces/${space}`), { occupied, ts: now() - 3000 });
       }
       await publish(g, topic('anshan-5th-rd', 'spaces/b-2'), { occupied: false, ts: now() - 2000 });
+      // Three bays for a lot of 24: its count makes the total.
       await publish(g, topic('anshan-5th-rd', 'count'), { occupied: 20, ts: now() - 1000 });
+      await eventually(async () => (await lot('anshan-5th-rd')).occupied === 20, 5000, 'the count: 20');
+      // The count says the lot has 3 spaces now: the three bays cover it.
+      await publish(g, topic('anshan-5th-rd', 'count'), { occupied: 20, capacity: 3, ts: now() - 500 });
       await eventually(async () => (await lot('anshan-5th-rd')).occupied === 2, 5000, 'two bays occupied');
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual([(await lot('anshan-5th-rd')).occupied, (await lot('anshan-5th-rd')).free], [2, 22]);
+      assert.deepEqual([(await lot('anshan-5th-rd')).occupied, (await lot('anshan-5th-rd')).free], [2, 1]);
     });
 
     it('clamps a count above capacity to it and flags it', async () => {
