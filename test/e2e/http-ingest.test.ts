@@ -106,12 +106,13 @@ for (const mode of modes) {
       assert.deepEqual(malformed.body, { results: [{ error: { reason: 'malformed_payload', message: 'payload is not valid JSON' } }] });
     });
 
-    it("takes a lot's occupancy from its bay sensors, and keeps it fresh with heartbeats (an empty body too)", async () => {
+    it("takes a lot's occupancy from bay sensors that cover it, and keeps it fresh with heartbeats (an empty body too)", async () => {
       for (const [space, occupied] of [['b-1', true], ['b-2', true], ['b-3', true]] as const) {
         assert.deepEqual(outcomes(await post(`/api/ingest/lots/anshan-5th-rd/spaces/${space}`, { occupied, ts: now() - 3000 })), ['applied']);
       }
       assert.deepEqual(outcomes(await post('/api/ingest/lots/anshan-5th-rd/spaces/b-2', [{ occupied: false, ts: now() - 2000, seq: 1 }, { occupied: false, ts: now() - 2000, seq: 1 }])), ['applied', 'duplicate']);
-      assert.deepEqual(outcomes(await post('/api/ingest/lots/anshan-5th-rd/count', { occupied: 20, ts: now() - 1000 })), ['applied']);
+      // The count says the lot has 3 spaces: its three bays cover it, and they make its total.
+      assert.deepEqual(outcomes(await post('/api/ingest/lots/anshan-5th-rd/count', { occupied: 20, capacity: 3, ts: now() - 1000 })), ['applied']);
       assert.deepEqual([(await lot('anshan-5th-rd')).occupied], [2]);
       offsetMs += 890_000;
       assert.deepEqual(outcomes(await post('/api/ingest/lots/anshan-5th-rd/heartbeat', undefined)), ['applied']);
