@@ -182,17 +182,18 @@ export function kindCapacity(capacity: number | null, declared: number): number 
 
 /**
  * A kind's live free count, or null when it is not known live:
- *  - the lot's own count is not live (`lotFree` null: no data, stale, offline, closed);
+ *  - the lot is not live (no `tally` is passed: stale, offline, closed);
  *  - no bays of that kind are declared, or the live store has not taken this
  *    declaration yet (its number of declared bays differs from the catalog's);
  *  - some of them are not declared (`capacityX` above the declared bays: the
  *    others' state is unknown);
  *  - a declared bay's sensor has never reported.
- * Never above the kind's capacity nor the lot's free count, never below 0.
+ * Never above the kind's capacity nor the lot's free count (`lotFree`, null
+ * when the lot's total is not known: bay sensors on some of its bays alone), never below 0.
  */
 export function kindFree(tally: KindTally | undefined, declared: number, capacity: number | null, lotFree: number | null): number | null {
-  if (lotFree === null || declared === 0 || !tally || tally.bays !== declared) return null;
+  if (declared === 0 || !tally || tally.bays !== declared) return null;
   if (capacity !== null && capacity !== declared) return null;
   if (tally.reported < tally.bays) return null;
-  return Math.max(0, Math.min(tally.bays - tally.occupied, declared, lotFree));
+  return Math.max(0, Math.min(tally.bays - tally.occupied, declared, lotFree ?? declared));
 }

@@ -182,15 +182,16 @@ function settle(record: LotRecord): void {
   const { state } = record;
   let raw: number | null = null;
   const counted = record.count !== null || record.gatesApplied;
-  // Bays rule when they cover the lot, or when nothing else counts it: sensors on
-  // a few bays (the EV bays, say) of a lot counted at its gates do not make its total.
-  if (record.bays.size > 0 && (record.bays.size >= state.capacity || !counted)) {
+  // Bays make the total when they cover the lot (as many heard from as its
+  // capacity). Sensors on a few of its bays (the EV bays, say) do not: the lot's
+  // count or gates make it, and with neither its total is not known.
+  if (record.bays.size > 0 && record.bays.size >= state.capacity) {
     state.source = 'bays';
     raw = record.baysOccupied;
   } else if (counted) {
     state.source = record.count ? 'count' : 'gates';
     raw = (record.count?.reported ?? 0) + record.folded + record.logSum;
-  } else state.source = null;
+  } else state.source = record.bays.size > 0 ? 'bays' : null;
   state.occupied = raw === null ? null : clamp(raw, 0, state.capacity);
   state.clamped = raw !== null && state.occupied !== raw;
 }

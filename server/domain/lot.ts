@@ -204,10 +204,13 @@ export function toLotView(
   const byHours = meta.status === 'open' ? hours : null;
   const changesAt = byHours?.changesAt == null ? null : new Date(byHours.changesAt).toISOString();
   const availability = byHours?.open === false ? 'closed' : classifyAvailability(meta.status, capacity, free, stale || !hasData);
-  // Per kind: a count only while the lot's own is live (open, fresh data).
-  const liveFree = availability === 'closed' || availability === 'unknown' ? null : free;
+  // Per kind: a count only while the lot is open and heard from (fresh data), whether or
+  // not its total is known (bay sensors on its EV bays alone do not make the total).
+  const heard = live !== null && live.ts !== null;
+  const kindsLive = heard && availability !== 'closed' && meta.status === 'open' && !isStale(live, staleAfterMsFor(meta, defaultStaleAfterS), nowMs);
+  const liveFree = kindsLive ? free : null;
   const declared = declaredCounts(meta);
-  const kinds = hasData ? live.kinds ?? null : null;
+  const kinds = kindsLive ? live.kinds ?? null : null;
   const capacityCharging = kindCapacity(meta.capacityCharging, declared.charging);
   const capacityDisabled = kindCapacity(meta.capacityDisabled, declared.disabled);
   const capacityFamily = kindCapacity(meta.capacityFamily, declared.family);

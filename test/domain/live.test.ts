@@ -221,8 +221,8 @@ describe('domain: gate events', () => {
 });
 
 describe('domain: bay sensors and precedence', () => {
-  it('takes occupancy from the bays, ordered per space by (ts, seq)', () => {
-    const r = lot();
+  it('takes occupancy from the bays that cover the lot, ordered per space by (ts, seq)', () => {
+    const r = lot(2);
     applySpace(r, space({ spaceId: 'a', occupied: true }));
     applySpace(r, space({ spaceId: 'b', occupied: true }));
     applySpace(r, space({ spaceId: 'a', occupied: false, ts: T0 + 1 }));
@@ -247,6 +247,12 @@ describe('domain: bay sensors and precedence', () => {
     applySpace(r, space({ spaceId: 'a', ts: T0 + 1 }));
     applyGate(r, gate({ seq: 1, ts: T0 + 3 }));
     assert.deepEqual([r.state.occupied, r.state.source], [21, 'count']);
+  });
+
+  it('does not know the total of a lot counted by nothing but bays that do not cover it', () => {
+    const r = lot(10);
+    const { state } = applySpace(r, space({ spaceId: 'a' }));
+    assert.deepEqual([state.occupied, state.source, state.ts], [null, 'bays', T0]);
   });
 
   it('clamps bays above the capacity and flags it', () => {

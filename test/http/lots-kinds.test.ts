@@ -17,6 +17,7 @@ describe('http: bays by kind, and their live free counts', function () {
   const now = Date.parse('2026-11-25T02:00:00Z');
   let tick = 0;
   const bay = (lot: string, space: string, occupied: boolean) => publish(mqtt, `parking/lots/${lot}/spaces/${space}`, { occupied, ts: now + ++tick * 1000 });
+  const countFor = (lot: string, occupied: number) => publish(mqtt, `parking/lots/${lot}/count`, { occupied, ts: now + ++tick * 1000 });
   const lot = async (id: string) => (await getJson<Record<string, unknown>>(base, `/api/lots/${id}`)).body;
 
   before(async () => {
@@ -44,14 +45,19 @@ describe('http: bays by kind, and their live free counts', function () {
       const v = await lot('kinds-a');
       return v.freeCharging === 2 && v;
     });
-    assert.deepEqual([view.free, view.occupied, view.freeDisabled, view.freeFamily, view.freeWomen], [39, 1, null, null, null]);
-    // A bay of no kind moves the lot's count, not the kind's.
+    // Four bays heard from in a lot of 40, and nothing else counts it: its total is not known (not 39 free).
+    assert.deepEqual([view.free, view.occupied, view.freeDisabled, view.freeFamily, view.freeWomen], [null, null, null, null, null]);
+    // A bay of no kind moves the lot's tally of bays, not the kind's.
     await bay('kinds-a', 'x9', true);
+    view = await lot('kinds-a');
+    assert.deepEqual([view.freeCharging, view.free], [2, null]);
+    // A count for the whole lot makes its total; the kinds' counts stay the bays'.
+    await countFor('kinds-a', 30);
     view = await eventually(async () => {
       const v = await lot('kinds-a');
-      return v.occupied === 2 && v;
+      return v.occupied === 30 && v;
     });
-    assert.equal(view.freeCharging, 2);
+    assert.deepEqual([view.free, view.freeCharging], [10, 2]);
     // The search's EV filter still asks for EV spaces (the declared bays count as them); the answer carries the live count.
     const found = await getJson<{ lots: Record<string, unknown>[] }>(base, '/api/lots?features=ev');
     assert.deepEqual(found.body.lots.map((l) => [l.id, l.freeCharging]), [['kinds-a', 2]]);

@@ -93,13 +93,13 @@ function referenceModel(valid: Valid[], declaration: Map<string, BayKind>): Expe
 
   let raw: number | null = null;
   let source: LiveState['source'] = null;
-  if (bays.size > 0 && (bays.size >= capacity || !(count || anyGate))) {
+  if (bays.size > 0 && bays.size >= capacity) {
     source = 'bays';
     raw = [...bays.values()].filter((b) => b.occupied).length;
   } else if (count || anyGate) {
     source = count ? 'count' : 'gates';
     raw = (count ? reported : 0) + gateSum;
-  }
+  } else if (bays.size > 0) source = 'bays';
   const occupied = raw === null ? null : Math.min(Math.max(raw, 0), capacity);
   const data = valid.filter((e) => e.kind !== 'heartbeat');
   const ts = data.length ? Math.max(...data.map((e) => e.ts)) : null;

@@ -156,15 +156,19 @@ for (const target of storesUnderTest) {
       assert.equal((await store.getBays('no-bays')).size, 0);
     });
 
-    it("keeps the count's total where bay sensors cover part of the lot; counts a lot with bays alone from them", async () => {
+    it("keeps the count's total where bay sensors cover part of the lot; with bays alone, its total is known once they cover it", async () => {
       await store.applyCount(count('part', { occupied: 20 }), 32);
       const bay = await store.applySpace(space('part', { spaceId: 'ev1', ts: T0 + 1 }), 32);
       assert.deepEqual([bay.state.occupied, bay.state.source], [20, 'count']);
       const entry = await store.applyGate(gate('part', { seq: 1, ts: T0 + 2 }), 32);
       assert.deepEqual([entry.state.occupied, entry.state.source], [21, 'count']);
       assert.equal((await store.getBays('part')).get('ev1')?.occupied, true);
+      // Bays alone that do not cover the lot: its total is not known (not its free bays among 32).
       const alone = await store.applySpace(space('bays-only', { spaceId: 'a', ts: T0 }), 32);
-      assert.deepEqual([alone.state.occupied, alone.state.source], [1, 'bays']);
+      assert.deepEqual([alone.state.occupied, alone.state.source], [null, 'bays']);
+      // Its capacity lowered to the bays heard from: now they cover it.
+      const covered = await store.setCapacity('bays-only', 1, T0);
+      assert.deepEqual([covered?.occupied, covered?.source], [1, 'bays']);
     });
 
     it('keeps a lot alive with heartbeats, without changing its counts', async () => {

@@ -108,18 +108,20 @@ local function order_against(last_ts, last_seq, ts, seq)
   return 'applied'
 end
 
--- settle(): the occupancy by precedence: bays when they cover the lot (or nothing
--- else counts it), else count + gates, else gates.
+-- settle(): the occupancy by precedence: bays when they cover the lot, else
+-- count + gates, else gates; bays that do not cover it, alone: not known.
 local function settle(s)
   local raw
   local bays = num(s.bays, 0)
   local counted = s.cts ~= '' or s.gsrc == '1'
-  if bays > 0 and (bays >= tonumber(s.cap) or not counted) then
+  if bays > 0 and bays >= tonumber(s.cap) then
     s.src = 'bays'
     raw = num(s.bocc, 0)
   elseif counted then
     if s.cts ~= '' then s.src = 'count' else s.src = 'gates' end
     raw = num(s.craw, 0) + num(s.folded, 0) + num(s.lsum, 0)
+  elseif bays > 0 then
+    s.src = 'bays'
   else
     s.src = ''
   end
