@@ -6,10 +6,10 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import { validationError } from '../domain/errors.ts';
 import {
-  DEFAULT_FORECAST_METHOD, FORECAST_MAX_AHEAD_MS, FORECAST_STEP_MS, forecastRange, prepareForecast, seriesFromBuckets,
+  DEFAULT_FORECAST_METHOD, FORECAST_MAX_AHEAD_MS, FORECAST_STEP_MS, forecastRange, prepareForecast,
   type ForecastMethodName, type ForecastPoint, type ForecastQuery, type PreparedForecast, type Series,
 } from '../domain/forecast.ts';
-import { BUCKET_MS, bucketStartOf, mergeBuckets, type Bucket } from '../domain/history.ts';
+import { BUCKET_MS, bucketStartOf } from '../domain/history.ts';
 import { text } from '../domain/messages.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import { DAY_MS, HOUR_MS } from '../domain/zone.ts';
@@ -105,22 +105,29 @@ export class ForecastViews {
     return prepared;
   }
 
-  /** The lot's observed series up to asOf. */
+  /**
+   * The lot's observed series up to asOf: 5-minute means of the last 8
+   * weeks, and before them each hour's mean in its twelve 5-minute slots
+   * (older history, for the holidays' profile).
+   */
   private async seriesOf(lot: LotMeta, asOf: number): Promise<Series> {
     const { history } = this.options;
     const end = bucketStartOf(asOf);
     const start = end - YEAR_DAYS * DAY_MS;
     const fineFrom = end - PROFILE_DAYS * DAY_MS;
-    const [hourly, fine] = await Promise.all([history.buckets(lot.id, start, fineFrom, 'history_1h'), history.buckets(lot.id, fineFrom, end, 'history_5m')]);
-    return seriesFromBuckets(mergeBuckets(hourly.flatMap(splitHour), fine), start, end);
+    const [hourly, fine] = await Promise.all([history.sums(lot.id, start, fineFrom, 'history_1h'), history.sums(lot.id, fineFrom, end, 'history_5m')]);
+    const occupied = new Float64Array((end - start) / BUCKET_MS).fill(NaN);
+    const put = (at: number, mean: number) => {
+      const i = (at - start) / BUCKET_MS;
+      if (Number.isInteger(i) && i >= 0 && i < occupied.length) occupied[i] = mean;
+    };
+    for (let k = 0; k < hourly.length; k += 3) {
+      const hour = hourly[k]!;
+      // An hour's share of each of its slots, as twelve buckets of a twelfth of its sums; the slots from fineFrom on have their own.
+      const mean = hourly[k + 2]! / 12 / (hourly[k + 1]! / 12);
+      for (let at = hour; at < hour + HOUR_MS && at < fineFrom; at += BUCKET_MS) put(at, mean);
+    }
+    for (let k = 0; k < fine.length; k += 3) put(fine[k]!, fine[k + 2]! / fine[k + 1]!);
+    return { start, occupied };
   }
-}
-
-/** An hourly bucket as twelve 5-minute ones with its means (older history, for the holidays' profile). */
-function splitHour(b: Bucket): Bucket[] {
-  const parts: Bucket[] = [];
-  for (let at = b.start; at < b.start + HOUR_MS; at += BUCKET_MS) {
-    parts.push({ ...b, start: at, knownMs: b.knownMs / 12, occMs: b.occMs / 12, capMs: b.capMs / 12 });
-  }
-  return parts;
 }

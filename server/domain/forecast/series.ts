@@ -45,35 +45,79 @@ export interface Calendar {
   shiftDays(i: number, days: number): number;
 }
 
-const calendars = new Map<string, { kinds: Uint8Array; slots: Uint16Array; offsets: Int32Array }>();
+/**
+ * Per zone (and phase within a bucket), one table of day kinds, slots and
+ * offsets by bucket since the epoch, grown as needed: every series start
+ * (each asOf has its own) reads the same table instead of building its own.
+ */
+interface ZoneTable {
+  /** Bucket index (since the epoch, of this phase) of entry 0. */
+  first: number;
+  kinds: Uint8Array;
+  slots: Uint16Array;
+  offsets: Int32Array;
+}
+
+const zoneTables = new Map<string, ZoneTable>();
+/** Buckets a table may span (about 38 years); a wider ask is served by a table of its own range. */
+const MAX_TABLE = 4_000_000;
+
+function fillTable(table: ZoneTable, from: number, to: number, phase: number, timeZone: string): void {
+  let lastDay = NaN;
+  let lastHoliday = false;
+  for (let g = from; g < to; g++) {
+    const j = g - table.first;
+    const ms = g * BUCKET_MS + phase;
+    const offset = zoneOffsetMs(ms, timeZone);
+    const wall = ms + offset;
+    const day = Math.floor(wall / DAY_MS);
+    if (day !== lastDay) {
+      lastDay = day;
+      lastHoliday = isHolidayDay(day);
+    }
+    table.kinds[j] = lastHoliday ? HOLIDAY : weekdayOfDay(day);
+    table.slots[j] = Math.floor((wall - day * DAY_MS) / BUCKET_MS);
+    table.offsets[j] = offset / BUCKET_MS;
+  }
+}
+
+/** The zone's table covering buckets [lo, hi) (since the epoch, of this phase). */
+function zoneTable(timeZone: string, phase: number, lo: number, hi: number): ZoneTable {
+  const key = `${timeZone}|${phase}`;
+  const known = zoneTables.get(key);
+  if (known && known.first <= lo && known.first + known.kinds.length >= hi) return known;
+  // Grown by half again its size on the side that lacks (a backtest asks for a little more at every asOf).
+  const pad = known ? Math.ceil(known.kinds.length / 2) : 0;
+  let first = known ? Math.min(lo, known.first - (lo < known.first ? pad : 0)) : lo;
+  let end = known ? Math.max(hi, known.first + known.kinds.length + (hi > known.first + known.kinds.length ? pad : 0)) : hi;
+  const reuse = known !== undefined && end - first <= MAX_TABLE;
+  if (!reuse) {
+    first = lo;
+    end = hi;
+  }
+  const size = end - first;
+  const table: ZoneTable = { first, kinds: new Uint8Array(size), slots: new Uint16Array(size), offsets: new Int32Array(size) };
+  if (reuse) {
+    const at = known.first - first;
+    table.kinds.set(known.kinds, at);
+    table.slots.set(known.slots, at);
+    table.offsets.set(known.offsets, at);
+    fillTable(table, first, known.first, phase, timeZone);
+    fillTable(table, known.first + known.kinds.length, end, phase, timeZone);
+  } else fillTable(table, first, end, phase, timeZone);
+  if (zoneTables.size > 16 && !known) zoneTables.clear();
+  zoneTables.set(key, table);
+  return table;
+}
 
 /** A calendar for buckets from `start` in `timeZone`, valid for indices below `until` (negative ones too, down to −`until`). */
 export function calendarFor(start: number, until: number, timeZone: string): Calendar {
-  const key = `${timeZone}|${start}`;
-  let known = calendars.get(key);
-  if (!known || known.kinds.length < 2 * until) {
-    // Grown by doubling: a backtest asks for a little more at every asOf.
-    const size = Math.max(2 * until, 2 * (known?.kinds.length ?? 0));
-    until = size / 2;
-    if (calendars.size > 64) calendars.clear();
-    const kinds = new Uint8Array(size);
-    const slots = new Uint16Array(size);
-    const offsets = new Int32Array(size);
-    for (let j = 0; j < size; j++) {
-      const ms = start + (j - until) * BUCKET_MS;
-      const offset = zoneOffsetMs(ms, timeZone);
-      const wall = ms + offset;
-      const day = Math.floor(wall / DAY_MS);
-      kinds[j] = isHolidayDay(day) ? HOLIDAY : weekdayOfDay(day);
-      slots[j] = Math.floor((wall - day * DAY_MS) / BUCKET_MS);
-      offsets[j] = offset / BUCKET_MS;
-    }
-    known = { kinds, slots, offsets };
-    calendars.set(key, known);
-  }
-  const half = known.kinds.length / 2;
-  const { kinds, slots, offsets } = known;
-  const at = (i: number) => Math.min(Math.max(i + half, 0), kinds.length - 1);
+  const phase = ((start % BUCKET_MS) + BUCKET_MS) % BUCKET_MS;
+  const origin = (start - phase) / BUCKET_MS;
+  const { first, kinds, slots, offsets } = zoneTable(timeZone, phase, origin - until, origin + until);
+  const base = origin - first;
+  const last = kinds.length - 1;
+  const at = (i: number) => Math.min(Math.max(i + base, 0), last);
   return {
     kind: (i) => kinds[at(i)]!,
     slot: (i) => slots[at(i)]!,
