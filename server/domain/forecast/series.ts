@@ -146,6 +146,8 @@ export interface Spread {
   /** 10 % and 90 % quantiles of actual − forecast, per grid horizon; NaN where too few. */
   lo: number[];
   hi: number[];
+  /** The grid indices where lo/hi are measured (made once, read at every target). */
+  measured?: number[];
 }
 
 const MIN_RESIDUALS = 20;
@@ -164,37 +166,39 @@ export function measureSpread(
   const hi: number[] = [];
   // Measured up to the first grid horizon that reaches maxHorizon; the rest is not needed.
   const last = HORIZON_GRID.findIndex((g) => g >= maxHorizon);
+  const first = Math.max(0, firstOrigin);
+  const residuals = new Float64Array(Math.max(0, Math.ceil((n - first) / every)) + 1);
   for (const [k, h] of HORIZON_GRID.entries()) {
     if (last >= 0 && k > last) {
       lo.push(NaN);
       hi.push(NaN);
       continue;
     }
-    const residuals: number[] = [];
-    const first = Math.max(0, firstOrigin);
+    let count = 0;
     for (let o = n - h; o >= first; o -= every) {
       const t = o + h - 1;
       const actual = x[t]!;
       if (Number.isNaN(actual)) continue;
       const forecast = point(o, t);
-      if (!Number.isNaN(forecast)) residuals.push(actual - forecast);
+      if (!Number.isNaN(forecast)) residuals[count++] = actual - forecast;
     }
-    if (residuals.length < MIN_RESIDUALS) {
+    if (count < MIN_RESIDUALS) {
       lo.push(NaN);
       hi.push(NaN);
       continue;
     }
-    residuals.sort((a, b) => a - b);
-    lo.push(quantile(residuals, 0.1));
-    hi.push(quantile(residuals, 0.9));
+    // A typed array sorts numbers by value, natively (no comparator to call).
+    const sorted = residuals.subarray(0, count).sort();
+    lo.push(quantile(sorted, 0.1));
+    hi.push(quantile(sorted, 0.9));
   }
-  return { lo, hi };
+  return { lo, hi, measured: HORIZON_GRID.map((_, k) => k).filter((k) => !Number.isNaN(lo[k]!)) };
 }
 
 /** The spread at horizon h (buckets), interpolated between grid horizons; the nearest measured one beyond the ends. */
 export function spreadAt(spread: Spread, h: number): [number, number] | null {
   const grid = HORIZON_GRID;
-  const measured = grid.map((_, k) => k).filter((k) => !Number.isNaN(spread.lo[k]!));
+  const measured = spread.measured ?? grid.map((_, k) => k).filter((k) => !Number.isNaN(spread.lo[k]!));
   if (measured.length === 0) return null;
   let below = -1;
   let above = -1;
