@@ -3,7 +3,7 @@
 // one transaction for many lots' buckets and states, never a row per event.
 import type { Knex } from 'knex';
 import type { Bucket, RecorderState } from '../domain/history.ts';
-import { addInto } from '../domain/history.ts';
+import { addInto, BUCKET_MS } from '../domain/history.ts';
 import { isPostgres, listPartitions, monthOf, Partitions, type HistoryTable } from './partitions.ts';
 
 const HOUR = 3_600_000;
@@ -144,12 +144,46 @@ export class HistoryRepository {
   }
 
   /**
-   * One lot's known time and occupancy sums of `table` for the buckets with
-   * known time starting in [from, to): flat [start, knownMs, occMs, …], in no
-   * order (what a forecast reads: its series of means).
+   * One lot's mean occupancy per bucket of `table` with known time starting
+   * in [from, to) — what a forecast reads: `slots` the 5-minute buckets since
+   * `origin` (a bucket start), in no order, `means` each one's occ_ms ÷
+   * known_ms after dividing both into `shares` equal shares (an hour's
+   * twelve 5-minute ones; 1 for none) — the same double as that arithmetic in
+   * JavaScript, computed by the database (IEEE division on both sides).
+   * PostgreSQL sends them as bytes (int4 and float8 per bucket): no text to
+   * decode.
    */
-  async sums(lotId: string, from: number, to: number, table: HistoryTable): Promise<Float64Array> {
-    return this.packed(table, ['start', 'known_ms', 'occ_ms'], lotId, from, to, 'known_ms > 0');
+  async means(lotId: string, from: number, to: number, table: HistoryTable, origin: number, shares = 1): Promise<{ slots: Int32Array; means: Float64Array }> {
+    if (!isPostgres(this.db)) {
+      const v = await this.packed(table, ['start', 'known_ms', 'occ_ms'], lotId, from, to, 'known_ms > 0');
+      const slots: number[] = [];
+      const means: number[] = [];
+      for (let k = 0; k < v.length; k += 3) {
+        const slot = (v[k]! - origin) / BUCKET_MS;
+        if (!Number.isInteger(slot)) continue;
+        slots.push(slot);
+        means.push(v[k + 2]! / shares / (v[k + 1]! / shares));
+      }
+      return { slots: Int32Array.from(slots), means: Float64Array.from(means) };
+    }
+    const result = await this.db(table)
+      .where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).andWhere('known_ms', '>', 0)
+      .whereRaw('(start - ?) % ? = 0', [origin, BUCKET_MS])
+      .select(this.db.raw(
+        `string_agg(int4send(((start - ?) / ?)::int4) || float8send((occ_ms::float8 / ?) / (known_ms::float8 / ?)), '') AS packed`,
+        [origin, BUCKET_MS, shares, shares],
+      ))
+      .first() as { packed: Buffer | null } | undefined;
+    const bytes = result?.packed ?? Buffer.alloc(0);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = bytes.byteLength / 12;
+    const slots = new Int32Array(n);
+    const means = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      slots[i] = view.getInt32(i * 12);
+      means[i] = view.getFloat64(i * 12 + 4);
+    }
+    return { slots, means };
   }
 
   /**

@@ -115,19 +115,22 @@ export class ForecastViews {
     const end = bucketStartOf(asOf);
     const start = end - YEAR_DAYS * DAY_MS;
     const fineFrom = end - PROFILE_DAYS * DAY_MS;
-    const [hourly, fine] = await Promise.all([history.sums(lot.id, start, fineFrom, 'history_1h'), history.sums(lot.id, fineFrom, end, 'history_5m')]);
+    const [hourly, fine] = await Promise.all([
+      // An hour's mean in each of its slots, as twelve buckets of a twelfth of its sums.
+      history.means(lot.id, start, fineFrom, 'history_1h', start, 12),
+      history.means(lot.id, fineFrom, end, 'history_5m', start),
+    ]);
     const occupied = new Float64Array((end - start) / BUCKET_MS).fill(NaN);
-    const put = (at: number, mean: number) => {
-      const i = (at - start) / BUCKET_MS;
-      if (Number.isInteger(i) && i >= 0 && i < occupied.length) occupied[i] = mean;
-    };
-    for (let k = 0; k < hourly.length; k += 3) {
-      const hour = hourly[k]!;
-      // An hour's share of each of its slots, as twelve buckets of a twelfth of its sums; the slots from fineFrom on have their own.
-      const mean = hourly[k + 2]! / 12 / (hourly[k + 1]! / 12);
-      for (let at = hour; at < hour + HOUR_MS && at < fineFrom; at += BUCKET_MS) put(at, mean);
+    // The hours' slots from fineFrom on have their own buckets.
+    const fineFromSlot = (fineFrom - start) / BUCKET_MS;
+    for (let k = 0; k < hourly.slots.length; k++) {
+      const slot = hourly.slots[k]!;
+      for (let i = Math.max(0, slot); i < slot + HOUR_MS / BUCKET_MS && i < fineFromSlot; i++) occupied[i] = hourly.means[k]!;
     }
-    for (let k = 0; k < fine.length; k += 3) put(fine[k]!, fine[k + 2]! / fine[k + 1]!);
+    for (let k = 0; k < fine.slots.length; k++) {
+      const slot = fine.slots[k]!;
+      if (slot >= 0 && slot < occupied.length) occupied[slot] = fine.means[k]!;
+    }
     return { start, occupied };
   }
 }
