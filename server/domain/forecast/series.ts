@@ -139,6 +139,52 @@ export function quantile(sorted: Float64Array | number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/**
+ * The k-th smallest (from 0) of a[left..right], selected in place (Wirth's
+ * quickselect): afterwards a[k] holds it, with nothing greater before it in
+ * [left, k) and nothing smaller after it in (k, right].
+ */
+function select(a: Float64Array, k: number, left: number, right: number): number {
+  while (left < right) {
+    const pivot = a[k]!;
+    let i = left;
+    let j = right;
+    do {
+      while (a[i]! < pivot) i++;
+      while (pivot < a[j]!) j--;
+      if (i <= j) {
+        const swap = a[i]!;
+        a[i] = a[j]!;
+        a[j] = swap;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) left = i;
+    if (k < i) right = j;
+  }
+  return a[k]!;
+}
+
+/** The q1- and q2-quantiles (q1 ≤ q2) of a[0..n) (no NaN), as `quantile` of the sorted numbers gives them; reorders a. */
+export function quantilesOf(a: Float64Array, n: number, q1: number, q2: number): [number, number] {
+  if (n === 0) return [NaN, NaN];
+  const at = (q: number, from: number): number => {
+    const pos = (n - 1) * q;
+    const lo = Math.floor(pos);
+    const low = select(a, lo, from, n - 1);
+    // The next order statistic: the least of what lies after it.
+    let high = low;
+    if (lo + 1 < n) {
+      high = a[lo + 1]!;
+      for (let i = lo + 2; i < n; i++) if (a[i]! < high) high = a[i]!;
+    }
+    return low + (high - low) * (pos - lo);
+  };
+  const first = at(q1, 0);
+  return [first, at(q2, Math.floor((n - 1) * q1))];
+}
+
 /** Horizons (in buckets ahead of the origin) at which interval widths are measured; others interpolate. */
 export const HORIZON_GRID = [1, 2, 3, 6, 12, 24, 48, 96, 144, 288, 576, 1152, 2016, 2304];
 
@@ -187,10 +233,10 @@ export function measureSpread(
       hi.push(NaN);
       continue;
     }
-    // A typed array sorts numbers by value, natively (no comparator to call).
-    const sorted = residuals.subarray(0, count).sort();
-    lo.push(quantile(sorted, 0.1));
-    hi.push(quantile(sorted, 0.9));
+    // Only two quantiles are needed: their order statistics are selected, not the whole array sorted.
+    const [q10, q90] = quantilesOf(residuals, count, 0.1, 0.9);
+    lo.push(q10);
+    hi.push(q90);
   }
   return { lo, hi, measured: HORIZON_GRID.map((_, k) => k).filter((k) => !Number.isNaN(lo[k]!)) };
 }
