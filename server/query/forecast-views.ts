@@ -44,7 +44,7 @@ const PROFILE_DAYS = 56;
 const YEAR_DAYS = 365;
 /** The shortest series a forecast reads (see seriesOf). */
 const SERIES_MIN_DAYS = 80;
-/** Prepared forecasts kept (the oldest goes first): each holds its lot's year of 5-minute means (about 1 MB). */
+/** Prepared forecasts kept (the oldest goes first): each holds its lot's series (80 days to a year of 5-minute means, 180 KB to 1 MB). */
 const CACHE_SIZE = 64;
 
 export class ForecastViews {
