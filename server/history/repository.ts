@@ -45,6 +45,16 @@ export interface FoldWrite {
   buckets: Bucket[];
 }
 
+/** States updated in one statement: 3 parameters each, within SQLite's 32,766 and PostgreSQL's 65,535. */
+const STATE_CHUNK = 1000;
+
+/** Throws for the first fold whose lot is not among those written. */
+function raceIfMissing(folds: readonly FoldWrite[], written: readonly { lot_id: string }[]): void {
+  if (written.length === folds.length) return;
+  const ids = new Set(written.map((row) => row.lot_id));
+  throw new RecorderRaceError(folds.find((fold) => !ids.has(fold.lotId))?.lotId ?? folds[0]!.lotId);
+}
+
 /** A recorder state was changed by someone else since it was read: the batch is rolled back, to be folded again. */
 export class RecorderRaceError extends Error {
   constructor(lotId: string) {
@@ -93,15 +103,27 @@ export class HistoryRepository {
       for (let i = 0; i < marks.length; i += CHUNK) {
         await trx('history_dirty').insert(marks.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
       }
-      for (const fold of folds) {
-        const state = JSON.stringify(fold.state);
-        if (fold.version === null) {
-          const inserted = await trx('history_recorder').insert({ lot_id: fold.lotId, state, version: 1 }).onConflict('lot_id').ignore().returning('lot_id');
-          if (inserted.length !== 1) throw new RecorderRaceError(fold.lotId);
-        } else {
-          const updated = await trx('history_recorder').where({ lot_id: fold.lotId, version: fold.version }).update({ state, version: fold.version + 1 });
-          if (updated !== 1) throw new RecorderRaceError(fold.lotId);
-        }
+      // The states: a statement per few hundred lots, not per lot (a round of the recorder writes hundreds).
+      const fresh = folds.filter((fold) => fold.version === null);
+      const known = folds.filter((fold) => fold.version !== null);
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const part = fresh.slice(i, i + CHUNK);
+        const inserted = await trx('history_recorder').insert(part.map((fold) => ({ lot_id: fold.lotId, state: JSON.stringify(fold.state), version: 1 })))
+          .onConflict('lot_id').ignore().returning('lot_id') as { lot_id: string }[];
+        raceIfMissing(part, inserted);
+      }
+      for (let i = 0; i < known.length; i += STATE_CHUNK) {
+        const part = known.slice(i, i + STATE_CHUNK);
+        // Only over the version read: a lot written by someone else since is missing from what comes back.
+        const updated = await trx.raw(
+          // (VALUES names its columns column1… in both databases; SQLite takes no column list after the alias.)
+          `UPDATE history_recorder SET state = v.column2, version = history_recorder.version + 1
+           FROM (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS v
+           WHERE history_recorder.lot_id = v.column1 AND history_recorder.version = ${isPostgres(this.db) ? 'v.column3::int' : 'v.column3'}
+           RETURNING lot_id`,
+          part.flatMap((fold) => [fold.lotId, JSON.stringify(fold.state), fold.version]),
+        );
+        raceIfMissing(part, (isPostgres(this.db) ? (updated as { rows: { lot_id: string }[] }).rows : updated) as { lot_id: string }[]);
       }
     });
   }
