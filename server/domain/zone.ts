@@ -1,8 +1,8 @@
 // Local time in the lots' zone (TIME_ZONE) for history and forecasts: the
 // day, the time of day and the weekday of an instant, fast enough to ask for
-// every 5-minute bucket of a year. Pure: Intl is asked once per zone and
-// quarter of an hour (every zone changes its offset on a quarter hour of UTC),
-// the rest is arithmetic.
+// every 5-minute bucket of a year. Pure: Intl is asked about twice per zone and
+// six hours (every zone changes its offset on a quarter hour of UTC, at most
+// once in six hours: a change is found by bisection), the rest is arithmetic.
 import { isPublicHoliday } from './opening-hours.ts';
 
 export const MINUTE_MS = 60_000;
@@ -11,9 +11,13 @@ export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;
 const QUARTER_MS = 15 * MINUTE_MS;
 
+const BLOCK_QUARTERS = 24;
+const BLOCK_MS = BLOCK_QUARTERS * QUARTER_MS;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsets = new Map<string, Map<number, number>>();
-const MAX_OFFSETS = 200_000;
+/** Per zone and 6 hours of UTC: the offset, or the offset of each quarter when it changes within them. */
+const offsets = new Map<string, Map<number, number | Int32Array>>();
+const MAX_BLOCKS = 100_000;
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
@@ -26,21 +30,49 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** The offset at the start of a quarter, from Intl. */
+function offsetAtQuarter(quarter: number, timeZone: string): number {
+  const at = quarter * QUARTER_MS;
+  const f: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(new Date(at))) if (part.type !== 'literal') f[part.type] = Number(part.value);
+  return Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!) - at;
+}
+
+/**
+ * The offsets of a block of quarters: Intl at its first quarter and the
+ * next block's; when they differ, the quarter of the change by bisection
+ * (zones change their offset at most once in six hours).
+ */
+function blockOffsets(block: number, timeZone: string): number | Int32Array {
+  const first = block * BLOCK_QUARTERS;
+  const start = offsetAtQuarter(first, timeZone);
+  const end = offsetAtQuarter(first + BLOCK_QUARTERS, timeZone);
+  if (start === end) return start;
+  // The first quarter with the new offset lies in (first, first + BLOCK_QUARTERS].
+  let lo = first;
+  let hi = first + BLOCK_QUARTERS;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offsetAtQuarter(mid, timeZone) === start) lo = mid;
+    else hi = mid;
+  }
+  const each = new Int32Array(BLOCK_QUARTERS);
+  for (let q = 0; q < BLOCK_QUARTERS; q++) each[q] = first + q < hi ? start : end;
+  return each;
+}
+
 /** How far the zone's wall clock is ahead of UTC at `ms` (Asia/Shanghai: 8 h), in ms. */
 export function zoneOffsetMs(ms: number, timeZone: string): number {
-  let byQuarter = offsets.get(timeZone);
-  if (!byQuarter) offsets.set(timeZone, (byQuarter = new Map()));
-  const quarter = Math.floor(ms / QUARTER_MS);
-  let offset = byQuarter.get(quarter);
-  if (offset === undefined) {
-    const at = quarter * QUARTER_MS;
-    const f: Record<string, number> = {};
-    for (const part of formatter(timeZone).formatToParts(new Date(at))) if (part.type !== 'literal') f[part.type] = Number(part.value);
-    offset = Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!) - at;
-    if (byQuarter.size >= MAX_OFFSETS) byQuarter.clear();
-    byQuarter.set(quarter, offset);
+  let byBlock = offsets.get(timeZone);
+  if (!byBlock) offsets.set(timeZone, (byBlock = new Map()));
+  const block = Math.floor(ms / BLOCK_MS);
+  let known = byBlock.get(block);
+  if (known === undefined) {
+    known = blockOffsets(block, timeZone);
+    if (byBlock.size >= MAX_BLOCKS) byBlock.clear();
+    byBlock.set(block, known);
   }
-  return offset;
+  return typeof known === 'number' ? known : known[Math.floor(ms / QUARTER_MS) - block * BLOCK_QUARTERS]!;
 }
 
 /** The wall-clock reading at `ms`, written as a UTC time (its UTC fields are the local ones). */

@@ -44,7 +44,9 @@ export class ForecastLog {
   async accuracy(lotId: string, from: number, to: number): Promise<HorizonAccuracy[]> {
     const rows = (await this.db('forecast_log as f')
       .join('history_5m as h', (on) => on.on('h.lot_id', '=', 'f.lot_id').andOn('h.start', '=', 'f.target'))
-      .where('f.lot_id', lotId).andWhere('f.target', '>=', from).andWhere('f.target', '<', to).andWhere('h.known_ms', '>=', 150_000)
+      // The same range on h.start (h.start = f.target): PostgreSQL then reads only the months' partitions it falls in.
+      .where('f.lot_id', lotId).andWhere('f.target', '>=', from).andWhere('f.target', '<', to).andWhere('h.start', '>=', from).andWhere('h.start', '<', to)
+      .andWhere('h.known_ms', '>=', 150_000)
       .select('f.horizon_min', 'f.occupied', 'f.low', 'f.high', 'h.occ_ms', 'h.known_ms', 'h.capacity')) as Record<string, number | string>[];
     const byHorizon = new Map<number, { err: number; n: number; inside: number }>();
     for (const row of rows) {

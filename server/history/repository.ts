@@ -3,7 +3,7 @@
 // one transaction for many lots' buckets and states, never a row per event.
 import type { Knex } from 'knex';
 import type { Bucket, RecorderState } from '../domain/history.ts';
-import { addInto } from '../domain/history.ts';
+import { addInto, BUCKET_MS } from '../domain/history.ts';
 import { isPostgres, listPartitions, monthOf, Partitions, type HistoryTable } from './partitions.ts';
 
 const HOUR = 3_600_000;
@@ -43,6 +43,16 @@ export interface FoldWrite {
   /** The version read with the old state; null when the lot had none. */
   version: number | null;
   buckets: Bucket[];
+}
+
+/** States updated in one statement: 3 parameters each, within SQLite's 32,766 and PostgreSQL's 65,535. */
+const STATE_CHUNK = 1000;
+
+/** Throws for the first fold whose lot is not among those written. */
+function raceIfMissing(folds: readonly FoldWrite[], written: readonly { lot_id: string }[]): void {
+  if (written.length === folds.length) return;
+  const ids = new Set(written.map((row) => row.lot_id));
+  throw new RecorderRaceError(folds.find((fold) => !ids.has(fold.lotId))?.lotId ?? folds[0]!.lotId);
 }
 
 /** A recorder state was changed by someone else since it was read: the batch is rolled back, to be folded again. */
@@ -93,15 +103,27 @@ export class HistoryRepository {
       for (let i = 0; i < marks.length; i += CHUNK) {
         await trx('history_dirty').insert(marks.slice(i, i + CHUNK)).onConflict(['lot_id', 'hour']).merge(['marked_at']);
       }
-      for (const fold of folds) {
-        const state = JSON.stringify(fold.state);
-        if (fold.version === null) {
-          const inserted = await trx('history_recorder').insert({ lot_id: fold.lotId, state, version: 1 }).onConflict('lot_id').ignore().returning('lot_id');
-          if (inserted.length !== 1) throw new RecorderRaceError(fold.lotId);
-        } else {
-          const updated = await trx('history_recorder').where({ lot_id: fold.lotId, version: fold.version }).update({ state, version: fold.version + 1 });
-          if (updated !== 1) throw new RecorderRaceError(fold.lotId);
-        }
+      // The states: a statement per few hundred lots, not per lot (a round of the recorder writes hundreds).
+      const fresh = folds.filter((fold) => fold.version === null);
+      const known = folds.filter((fold) => fold.version !== null);
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const part = fresh.slice(i, i + CHUNK);
+        const inserted = await trx('history_recorder').insert(part.map((fold) => ({ lot_id: fold.lotId, state: JSON.stringify(fold.state), version: 1 })))
+          .onConflict('lot_id').ignore().returning('lot_id') as { lot_id: string }[];
+        raceIfMissing(part, inserted);
+      }
+      for (let i = 0; i < known.length; i += STATE_CHUNK) {
+        const part = known.slice(i, i + STATE_CHUNK);
+        // Only over the version read: a lot written by someone else since is missing from what comes back.
+        const updated = await trx.raw(
+          // (VALUES names its columns column1… in both databases; SQLite takes no column list after the alias.)
+          `UPDATE history_recorder SET state = v.column2, version = history_recorder.version + 1
+           FROM (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS v
+           WHERE history_recorder.lot_id = v.column1 AND history_recorder.version = ${isPostgres(this.db) ? 'v.column3::int' : 'v.column3'}
+           RETURNING lot_id`,
+          part.flatMap((fold) => [fold.lotId, JSON.stringify(fold.state), fold.version]),
+        );
+        raceIfMissing(part, (isPostgres(this.db) ? (updated as { rows: { lot_id: string }[] }).rows : updated) as { lot_id: string }[]);
       }
     });
   }
@@ -131,8 +153,76 @@ export class HistoryRepository {
 
   /** One lot's buckets of `table` starting in [from, to), by start. */
   async buckets(lotId: string, from: number, to: number, table: HistoryTable = 'history_5m'): Promise<Bucket[]> {
-    const rows = await this.db(table).where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).orderBy('start');
-    return (rows as BucketRow[]).map(bucketOf);
+    const v = await this.packed(table, ['start', 'known_ms', 'occ_ms', 'cap_ms', 'occ_min', 'occ_max', 'capacity'], lotId, from, to);
+    const buckets: Bucket[] = [];
+    for (let i = 0; i < v.length; i += 7) {
+      buckets.push({ start: v[i]!, knownMs: v[i + 1]!, occMs: v[i + 2]!, capMs: v[i + 3]!, min: v[i + 4]!, max: v[i + 5]!, capacity: v[i + 6]! });
+    }
+    // SQLite's group_concat keeps no order.
+    for (let i = 1; i < buckets.length; i++) {
+      if (buckets[i - 1]!.start > buckets[i]!.start) return buckets.sort((a, b) => a.start - b.start);
+    }
+    return buckets;
+  }
+
+  /**
+   * One lot's mean occupancy per bucket of `table` with known time starting
+   * in [from, to) — what a forecast reads: `slots` the 5-minute buckets since
+   * `origin` (a bucket start), in no order, `means` each one's occ_ms ÷
+   * known_ms after dividing both into `shares` equal shares (an hour's
+   * twelve 5-minute ones; 1 for none) — the same double as that arithmetic in
+   * JavaScript, computed by the database (IEEE division on both sides).
+   * PostgreSQL sends them as bytes (int4 and float8 per bucket): no text to
+   * decode.
+   */
+  async means(lotId: string, from: number, to: number, table: HistoryTable, origin: number, shares = 1): Promise<{ slots: Int32Array; means: Float64Array }> {
+    if (!isPostgres(this.db)) {
+      const v = await this.packed(table, ['start', 'known_ms', 'occ_ms'], lotId, from, to, 'known_ms > 0');
+      const slots: number[] = [];
+      const means: number[] = [];
+      for (let k = 0; k < v.length; k += 3) {
+        const slot = (v[k]! - origin) / BUCKET_MS;
+        if (!Number.isInteger(slot)) continue;
+        slots.push(slot);
+        means.push(v[k + 2]! / shares / (v[k + 1]! / shares));
+      }
+      return { slots: Int32Array.from(slots), means: Float64Array.from(means) };
+    }
+    const result = await this.db(table)
+      .where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to).andWhere('known_ms', '>', 0)
+      .whereRaw('(start - ?) % ? = 0', [origin, BUCKET_MS])
+      .select(this.db.raw(
+        `string_agg(int4send(((start - ?) / ?)::int4) || float8send((occ_ms::float8 / ?) / (known_ms::float8 / ?)), '') AS packed`,
+        [origin, BUCKET_MS, shares, shares],
+      ))
+      .first() as { packed: Buffer | null } | undefined;
+    const bytes = result?.packed ?? Buffer.alloc(0);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = bytes.byteLength / 12;
+    const slots = new Int32Array(n);
+    const means = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      slots[i] = view.getInt32(i * 12);
+      means[i] = view.getFloat64(i * 12 + 4);
+    }
+    return { slots, means };
+  }
+
+  /**
+   * Columns of one lot's rows in [from, to) as one text made by the database
+   * (`a:b:c,a:b:c…`), decoded here into a flat array: decoding thousands of
+   * rows one by one costs many times what the database takes to find them
+   * (the query reads the partitions' primary key, pruned to the range).
+   */
+  private async packed(table: HistoryTable, columns: readonly string[], lotId: string, from: number, to: number, where?: string): Promise<Float64Array> {
+    const row = columns.map((c) => `CAST(${c} AS TEXT)`).join(` || ':' || `);
+    const aggregate = isPostgres(this.db) ? `string_agg(${row}, ',')` : `group_concat(${row}, ',')`;
+    const result = await this.db(table)
+      .where('lot_id', lotId).andWhere('start', '>=', from).andWhere('start', '<', to)
+      .modify((q) => (where ? q.whereRaw(where) : q))
+      .select(this.db.raw(`${aggregate} AS packed`))
+      .first() as { packed: string | null } | undefined;
+    return unpack(result?.packed ?? '', columns.length);
   }
 
   /** These lots' buckets of `table` starting in [from, to), by lot, each by start. */
@@ -215,6 +305,34 @@ export class HistoryRepository {
   get knex(): Knex {
     return this.db;
   }
+}
+
+/**
+ * Numbers separated by ':' and ',' (integers decoded digit by digit, anything
+ * else by Number), `fields` per row, into one flat array.
+ */
+export function unpack(text: string, fields: number): Float64Array {
+  if (!text) return new Float64Array(0);
+  let rows = 1;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) rows++;
+  const out = new Float64Array(rows * fields);
+  let k = 0;
+  let start = 0;
+  let value = 0;
+  let plain = true;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 44;
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+    } else if (c === 44 || c === 58) {
+      out[k++] = plain && i > start && value <= Number.MAX_SAFE_INTEGER ? value : Number(text.slice(start, i));
+      start = i + 1;
+      value = 0;
+      plain = true;
+    } else plain = false;
+  }
+  if (k !== out.length) throw new Error(`history: a packed row with other than ${fields} fields`);
+  return out;
 }
 
 export type { BucketRow };

@@ -6,10 +6,10 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import { validationError } from '../domain/errors.ts';
 import {
-  DEFAULT_FORECAST_METHOD, FORECAST_MAX_AHEAD_MS, FORECAST_STEP_MS, forecastRange, prepareForecast, seriesFromBuckets,
+  DEFAULT_FORECAST_METHOD, FORECAST_MAX_AHEAD_MS, FORECAST_STEP_MS, forecastRange, prepareForecast,
   type ForecastMethodName, type ForecastPoint, type ForecastQuery, type PreparedForecast, type Series,
 } from '../domain/forecast.ts';
-import { BUCKET_MS, bucketStartOf, mergeBuckets, type Bucket } from '../domain/history.ts';
+import { BUCKET_MS, bucketStartOf } from '../domain/history.ts';
 import { text } from '../domain/messages.ts';
 import type { LotMeta } from '../domain/lot.ts';
 import { DAY_MS, HOUR_MS } from '../domain/zone.ts';
@@ -42,7 +42,9 @@ export interface ForecastAnswer {
 
 const PROFILE_DAYS = 56;
 const YEAR_DAYS = 365;
-/** Prepared forecasts kept (the oldest goes first): each holds its lot's year of 5-minute means (about 1 MB). */
+/** The shortest series a forecast reads (see seriesOf). */
+const SERIES_MIN_DAYS = 80;
+/** Prepared forecasts kept (the oldest goes first): each holds its lot's series (80 days to a year of 5-minute means, 180 KB to 1 MB). */
 const CACHE_SIZE = 64;
 
 export class ForecastViews {
@@ -105,22 +107,37 @@ export class ForecastViews {
     return prepared;
   }
 
-  /** The lot's observed series up to asOf. */
+  /**
+   * The lot's observed series up to asOf: 5-minute means of the last 8
+   * weeks, and before them each hour's mean in its twelve 5-minute slots
+   * (older history, for the holidays' profile).
+   */
   private async seriesOf(lot: LotMeta, asOf: number): Promise<Series> {
     const { history } = this.options;
     const end = bucketStartOf(asOf);
     const start = end - YEAR_DAYS * DAY_MS;
     const fineFrom = end - PROFILE_DAYS * DAY_MS;
-    const [hourly, fine] = await Promise.all([history.buckets(lot.id, start, fineFrom, 'history_1h'), history.buckets(lot.id, fineFrom, end, 'history_5m')]);
-    return seriesFromBuckets(mergeBuckets(hourly.flatMap(splitHour), fine), start, end);
+    const [hourly, fine] = await Promise.all([
+      // An hour's mean in each of its slots, as twelve buckets of a twelfth of its sums.
+      history.means(lot.id, start, fineFrom, 'history_1h', start, 12),
+      history.means(lot.id, fineFrom, end, 'history_5m', start),
+    ]);
+    // The series starts at the oldest hour read, or 80 days back without any: before that it would be
+    // all unknown, and the methods give the same answers from a shorter series as long as it holds the
+    // profile's 8 weeks as they stood at its statistics' cut, 3 weeks before asOf (about 1 MB less to fill).
+    let first = (end - start) / BUCKET_MS - SERIES_MIN_DAYS * (DAY_MS / BUCKET_MS);
+    for (const slot of hourly.slots) first = Math.min(first, Math.max(0, slot));
+    const occupied = new Float64Array((end - start) / BUCKET_MS - first).fill(NaN);
+    // The hours' slots from fineFrom on have their own buckets.
+    const fineFromSlot = (fineFrom - start) / BUCKET_MS;
+    for (let k = 0; k < hourly.slots.length; k++) {
+      const slot = hourly.slots[k]!;
+      for (let i = Math.max(0, slot); i < slot + HOUR_MS / BUCKET_MS && i < fineFromSlot; i++) occupied[i - first] = hourly.means[k]!;
+    }
+    for (let k = 0; k < fine.slots.length; k++) {
+      const slot = fine.slots[k]!;
+      if (slot >= first && slot - first < occupied.length) occupied[slot - first] = fine.means[k]!;
+    }
+    return { start: start + first * BUCKET_MS, occupied };
   }
-}
-
-/** An hourly bucket as twelve 5-minute ones with its means (older history, for the holidays' profile). */
-function splitHour(b: Bucket): Bucket[] {
-  const parts: Bucket[] = [];
-  for (let at = b.start; at < b.start + HOUR_MS; at += BUCKET_MS) {
-    parts.push({ ...b, start: at, knownMs: b.knownMs / 12, occMs: b.occMs / 12, capMs: b.capMs / 12 });
-  }
-  return parts;
 }

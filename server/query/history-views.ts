@@ -68,9 +68,9 @@ export class HistoryViews {
     const lot = this.options.catalog.get(lotId);
     if (!lot) return undefined;
     this.check(query);
-    const states = await this.options.history.states([lotId]);
-    const buckets = await this.buckets(lot, query.from, query.to, states.get(lotId));
-    return this.answer(lotId, query, buckets);
+    const now = this.clock();
+    const [states, stored] = await Promise.all([this.options.history.states([lotId]), this.stored(lot, query.from, query.to, now)]);
+    return this.answer(lotId, query, mergeBuckets(...stored, this.tailOf(lot, states.get(lotId), query.from, query.to, now)));
   }
 
   answer(lotId: string, query: HistoryQuery, buckets: readonly Bucket[]): HistoryAnswer {
@@ -88,14 +88,18 @@ export class HistoryViews {
    * 5-minute buckets after, and the provisional tail up to now.
    */
   async buckets(lot: LotMeta, from: number, to: number, state?: RecorderState): Promise<Bucket[]> {
-    const { history } = this.options;
     const now = this.clock();
+    return mergeBuckets(...(await this.stored(lot, from, to, now)), this.tailOf(lot, state, from, to, now));
+  }
+
+  /** The lot's stored buckets in [from, to): hourly roll-ups before fiveMinuteFrom, 5-minute buckets after. */
+  private stored(lot: LotMeta, from: number, to: number, now: number): Promise<Bucket[][]> {
+    const { history } = this.options;
     const split = Math.min(Math.max(from, this.fiveMinuteFrom(now)), to);
-    const [hourly, fine] = await Promise.all([
+    return Promise.all([
       split > from ? history.buckets(lot.id, from, split, 'history_1h') : [],
       split < to ? history.buckets(lot.id, split, to, 'history_5m') : [],
     ]);
-    return mergeBuckets(hourly, fine, this.tailOf(lot, state, from, to, now));
   }
 
   /** The provisional part since the last sign of life, within [from, to) and up to now. */

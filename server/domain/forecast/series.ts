@@ -45,35 +45,79 @@ export interface Calendar {
   shiftDays(i: number, days: number): number;
 }
 
-const calendars = new Map<string, { kinds: Uint8Array; slots: Uint16Array; offsets: Int32Array }>();
+/**
+ * Per zone (and phase within a bucket), one table of day kinds, slots and
+ * offsets by bucket since the epoch, grown as needed: every series start
+ * (each asOf has its own) reads the same table instead of building its own.
+ */
+interface ZoneTable {
+  /** Bucket index (since the epoch, of this phase) of entry 0. */
+  first: number;
+  kinds: Uint8Array;
+  slots: Uint16Array;
+  offsets: Int32Array;
+}
+
+const zoneTables = new Map<string, ZoneTable>();
+/** Buckets a table may span (about 38 years); a wider ask is served by a table of its own range. */
+const MAX_TABLE = 4_000_000;
+
+function fillTable(table: ZoneTable, from: number, to: number, phase: number, timeZone: string): void {
+  let lastDay = NaN;
+  let lastHoliday = false;
+  for (let g = from; g < to; g++) {
+    const j = g - table.first;
+    const ms = g * BUCKET_MS + phase;
+    const offset = zoneOffsetMs(ms, timeZone);
+    const wall = ms + offset;
+    const day = Math.floor(wall / DAY_MS);
+    if (day !== lastDay) {
+      lastDay = day;
+      lastHoliday = isHolidayDay(day);
+    }
+    table.kinds[j] = lastHoliday ? HOLIDAY : weekdayOfDay(day);
+    table.slots[j] = Math.floor((wall - day * DAY_MS) / BUCKET_MS);
+    table.offsets[j] = offset / BUCKET_MS;
+  }
+}
+
+/** The zone's table covering buckets [lo, hi) (since the epoch, of this phase). */
+function zoneTable(timeZone: string, phase: number, lo: number, hi: number): ZoneTable {
+  const key = `${timeZone}|${phase}`;
+  const known = zoneTables.get(key);
+  if (known && known.first <= lo && known.first + known.kinds.length >= hi) return known;
+  // Grown by half again its size on the side that lacks (a backtest asks for a little more at every asOf).
+  const pad = known ? Math.ceil(known.kinds.length / 2) : 0;
+  let first = known ? Math.min(lo, known.first - (lo < known.first ? pad : 0)) : lo;
+  let end = known ? Math.max(hi, known.first + known.kinds.length + (hi > known.first + known.kinds.length ? pad : 0)) : hi;
+  const reuse = known !== undefined && end - first <= MAX_TABLE;
+  if (!reuse) {
+    first = lo;
+    end = hi;
+  }
+  const size = end - first;
+  const table: ZoneTable = { first, kinds: new Uint8Array(size), slots: new Uint16Array(size), offsets: new Int32Array(size) };
+  if (reuse) {
+    const at = known.first - first;
+    table.kinds.set(known.kinds, at);
+    table.slots.set(known.slots, at);
+    table.offsets.set(known.offsets, at);
+    fillTable(table, first, known.first, phase, timeZone);
+    fillTable(table, known.first + known.kinds.length, end, phase, timeZone);
+  } else fillTable(table, first, end, phase, timeZone);
+  if (zoneTables.size > 16 && !known) zoneTables.clear();
+  zoneTables.set(key, table);
+  return table;
+}
 
 /** A calendar for buckets from `start` in `timeZone`, valid for indices below `until` (negative ones too, down to −`until`). */
 export function calendarFor(start: number, until: number, timeZone: string): Calendar {
-  const key = `${timeZone}|${start}`;
-  let known = calendars.get(key);
-  if (!known || known.kinds.length < 2 * until) {
-    // Grown by doubling: a backtest asks for a little more at every asOf.
-    const size = Math.max(2 * until, 2 * (known?.kinds.length ?? 0));
-    until = size / 2;
-    if (calendars.size > 64) calendars.clear();
-    const kinds = new Uint8Array(size);
-    const slots = new Uint16Array(size);
-    const offsets = new Int32Array(size);
-    for (let j = 0; j < size; j++) {
-      const ms = start + (j - until) * BUCKET_MS;
-      const offset = zoneOffsetMs(ms, timeZone);
-      const wall = ms + offset;
-      const day = Math.floor(wall / DAY_MS);
-      kinds[j] = isHolidayDay(day) ? HOLIDAY : weekdayOfDay(day);
-      slots[j] = Math.floor((wall - day * DAY_MS) / BUCKET_MS);
-      offsets[j] = offset / BUCKET_MS;
-    }
-    known = { kinds, slots, offsets };
-    calendars.set(key, known);
-  }
-  const half = known.kinds.length / 2;
-  const { kinds, slots, offsets } = known;
-  const at = (i: number) => Math.min(Math.max(i + half, 0), kinds.length - 1);
+  const phase = ((start % BUCKET_MS) + BUCKET_MS) % BUCKET_MS;
+  const origin = (start - phase) / BUCKET_MS;
+  const { first, kinds, slots, offsets } = zoneTable(timeZone, phase, origin - until, origin + until);
+  const base = origin - first;
+  const last = kinds.length - 1;
+  const at = (i: number) => Math.min(Math.max(i + base, 0), last);
   return {
     kind: (i) => kinds[at(i)]!,
     slot: (i) => slots[at(i)]!,
@@ -95,6 +139,52 @@ export function quantile(sorted: Float64Array | number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/**
+ * The k-th smallest (from 0) of a[left..right], selected in place (Wirth's
+ * quickselect): afterwards a[k] holds it, with nothing greater before it in
+ * [left, k) and nothing smaller after it in (k, right].
+ */
+function select(a: Float64Array, k: number, left: number, right: number): number {
+  while (left < right) {
+    const pivot = a[k]!;
+    let i = left;
+    let j = right;
+    do {
+      while (a[i]! < pivot) i++;
+      while (pivot < a[j]!) j--;
+      if (i <= j) {
+        const swap = a[i]!;
+        a[i] = a[j]!;
+        a[j] = swap;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) left = i;
+    if (k < i) right = j;
+  }
+  return a[k]!;
+}
+
+/** The q1- and q2-quantiles (q1 ≤ q2) of a[0..n) (no NaN), as `quantile` of the sorted numbers gives them; reorders a. */
+export function quantilesOf(a: Float64Array, n: number, q1: number, q2: number): [number, number] {
+  if (n === 0) return [NaN, NaN];
+  const at = (q: number, from: number): number => {
+    const pos = (n - 1) * q;
+    const lo = Math.floor(pos);
+    const low = select(a, lo, from, n - 1);
+    // The next order statistic: the least of what lies after it.
+    let high = low;
+    if (lo + 1 < n) {
+      high = a[lo + 1]!;
+      for (let i = lo + 2; i < n; i++) if (a[i]! < high) high = a[i]!;
+    }
+    return low + (high - low) * (pos - lo);
+  };
+  const first = at(q1, 0);
+  return [first, at(q2, Math.floor((n - 1) * q1))];
+}
+
 /** Horizons (in buckets ahead of the origin) at which interval widths are measured; others interpolate. */
 export const HORIZON_GRID = [1, 2, 3, 6, 12, 24, 48, 96, 144, 288, 576, 1152, 2016, 2304];
 
@@ -102,6 +192,8 @@ export interface Spread {
   /** 10 % and 90 % quantiles of actual − forecast, per grid horizon; NaN where too few. */
   lo: number[];
   hi: number[];
+  /** The grid indices where lo/hi are measured (made once, read at every target). */
+  measured?: number[];
 }
 
 const MIN_RESIDUALS = 20;
@@ -120,37 +212,39 @@ export function measureSpread(
   const hi: number[] = [];
   // Measured up to the first grid horizon that reaches maxHorizon; the rest is not needed.
   const last = HORIZON_GRID.findIndex((g) => g >= maxHorizon);
+  const first = Math.max(0, firstOrigin);
+  const residuals = new Float64Array(Math.max(0, Math.ceil((n - first) / every)) + 1);
   for (const [k, h] of HORIZON_GRID.entries()) {
     if (last >= 0 && k > last) {
       lo.push(NaN);
       hi.push(NaN);
       continue;
     }
-    const residuals: number[] = [];
-    const first = Math.max(0, firstOrigin);
+    let count = 0;
     for (let o = n - h; o >= first; o -= every) {
       const t = o + h - 1;
       const actual = x[t]!;
       if (Number.isNaN(actual)) continue;
       const forecast = point(o, t);
-      if (!Number.isNaN(forecast)) residuals.push(actual - forecast);
+      if (!Number.isNaN(forecast)) residuals[count++] = actual - forecast;
     }
-    if (residuals.length < MIN_RESIDUALS) {
+    if (count < MIN_RESIDUALS) {
       lo.push(NaN);
       hi.push(NaN);
       continue;
     }
-    residuals.sort((a, b) => a - b);
-    lo.push(quantile(residuals, 0.1));
-    hi.push(quantile(residuals, 0.9));
+    // Only two quantiles are needed: their order statistics are selected, not the whole array sorted.
+    const [q10, q90] = quantilesOf(residuals, count, 0.1, 0.9);
+    lo.push(q10);
+    hi.push(q90);
   }
-  return { lo, hi };
+  return { lo, hi, measured: HORIZON_GRID.map((_, k) => k).filter((k) => !Number.isNaN(lo[k]!)) };
 }
 
 /** The spread at horizon h (buckets), interpolated between grid horizons; the nearest measured one beyond the ends. */
 export function spreadAt(spread: Spread, h: number): [number, number] | null {
   const grid = HORIZON_GRID;
-  const measured = grid.map((_, k) => k).filter((k) => !Number.isNaN(spread.lo[k]!));
+  const measured = spread.measured ?? grid.map((_, k) => k).filter((k) => !Number.isNaN(spread.lo[k]!));
   if (measured.length === 0) return null;
   let below = -1;
   let above = -1;

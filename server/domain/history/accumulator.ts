@@ -98,20 +98,22 @@ function knownPieces(state: HistoryState, from: number, to: number, lot: History
   const end = Math.min(to, state.aliveAt + lot.staleAfterMs);
   if (end <= from) return [];
   let pieces: [number, number][] = [[from, end]];
-  const cut = (a: number, b: number) => {
-    const out: [number, number][] = [];
-    for (const [s, e] of pieces) {
-      if (b <= s || a >= e) out.push([s, e]);
-      else {
-        if (a > s) out.push([s, a]);
-        if (b < e) out.push([b, e]);
-      }
-    }
-    pieces = out;
-  };
-  for (const [a, b] of state.downSpans) cut(a, b ?? Infinity);
-  if (lot.closed) for (const [a, b] of lot.closed(from, end)) cut(a, b);
+  for (const [a, b] of state.downSpans) pieces = cutOut(pieces, a, b ?? Infinity);
+  if (lot.closed) for (const [a, b] of lot.closed(from, end)) pieces = cutOut(pieces, a, b);
   return pieces;
+}
+
+/** Pieces without [a, b). (A function of the module: the recorder calls this for every record.) */
+function cutOut(pieces: readonly [number, number][], a: number, b: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [s, e] of pieces) {
+    if (b <= s || a >= e) out.push([s, e]);
+    else {
+      if (a > s) out.push([s, a]);
+      if (b < e) out.push([b, e]);
+    }
+  }
+  return out;
 }
 
 /** The bucket parts of the known part of [from, to) at the state's value. */
@@ -152,14 +154,14 @@ export function observe(state: HistoryState, obs: HistoryObservation, lot: Histo
   }
 
   const down = Boolean(obs.live.offline) || !obs.statusOpen;
-  let downSpans = state.downSpans.map((span): [number, number | null] => [span[0], span[1]]);
+  let downSpans = state.downSpans.length ? state.downSpans.map((span): [number, number | null] => [span[0], span[1]]) : [];
   if (down && !state.down) downSpans.push([obs.at, null]);
   if (!down && state.down) {
     const open = downSpans.find((span) => span[1] === null);
     if (open) open[1] = Math.max(open[0], obs.at);
   }
   // Spells over before the cursor can no longer cut anything.
-  if (cursor !== null) downSpans = downSpans.filter(([, to]) => to === null || to > cursor!);
+  if (cursor !== null && downSpans.length) downSpans = downSpans.filter(([, to]) => to === null || to > cursor!);
 
   const aliveAt = obs.live.aliveAt ?? obs.live.ts;
   return {
