@@ -116,7 +116,7 @@ try {
   const calls = await redisCalls(redis);
   const drained = total - startedWith;
   const delta = (name: string, field: 'calls' | 'usec') => (calls.get(name)?.[field] ?? 0) - (calls0.get(name)?.[field] ?? 0);
-  const scriptCalls = delta('evalsha', 'calls') + delta('eval', 'calls');
+  const scriptCalls = delta('evalsha', 'calls') + delta('eval', 'calls') + delta('fcall', 'calls');
   const byCommand = [...calls.keys()]
     .map((name) => [name, delta(name, 'usec') / drained] as const)
     .filter(([, us]) => us >= 0.05)
