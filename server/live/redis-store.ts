@@ -20,17 +20,13 @@ import { bayKinds, decodeKindCounts } from '../domain/bay-kinds.ts';
 import { HISTORY_LOG_MAX, type HistoryRecord } from '../domain/history.ts';
 import { connectRedis, FeedSubscriber, isCluster, type RedisClient, type RedisTarget } from '../redis.ts';
 import { batchSource, RedisBatches, refusalOr, type BatchKind } from './redis-batches.ts';
-import { LiveStoreRefusal, type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
+import { type DependencyHealth, type LiveStore, type LiveStoreEvents } from './store.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 const LIB = lua('lib');
 
-/** The scripts, each with the shared prelude in front, and how many keys it declares. */
+/** The scripts called alone, each with the shared prelude in front, and how many keys it declares (the event scripts run inside batches: redis-batches.ts). */
 const SCRIPTS = {
-  kwApplyCount: { keys: 3, file: 'apply-count' },
-  kwApplyGate: { keys: 4, file: 'apply-gate' },
-  kwApplySpace: { keys: 4, file: 'apply-space' },
-  kwApplyHeartbeat: { keys: 2, file: 'apply-heartbeat' },
   kwSetOffline: { keys: 2, file: 'set-offline' },
   kwMarkStale: { keys: 1, file: 'mark-stale' },
   kwSetCapacity: { keys: 2, file: 'set-capacity' },
