@@ -20,6 +20,7 @@ import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { latencyArgs, latencyPhase } from './latency-phase.ts';
+import { recordingPhase } from './recording-phase.ts';
 import { keepAliveGetter, metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
 import { benchHistory } from './history.ts';
 import { report } from './report.ts';
@@ -82,7 +83,6 @@ const BASE = 'parking';
 /** The raw phase's base topic: apart from the service's, on the same broker. */
 const RAW_BASE = 'bench-raw';
 const CLUSTER_BASE = 'bench-cluster';
-const NOREC_BASE = 'bench-norec';
 const phases = new Set(String(args.phases).split(',').map(Number));
 const want = (phase: number) => phases.has(phase);
 const started = Date.now();
@@ -115,10 +115,11 @@ interface Trial {
 
 /**
  * The highest paced rate a path keeps up with: trials at rising rates (×1.25)
- * until one falls behind, then two bisection steps between the last rate that
- * held and the first that did not.
+ * until one falls behind (or down, ÷1.25, while the first ones do not hold),
+ * then `bisections` steps between the last rate that held and the first that
+ * did not.
  */
-async function sustainedRate(label: string, startRate: number, run: (rate: number) => Promise<Trial>): Promise<{ rate: number; trials: Trial[] }> {
+async function sustainedRate(label: string, startRate: number, run: (rate: number) => Promise<Trial>, bisections = 2): Promise<{ rate: number; trials: Trial[] }> {
   const trials: Trial[] = [];
   const attempt = async (rate: number) => {
     const trial = await run(Math.round(rate));
@@ -138,7 +139,13 @@ async function sustainedRate(label: string, startRate: number, run: (rate: numbe
     // The publisher cannot go faster: the path is not the limit here.
     if (trial.sentRate < 0.95 * trial.rate) break;
   }
-  for (let step = 0; step < 2 && held && failed; step++) {
+  // The first rate was already too high: down until one holds.
+  for (let rate = startRate / 1.25; !held && failed && trials.length < 12; rate /= 1.25) {
+    const trial = await attempt(rate);
+    if (trial.keptUp) held = trial;
+    else failed = trial;
+  }
+  for (let step = 0; step < bisections && held && failed; step++) {
     const trial = await attempt((held.rate + failed.rate) / 2);
     if (trial.keptUp) held = trial;
     else failed = trial;
@@ -171,19 +178,22 @@ interface PipelineResult {
  * checked accepted exactly once, and the CPU each event cost the service and
  * Redis (all the Redis processes `redisCpu` sums).
  */
-async function measurePipeline(service: ServiceProcess, brokerUrl: string, baseTopic: string, lotIds: string[], redisCpu: () => Promise<number>): Promise<PipelineResult> {
+async function measurePipeline(
+  service: ServiceProcess, brokerUrl: string, baseTopic: string, lotIds: string[], redisCpu: () => Promise<number>,
+  search: { label?: string; startRate?: number; bisections?: number } = {},
+): Promise<PipelineResult> {
   const watchers = await sockets({ url: service.httpUrl, clients: WATCHING_CLIENTS, bbox: [...DISTRICT_BBOX] });
   watchers.record();
   const committed = () => metricSum(service, 'kongwei_events_total');
   const rejectedBefore = await metricSum(service, 'kongwei_events_rejected_total');
   const committedBefore = await committed();
   const cpuBefore = { service: service.cpuMs(), redis: await redisCpu() };
-  const pipeline = await sustainedRate('pipeline', 6_000, async (rate) => {
+  const pipeline = await sustainedRate(search.label ?? 'pipeline', search.startRate ?? 6_000, async (rate) => {
     const before = await committed();
     const pub = await publish({ url: brokerUrl, baseTopic, lotIds, connections: 2, mode: 'rate', rate, seconds: TRIAL_SECONDS });
     const end = await settle(pub.sent, pub.sentAt, async () => (await committed()) - before);
     return { rate, sentRate: pub.sent / TRIAL_SECONDS, sent: pub.sent, arrived: end.arrived, lagMs: end.lagMs, keptUp: end.arrived >= pub.sent && end.lagMs <= KEEP_UP_MS };
-  });
+  }, search.bisections);
   // Let any backlog of the last trial drain, then check nothing was lost or rejected.
   const sent = pipeline.trials.reduce((n, t) => n + t.sent, 0);
   const accepted = await settle(committedBefore + sent, Date.now(), committed);
@@ -349,16 +359,18 @@ async function main(): Promise<void> {
       await service.stop();
     }
 
-    // 7. The pipeline again with history recording off: what recording costs, in the same run.
+    // 7. What recording costs, in the same run (bench/recording-phase.ts).
     if (want(7)) {
-      progress(`[7/8] full pipeline with HISTORY_RECORDING=off (phase 2 records): the highest rate it keeps up with`);
-      const dataDir = mkdtempSync(join(tmpdir(), 'kongwei-bench-norec-'));
-      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-      await writeCatalog(dataDir, districtLots(DISTRICT_LOTS));
-      const service = await startService({ ...serviceEnv, HISTORY_RECORDING: 'off', DATA_DIR: dataDir, REDIS_KEY_PREFIX: 'kwbench-norec:', MQTT_CLIENT_ID: `kongwei-bench-norec-${process.pid}`, MQTT_BASE_TOPIC: NOREC_BASE });
-      cleanups.push(() => service.stop());
-      results.recordingOff = await measurePipeline(service, broker.url, NOREC_BASE, lotIds, () => redisCpuMs([redis.url]));
-      await service.stop();
+      progress(`[7/8] full pipeline with HISTORY_RECORDING=off and on, alternated twice: the highest rate each keeps up with`);
+      Object.assign(results, await recordingPhase({
+        serviceEnv, lotIds, progress, cleanups, startRate: Number.isFinite(pipeRate) ? Math.round(pipeRate * 0.7) : 6_000,
+        warmUp: async (service, base) => {
+          const before = await metricSum(service, 'kongwei_events_total');
+          const pub = await publish({ url: broker.url, baseTopic: base, lotIds, connections: 2, mode: 'rate', rate: 5_000, seconds: 2 });
+          await settle(pub.sent, pub.sentAt, async () => (await metricSum(service, 'kongwei_events_total')) - before);
+        },
+        measure: (service, base, search) => measurePipeline(service, broker.url, base, lotIds, () => redisCpuMs([redis.url]), search),
+      }));
     }
 
     // 8. History, forecasts and arrivals over PostgreSQL (bench/history.ts).

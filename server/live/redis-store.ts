@@ -63,8 +63,9 @@ const num = (v: string | null | undefined): number | null => (v === null || v ==
 const str = (v: number | null) => (v === null ? '' : String(v));
 
 /** Turns the scripts' and the feed's field values back into a LiveState. */
-export function decodeState(values: readonly (string | null | undefined)[]): Required<LiveState> {
-  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src, kinds] = values;
+export function decodeState(values: readonly (string | null | undefined)[], from = 0): Required<LiveState> {
+  const at = (i: number) => values[from + i];
+  const cap = at(0), occ = at(1), ts = at(2), seq = at(3), clamped = at(4), rcv = at(5), alive = at(6), off = at(7), stale = at(8), src = at(9), kinds = at(10);
   return {
     capacity: num(cap) ?? 0,
     occupied: num(occ),
@@ -82,13 +83,15 @@ export function decodeState(values: readonly (string | null | undefined)[]): Req
 
 /** A history log entry ("<n>|s|<at>|<state>", "<n>|r|<at>|<state>" or "<n>|o|<at>|<1|0>", lua/lib.lua) decoded; undefined when it is not one. */
 export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
-  const [n, kind, at, ...values] = entry.split('|');
-  const number = Number(n);
-  const time = Number(at);
+  // One split, the state read in place (the recorder decodes every record applied).
+  const parts = entry.split('|');
+  const number = Number(parts[0]);
+  const kind = parts[1];
+  const time = Number(parts[2]);
   if (!Number.isSafeInteger(number) || !Number.isFinite(time)) return undefined;
-  if (kind === 'o') return { n: number, kind: 'status', at: time, open: values[0] === '1' };
-  if ((kind !== 's' && kind !== 'r') || !isStateLength(values.length)) return undefined;
-  return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(values) };
+  if (kind === 'o') return { n: number, kind: 'status', at: time, open: parts[3] === '1' };
+  if ((kind !== 's' && kind !== 'r') || !isStateLength(parts.length - 3)) return undefined;
+  return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(parts, 3) };
 }
 
 export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {

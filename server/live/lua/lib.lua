@@ -237,9 +237,11 @@ end
 -- at its end, with the lot's last state) and replies 'applied'.
 local function commit(key, channel, lot_id, s, hist_key, hist)
   local values = state_values(s)
+  -- The state as the feed and the history log carry it, joined once for both.
+  local joined = table.concat(values, '|')
   if hist_key and HIST_MAX > 0 then
     s.hn = next_history_number(s.hn)
-    local record = s.hn .. '|' .. hist .. '|' .. table.concat(values, '|')
+    local record = s.hn .. '|' .. hist .. '|' .. joined
     if BATCH then
       -- Appended at the batch's end, the lot's records of the batch in one call (history_append).
       local records = BATCH.hist[hist_key]
@@ -254,7 +256,7 @@ local function commit(key, channel, lot_id, s, hist_key, hist)
     end
   end
   write_lot(key, s)
-  local line = lot_id .. '|' .. table.concat(values, '|')
+  local line = lot_id .. '|' .. joined
   if BATCH then
     if not BATCH.feed[key] then BATCH.order[#BATCH.order + 1] = key end
     BATCH.feed[key] = line
