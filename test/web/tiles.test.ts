@@ -157,7 +157,17 @@ describe('web: the map on GCJ-02 tiles (TILE_CRS=gcj02)', function () {
       if (seen > before && Date.now() - quietSince >= 1200) break;
     }
     assert.ok(subscribed.length > before, 'subscribed anew');
-    const shown = await screen(page);
+    // The map at rest, its last subscription sent: the pan's inertia may still move it (within the
+    // area held, or on to one more subscription), on a busy machine for longer.
+    let shown = await screen(page);
+    for (let count = subscribed.length, until = Date.now() + 15_000; Date.now() < until; ) {
+      await page.waitForTimeout(400);
+      const again = await screen(page);
+      const still = again.tile.x === shown.tile.x && again.tile.y === shown.tile.y && again.tile.left === shown.tile.left && again.tile.top === shown.tile.top;
+      shown = again;
+      if (still && subscribed.length === count) break;
+      count = subscribed.length;
+    }
 
     // The area subscribed to: the view, padded by half its size on each side, converted to WGS-84, grown to the grid.
     const bbox = subscribed.at(-1)!;
