@@ -147,6 +147,10 @@ describe('web: the map on GCJ-02 tiles (TILE_CRS=gcj02)', function () {
     await page.mouse.move(map.x + map.width - 20, map.y + map.height / 2);
     await page.mouse.down();
     await page.mouse.move(map.x + 20, map.y + map.height / 2 - 100, { steps: 12 });
+    // Held still before letting go: no inertia, so the pan ends where the mouse did, with one
+    // moveend there. (With inertia, a loaded machine could end the pan beyond the view that was
+    // subscribed to, inside the area held, where the page rightly does not subscribe again.)
+    await page.waitForTimeout(300);
     await page.mouse.up();
     // The pan settles (inertia) and the subscription goes out 250 ms after: on a busy machine that
     // takes longer, so wait until a new one came and none followed it for a while.
