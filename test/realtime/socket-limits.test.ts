@@ -63,15 +63,21 @@ describe('socket limits: what a subscription may hold', function () {
     await addLots(t.app, generatedLots(1200, 'mem'));
     const count = 60;
     const many = await Promise.all(Array.from({ length: count }, () => open()));
-    for (const s of many) await subscribe(s, { ids: ['hangzhou-rd-7'] });
-    const before = await heapUsed();
-    // Every socket its own subset: no two share a room.
-    for (const [n, s] of many.entries()) {
-      const answer = await subscribe(s, { ids: Array.from({ length: 1000 }, (_, i) => `mem-${(i + n) % 1200}`), fields: 'live' });
-      assert.ok('lots' in answer && answer.lots.length === 1000);
+    // Measured three times, the least counting: whatever else this process does meanwhile (the
+    // suites before this one share it) can only add to the heap.
+    const costs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const s of many) await subscribe(s, { ids: ['hangzhou-rd-7'] });
+      const before = await heapUsed();
+      // Every socket its own subset: no two share a room.
+      for (const [n, s] of many.entries()) {
+        const answer = await subscribe(s, { ids: Array.from({ length: 1000 }, (_, i) => `mem-${(i + n + round * 7) % 1200}`), fields: 'live' });
+        assert.ok('lots' in answer && answer.lots.length === 1000);
+      }
+      costs.push(((await heapUsed()) - before) / count / 1024);
     }
-    const perSocketKb = ((await heapUsed()) - before) / count / 1024;
-    assert.ok(perSocketKb < 25, `each socket's subscription costs ${perSocketKb.toFixed(1)} KB`);
+    const perSocketKb = Math.min(...costs);
+    assert.ok(perSocketKb < 25, `each socket's subscription costs ${perSocketKb.toFixed(1)} KB (${costs.map((c) => c.toFixed(1)).join(', ')})`);
   });
 
   it(`refuses an area holding more than ${MAX_SNAPSHOT_LOTS} lots (validation_failed), and takes a smaller one`, async () => {
