@@ -22,7 +22,8 @@ while a <= #ARGV do
   a = a + 3 + nargs
   local ok, result = pcall(APPLY[kind], keys, args)
   if ok then
-    out[#out + 1] = table.concat(result, '|')
+    -- commit() answers a batch with its reply joined already; the other outcomes with a table.
+    out[#out + 1] = type(result) == 'string' and result or table.concat(result, '|')
   else
     BATCH.lots[keys[1]] = nil
     if type(result) == 'table' and result.err then result = result.err end

@@ -263,6 +263,8 @@ local function commit(key, channel, lot_id, s, hist_key, hist)
   else
     redis.call('PUBLISH', channel, line)
   end
+  -- In a batch the reply is one string (apply-batch.lua): the joined state serves again.
+  if BATCH then return 'applied|' .. joined end
   table.insert(values, 1, 'applied')
   return values
 end
