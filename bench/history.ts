@@ -31,7 +31,7 @@ function pct(sorted: number[], p: number): number {
 }
 
 /** Five-minute buckets for the lots `lot-0 … lot-(n-1)` over [from, to), written by PostgreSQL itself: a daily and weekly pattern with noise. */
-export async function generateHistory(db: Knex, prefix: string, lots: number, from: number, to: number): Promise<number> {
+async function generateHistory(db: Knex, prefix: string, lots: number, from: number, to: number): Promise<number> {
   await new Partitions(db).ensure('history_5m', from, to);
   const step = 5 * MIN;
   // One statement per lot, about 26,000 rows each, 50 lots per transaction. The lots

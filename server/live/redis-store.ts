@@ -64,8 +64,10 @@ const str = (v: number | null) => (v === null ? '' : String(v));
 
 /** Turns the scripts' and the feed's field values back into a LiveState. */
 export function decodeState(values: readonly (string | null | undefined)[], from = 0): Required<LiveState> {
-  const at = (i: number) => values[from + i];
-  const cap = at(0), occ = at(1), ts = at(2), seq = at(3), clamped = at(4), rcv = at(5), alive = at(6), off = at(7), stale = at(8), src = at(9), kinds = at(10);
+  // Read in place (a history record's state starts after its number, kind and time).
+  const v = values;
+  const o = from;
+  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src, kinds] = [v[o], v[o + 1], v[o + 2], v[o + 3], v[o + 4], v[o + 5], v[o + 6], v[o + 7], v[o + 8], v[o + 9], v[o + 10]];
   return {
     capacity: num(cap) ?? 0,
     occupied: num(occ),
