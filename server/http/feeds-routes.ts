@@ -79,7 +79,8 @@ export function feedsRouter(options: FeedOptions): Router {
 
   router.get('/parkapi/v1/:city', async (req, res) => {
     if (req.params.city !== options.cityId) throw notFound(`city "${String(req.params.city).slice(0, 80)}" (this service serves "${options.cityId}")`);
-    sendFeed(req, res, toParkApiV1City(await views.all(), context(req)));
+    const lots = await views.all();
+    sendFeed(req, res, toParkApiV1City(lots, context(req), await views.withForecast(lots)));
   });
 
   router.get('/parkapi/v3/parking-sites', async (req, res) => {

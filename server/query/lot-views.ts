@@ -151,6 +151,19 @@ export class LotViews {
   }
 
   /**
+   * The lots among these that have a forecast now (numbers, not a reason),
+   * for the ParkAPI v1 feed's `forecast` flag. Their curves are the search's:
+   * a lot whose curve is not made yet is false this time and made in the background.
+   */
+  async withForecast(views: readonly LotView[]): Promise<Set<string>> {
+    const arrivals = this.options.arrivals;
+    if (!arrivals) return new Set();
+    const metas = views.map((v) => this.options.catalog.get(v.id)).filter((m): m is LotMeta => m !== undefined);
+    const found = await arrivals.forecastsAt(metas, this.clock());
+    return new Set([...found].filter(([, forecast]) => forecast.free !== null).map(([id]) => id));
+  }
+
+  /**
    * A search for an arrival: each lot with the forecast for `arriveAt`
    * (`forecast`, beside its live state); minFree filters on the forecast's
    * free spaces — a lot with no forecast does not pass (unknown is not 0).

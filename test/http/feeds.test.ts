@@ -6,11 +6,15 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { parkingSiteId } from '../../server/domain/feeds/parkapi-v3.ts';
-import { publish, type TestApp } from '../helpers/app.ts';
+import { ADMIN_TOKEN } from '../helpers/api.ts';
+import { eventually, publish, type TestApp } from '../helpers/app.ts';
 import { getFeed, NOW, publishedSchemas, startFeedScenario } from '../helpers/feeds.ts';
 import { otpParse } from '../helpers/otp.ts';
 
 const schemas = publishedSchemas();
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 const byId = (items: any[], key: string): Map<string, any> => new Map(items.map((item) => [item[key], item]));
 
 describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
@@ -21,8 +25,15 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
   const get = (path: string, headers: Record<string, string> = {}) => getFeed(base, path, headers);
 
   before(async () => {
-    ({ t, mqtt } = await startFeedScenario({ CITY_ID: 'qingdao-shibei', CITY_NAME: '市北区' }));
+    ({ t, mqtt } = await startFeedScenario({ CITY_ID: 'qingdao-shibei', CITY_NAME: '市北区', ADMIN_TOKEN }));
     base = t.app.httpUrl;
+    // A week of history for one lot, so that it has a forecast (the others have none).
+    const lines = ['lot,at,occupied'];
+    for (let at = NOW - 8 * DAY; at < NOW - HOUR; at += 5 * MINUTE) lines.push(`details,${new Date(at).toISOString()},${40 + Math.round(30 * Math.sin(at / HOUR))}`);
+    const imported = await fetch(new URL('/api/lots/details/history', base), {
+      method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/csv' }, body: `${lines.join('\n')}\n`,
+    });
+    assert.equal(imported.status, 200, await imported.text());
   });
   after(async () => {
     await mqtt?.endAsync();
@@ -47,9 +58,21 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       for (const lot of body.lots) {
         assert.ok(['open', 'closed', 'nodata'].includes(lot.state), lot.id);
         assert.ok(!Object.values(lot).includes(null), `${lot.id} has a null`);
-        assert.equal(lot.forecast, false);
+        assert.equal(typeof lot.forecast, 'boolean', lot.id);
       }
       assert.equal(body.last_updated, new Date(NOW - 10_000).toISOString().replace('.000', ''), 'the newest data: a bay sensor 10 s ago');
+    });
+
+    it('says forecast: true for the lot with a forecast (a week of history), false for the lots without', async () => {
+      // The first read may only start making a lot's forecast (in the background): ask until it is made.
+      const flags = await eventually(async () => {
+        const { body } = await get('/api/parkapi/v1/qingdao-shibei');
+        const forecast = new Map<string, boolean>(body.lots.map((lot: any) => [lot.id, lot.forecast]));
+        assert.equal(forecast.get('details'), true);
+        assert.deepEqual(schemas('parkapi-v1-city.schema.json', body), []);
+        return forecast;
+      });
+      assert.deepEqual([...flags].filter(([, has]) => has).map(([id]) => id), ['details']);
     });
 
     it('keeps the map\'s truth: free only for live data, closed lots 0 and closed, never above capacity', async () => {

@@ -64,7 +64,8 @@ export const parkApiV1IndexSchema = z.object({
 });
 export type ParkApiV1Index = z.infer<typeof parkApiV1IndexSchema>;
 
-export function toParkApiV1Lot(lot: LotView): ParkApiV1Lot {
+/** `hasForecast`: the service has a forecast for the lot now (GET /api/lots/{id}/forecast gives numbers). */
+export function toParkApiV1Lot(lot: LotView, hasForecast = false): ParkApiV1Lot {
   const truth = liveTruth(lot);
   const answer: ParkApiV1Lot = {
     id: lot.id,
@@ -73,7 +74,7 @@ export function toParkApiV1Lot(lot: LotView): ParkApiV1Lot {
     state: !truth.open ? 'closed' : truth.free === null ? 'nodata' : 'open',
     coords: { lat: lot.lat, lng: lot.lon },
     lot_type: lotTypeLabels[lot.type],
-    forecast: false,
+    forecast: hasForecast,
   };
   if (truth.free !== null) answer.free = truth.free;
   if (lot.address !== null) answer.address = lot.address;
@@ -82,14 +83,14 @@ export function toParkApiV1Lot(lot: LotView): ParkApiV1Lot {
   return answer;
 }
 
-export function toParkApiV1City(lots: readonly LotView[], context: FeedContext): ParkApiV1City {
+export function toParkApiV1City(lots: readonly LotView[], context: FeedContext, withForecast: ReadonlySet<string> = new Set()): ParkApiV1City {
   const updated = newestOf(lots.map((lot) => lot.updatedAt));
   const heard = newestOf(lots.map((lot) => lot.heardAt));
   return {
     last_updated: updated ? isoSeconds(updated) : NO_DATA_TIME,
     last_downloaded: heard ? isoSeconds(heard) : NO_DATA_TIME,
     data_source: `${context.baseUrl}/`,
-    lots: lots.map(toParkApiV1Lot),
+    lots: lots.map((lot) => toParkApiV1Lot(lot, withForecast.has(lot.id))),
   };
 }
 
