@@ -12,8 +12,7 @@
 // hands the session to the newer connection, and the drain stops.
 // DESIGN.md §3, "An instance that stops".
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseTopic } from '../domain/topics.ts';
-import type { Subscriptions } from '../domain/events.ts';
+import { parseTopic, type Subscriptions } from '../domain/events.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { connectionFilters, ingestClientId, pipelineAcks } from './mqtt-client.ts';

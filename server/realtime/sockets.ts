@@ -228,7 +228,8 @@ export class SocketOutput {
       const { bbox } = subscription;
       lots = [...catalog.all()].filter((lot) => inBBox(lot, bbox));
       if (lots.length > MAX_SNAPSHOT_LOTS) {
-        return ack({ error: { code: 'validation_failed', message: `invalid subscription: bbox: the area holds ${lots.length} lots, more than ${MAX_SNAPSHOT_LOTS}; subscribe to a smaller one` } });
+        const problem = `the area holds ${lots.length} lots, more than ${MAX_SNAPSHOT_LOTS}; subscribe to a smaller one`;
+        return ack({ error: { code: 'validation_failed', message: validationError('subscription', { bbox: [problem] }).message } });
       }
     }
     try {
