@@ -147,7 +147,7 @@ export function rowsFromCsv(records: readonly CsvRecord[]): ImportRows {
   if (!header) return { ok: false, problems: [{ at: 'line 1', fields: { '': [text('the file is empty: the first line must name the columns (name, lat, lon, …)', '文件为空：第一行应为列名（name、lat、lon…）')] } }] };
   const columns = header.cells.map((cell) => cell.trim());
   const known = new Set<string>(LOT_COLUMNS);
-  const headerProblems: FieldTexts = {};
+  const headerProblems: FieldTexts = Object.create(null); // keyed by the file's column names: no prototype
   columns.forEach((column, index) => {
     if (!known.has(column)) (headerProblems[column || `column ${index + 1}`] ??= []).push(text('is not a field of a lot', '不是停车场的字段'));
     else if (columns.indexOf(column) !== index) (headerProblems[column] ??= []).push(text('appears twice in the header', '在表头中重复出现'));

@@ -40,6 +40,21 @@ describe('HTTP API hardening', function () {
       ['POST', '/api/lots/hardened/gateways', '{"constructor":{}}', 'constructor'],
       ['POST', '/api/gateways/gw-none/lots', '{"__proto__":{"lotId":"hardened"}}', '__proto__'],
     ];
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      it(`POST /api/lots/import, a CSV whose header names "${key}" → 400 naming that column`, async () => {
+        const before = await lotCount();
+        const errors = errorsLogged().length;
+        const answer = await fetch(new URL('/api/lots/import', base), {
+          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: `name,lat,lon,capacity,${key}\nCSV Lot,36.08,120.37,10,1\n`,
+        });
+        const body = (await answer.json()) as { error: { code: string; details: { fields: Record<string, unknown> } } };
+        assert.equal(answer.status, 400, JSON.stringify(body));
+        assert.equal(body.error.code, 'validation_failed');
+        assert.ok(Object.hasOwn(body.error.details.fields, `line 1.${key}`), JSON.stringify(body.error.details.fields));
+        assert.equal(await lotCount(), before);
+        assert.equal(errorsLogged().length, errors, JSON.stringify(errorsLogged().slice(errors)));
+      });
+    }
     for (const [method, path, raw, key] of bodies) {
       it(`${method} ${path} with "${key}" → 400`, async () => {
         const before = await lotCount();
