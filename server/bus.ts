@@ -61,6 +61,26 @@ export class Bus {
     }
   }
 
+  /**
+   * Emits, and resolves once every listener's work is done (failures logged,
+   * as with emit). For a change that must have taken effect before the caller
+   * answers: a disabled operator's gateways refused by the time the DELETE says 204.
+   */
+  async emitAndWait<E extends BusEvent>(event: E, ...args: BusEvents[E]): Promise<void> {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    const pending: Promise<unknown>[] = [];
+    for (const listener of set) {
+      try {
+        const result = (listener as Listener<E>)(...args);
+        if (result instanceof Promise) pending.push(result.catch((err: unknown) => this.failed(event, err)));
+      } catch (err) {
+        this.failed(event, err);
+      }
+    }
+    await Promise.all(pending);
+  }
+
   listenerCount(event: BusEvent): number {
     return this.listeners.get(event)?.size ?? 0;
   }

@@ -43,4 +43,21 @@ describe('bus', () => {
     assert.equal(bus.listenerCount('hours.flipped'), 0);
     assert.equal(bus.listenerCount('stale.claimed'), 1);
   });
+
+  it('emitAndWait resolves once every listener\'s work is done, a failing one included', async () => {
+    const { log, errors } = capturingLog();
+    const bus = new Bus(log);
+    const done: string[] = [];
+    bus.on('gateways.changed', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      done.push('slow');
+    });
+    bus.on('gateways.changed', async () => {
+      throw new Error('reload failed');
+    });
+    bus.on('gateways.changed', () => void done.push('sync'));
+    await bus.emitAndWait('gateways.changed');
+    assert.deepEqual(done, ['sync', 'slow']);
+    assert.deepEqual(errors.map((e) => e.err), ['reload failed']);
+  });
 });

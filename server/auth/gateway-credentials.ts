@@ -57,7 +57,8 @@ export class GatewayCredentials {
 
   async start(): Promise<void> {
     const { bus, log } = this.options;
-    const reload = () => void this.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
+    // Returns the reload, so that an emitAndWait('gateways.changed') waits for it.
+    const reload = () => this.reload().catch((err: Error) => log.error({ err: err.message }, 'could not reload gateway credentials'));
     if (bus) {
       this.unsubscribe = [
         bus.on('gateways.changed', reload),
@@ -65,7 +66,7 @@ export class GatewayCredentials {
       ];
     }
     await this.reload();
-    this.reloadTimer = setInterval(reload, RELOAD_EVERY_MS);
+    this.reloadTimer = setInterval(() => void reload(), RELOAD_EVERY_MS);
     this.reloadTimer.unref();
   }
 

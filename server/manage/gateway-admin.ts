@@ -53,7 +53,7 @@ export class GatewayAdmin {
         trx,
       );
     });
-    this.options.bus.emit('gateways.changed');
+    await this.options.bus.emitAndWait('gateways.changed');
     return { gateway, secret };
   }
 
@@ -67,7 +67,7 @@ export class GatewayAdmin {
       if (!(await gateways.link(gatewayId, lotId, trx))) return;
       await audit.append({ lotId, ownerId: lot.ownerId, actor: principal, action: 'gateway.assign', before: null, after: { gateway: gatewayId } }, trx);
     });
-    this.options.bus.emit('gateways.changed');
+    await this.options.bus.emitAndWait('gateways.changed');
     return (await gateways.get(gatewayId))!;
   }
 
@@ -83,7 +83,7 @@ export class GatewayAdmin {
         await audit.append({ lotId, ownerId: lot?.ownerId ?? null, actor: principal, action: 'gateway.delete', before: { gateway: gatewayId }, after: null }, trx);
       }
     });
-    this.options.bus.emit('gateways.changed');
+    await this.options.bus.emitAndWait('gateways.changed');
   }
 
   /** The gateways serving a lot the principal manages. */

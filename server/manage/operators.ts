@@ -48,7 +48,8 @@ export class OperatorAccounts {
    */
   async disable(id: string, now = new Date()): Promise<boolean> {
     const disabled = await this.repository.disable(id, now);
-    if (disabled) this.bus?.emit('gateways.changed');
+    // Awaited: the gateways are refused (and dropped by the embedded broker) before this answers.
+    if (disabled) await this.bus?.emitAndWait('gateways.changed');
     return disabled;
   }
 

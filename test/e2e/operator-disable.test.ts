@@ -8,6 +8,7 @@ import { loadGatewayCredentials } from '../../server/catalog/gateways.ts';
 import type { LotView } from '../../server/domain/lot.ts';
 import { ADMIN_TOKEN, api, createOperator, newLot } from '../helpers/api.ts';
 import { connectMqtt, eventually, publish, startApp, type TestApp } from '../helpers/app.ts';
+import { ingestPost } from '../helpers/ingest.ts';
 
 describe('disabling an operator cuts off its gateways (MQTT_AUTH on)', function () {
   this.timeout(30_000);
@@ -46,8 +47,11 @@ describe('disabling an operator cuts off its gateways (MQTT_AUTH on)', function 
     await publish(goneClient, `parking/gateways/${gone.id}/status`, { state: 'online' });
     await publish(keptClient, 'parking/lots/staying-lot/count', { occupied: 4 });
 
+    assert.equal((await ingestPost(base, '/api/ingest/lots/leaving-lot/count', { occupied: 10, seq: 1 }, gone)).status, 200, 'HTTP ingest takes it before');
     const closed = new Promise<void>((resolve) => goneClient.once('close', () => resolve()));
     assert.equal((await api(base, 'DELETE', `/api/operators/${leaving.id}`, { token: ADMIN_TOKEN })).status, 204);
+    // At once, over HTTP too: the very next request after the 204 is refused (the DELETE waited for the reload).
+    assert.equal((await ingestPost(base, '/api/ingest/lots/leaving-lot/count', { occupied: 11, seq: 2 }, gone)).status, 401);
     await closed; // at once: no waiting for a reload
     await assert.rejects(connectMqtt(t.app.mqtt.url, { clientId: gone.id, username: gone.id, password: gone.secret }), /Bad username or password|Not authorized/i);
     assert.equal((await api(base, 'GET', '/api/me', { token: leaving.token })).status, 401);
