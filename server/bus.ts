@@ -20,8 +20,8 @@ export interface BusEvents {
   'stale.claimed': [lotIds: readonly string[]];
   /** Lots that opened or closed by their opening hours. */
   'hours.flipped': [lotIds: readonly string[]];
-  /** Gateway credentials or their lots changed (created, assigned, revoked). */
-  'gateways.changed': [];
+  /** Gateway credentials or their lots changed (created, assigned, revoked, an operator disabled): here (no origin, or 'local') or on another instance ('peer', via catalog/sync.ts). */
+  'gateways.changed': [origin?: ChangeOrigin];
   /** A gateway's status was applied here (every instance applies every status, in the order they arrive). */
   'gateway.status': [status: { gatewayId: string; online: boolean }];
   /** A webhook was created or changed (its events, target, on or off): the alerts part catches it up. */

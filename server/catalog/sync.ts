@@ -16,9 +16,11 @@ import type { Catalog } from './catalog.ts';
 /** The wait before the n-th retry of a failed read: 0.25 s, 0.5 s, … at most 5 s. */
 const retryDelayMs = (attempt: number) => Math.min(250 * attempt, 5000);
 
+/** A lot changed (`id`), or the gateways' credentials did (`gateways`: the others reload them at once). */
 interface Announcement {
   origin: string;
-  id: string;
+  id?: string;
+  gateways?: true;
 }
 
 export interface CatalogSyncOptions extends RedisTarget {
@@ -59,9 +61,16 @@ export class CatalogSync {
     this.subscriber = subscriber;
     await this.publisher.connect();
     await subscriber.start([this.channel]);
-    this.unsubscribe = this.options.bus.on('catalog.changed', (change, origin) => {
-      if (origin === 'local') this.announce(change.lot.id);
-    });
+    const offs = [
+      this.options.bus.on('catalog.changed', (change, origin) => {
+        if (origin === 'local') this.announce({ id: change.lot.id });
+      }),
+      // A disabled operator's or a revoked gateway's credentials stop working on every instance at once, not at its next periodic reload.
+      this.options.bus.on('gateways.changed', (origin) => {
+        if (origin !== 'peer') this.announce({ gateways: true });
+      }),
+    ];
+    this.unsubscribe = () => offs.forEach((off) => off());
     // Lots written between loading the catalog and subscribing were announced to no one here.
     await catalog.resync();
   }
@@ -74,10 +83,10 @@ export class CatalogSync {
     this.publisher?.disconnect();
   }
 
-  private announce(id: string): void {
-    const message: Announcement = { origin: this.instanceId, id };
+  private announce(what: { id: string } | { gateways: true }): void {
+    const message: Announcement = { origin: this.instanceId, ...what };
     this.publisher?.publish(this.channel, JSON.stringify(message)).catch((err: Error) =>
-      this.options.log.error({ err: err.message, lot: id }, 'could not announce a catalog change to the other instances'),
+      this.options.log.error({ err: err.message, ...what }, 'could not announce a catalog change to the other instances'),
     );
   }
 
@@ -88,7 +97,9 @@ export class CatalogSync {
     } catch {
       return;
     }
-    if (announcement.origin === this.instanceId || typeof announcement.id !== 'string') return;
+    if (announcement.origin === this.instanceId) return;
+    if (announcement.gateways === true) return void this.options.bus.emit('gateways.changed', 'peer');
+    if (typeof announcement.id !== 'string') return;
     const { id } = announcement;
     // One read at a time per lot, in the order announced: two reads racing
     // through the connection pool could otherwise land the older one last.

@@ -14,6 +14,7 @@ import {
   type TestApp, type TestSocket,
 } from '../helpers/app.ts';
 import { sharedCluster } from '../helpers/cluster.ts';
+import { ingestPost } from '../helpers/ingest.ts';
 import { MQTT_TEST_URL, productionEnvironment, uniqueName, type ProductionEnvironment } from '../helpers/services.ts';
 
 const SHIBEI_BBOX = [120.30, 36.06, 120.40, 36.12] as const;
@@ -120,6 +121,22 @@ for (const live of ['Redis', 'Redis Cluster'] as const) describe(`scale-out: two
     assert.equal((await api(a.app.httpUrl, 'DELETE', '/api/lots/scale-new', { token })).status, 204);
     await eventually(() => removed.includes('scale-new'), 5000, 'lots:remove on the other instance');
     await eventually(async () => (await lot(b, 'scale-new')).status === 404, 5000, 'gone from the other instance');
+  });
+
+  it("cuts a disabled operator's gateways off on the other instance too, at once (not at its next periodic reload)", async () => {
+    const [a, b] = instances as [TestApp, TestApp];
+    const leaving = await createOperator(a.app.httpUrl, 'Leaving Scale-out Ops');
+    assert.equal((await api(a.app.httpUrl, 'POST', '/api/lots', { token: leaving.token, body: newLot({ id: 'scale-leaving', capacity: 30 }) })).status, 201);
+    const made = await api(a.app.httpUrl, 'POST', '/api/lots/scale-leaving/gateways', { token: leaving.token, body: { name: 'barrier' } });
+    assert.equal(made.status, 201);
+    const barrier = { id: made.body.id as string, secret: made.body.secret as string };
+    const post = (seq: number) => ingestPost(b.app.httpUrl, '/api/ingest/lots/scale-leaving/count', { occupied: seq, seq }, barrier);
+    await eventually(async () => (await post(1)).status === 200, 5000, 'the new gateway taken by the other instance');
+    assert.equal((await api(a.app.httpUrl, 'DELETE', `/api/operators/${leaving.id}`, { token: ADMIN_TOKEN })).status, 204);
+    // The other instance's periodic reload is a minute away: within 3 s, only the announcement can have done it.
+    let seq = 1;
+    await eventually(async () => (await post(++seq)).status === 401, 3000, 'the gateway refused by the other instance');
+    assert.equal((await api(a.app.httpUrl, 'DELETE', '/api/lots/scale-leaving', { token: ADMIN_TOKEN })).status, 204);
   });
 
   if (live === 'Redis Cluster') it('loses nothing and counts nothing twice when a master fails over to its replica during a burst', async function () {
