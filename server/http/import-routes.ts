@@ -3,7 +3,7 @@
 // without storing. A thin handler: parse the body, call the import, answer.
 import express, { type RequestHandler } from 'express';
 import { localizedError } from '../domain/errors.ts';
-import { lotImportAnswerSchema, lotImportJsonSchema, lotImportQuerySchema, MAX_IMPORT_BYTES } from '../domain/lot-import.ts';
+import { lotImportAnswerSchema, lotImportJsonSchema, lotImportQuerySchema, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS } from '../domain/lot-import.ts';
 import { text } from '../domain/messages.ts';
 import { formatOfMediaType } from '../manage/lot-files.ts';
 import type { HistoryImport } from '../manage/history-import.ts';
@@ -38,6 +38,26 @@ export function importHandlers(imports: LotImport): RequestHandler[] {
   ];
 }
 
+/** The import body as CSV (text/csv or application/csv), for the description: the rows are read by domain/lot-import.ts. */
+const lotImportCsvSchema = z
+  .string()
+  .describe('CSV, UTF-8 (a byte-order mark and CRLF lines are fine): a header of field names (those of POST /api/lots, `id` optional), then one lot per line; an empty cell clears an optional field');
+
+/** The import body as GeoJSON (application/geo+json), for the description: a FeatureCollection of Points, read by domain/lot-import.ts. */
+const lotImportGeoJsonSchema = z.object({
+  type: z.literal('FeatureCollection'),
+  features: z
+    .array(
+      z.object({
+        type: z.literal('Feature'),
+        id: z.string().optional().describe('the lot id (or properties.id); left out: made from the name'),
+        geometry: z.object({ type: z.literal('Point'), coordinates: z.array(z.number()).min(2).max(3).describe('[lon, lat], as GeoJSON has it') }),
+        properties: z.record(z.string(), z.unknown()).nullable().optional().describe('the other fields, as POST /api/lots takes them (the live fields of GET /api/lots.geojson are ignored)'),
+      }),
+    )
+    .max(MAX_IMPORT_ROWS),
+});
+
 /** The description of POST /api/lots/import (part of the operators' routes). */
 export const importRouteDoc: RouteDoc = {
   method: 'post', path: IMPORT_PATH, operationId: 'importLots', tags: ['lots'], auth: 'operator',
@@ -45,9 +65,17 @@ export const importRouteDoc: RouteDoc = {
   description:
     'All or nothing, in one transaction: a file with one bad row stores nothing and names each bad row (CSV by line, JSON as `lots[i]`, ' +
     'GeoJSON as `features[i]`) and field. Idempotent by id: importing the same file again changes nothing. `?dryRun=true` reports what ' +
-    'would change and stores nothing. An operator imports into its own lots only; an admin into any. Also as text/csv and application/geo+json.',
+    'would change and stores nothing. An operator imports into its own lots only; an admin into any.',
   query: lotImportQuerySchema,
-  body: { schema: lotImportJsonSchema, description: 'or text/csv, or application/geo+json (a FeatureCollection of Points, coordinates [lon, lat])' },
+  body: {
+    schema: lotImportJsonSchema,
+    description: 'the lots, by the Content-Type: application/json, text/csv (or application/csv), or application/geo+json (a FeatureCollection of Points, coordinates [lon, lat])',
+    alternatives: [
+      { contentType: 'text/csv', schema: lotImportCsvSchema },
+      { contentType: 'application/csv', schema: lotImportCsvSchema },
+      { contentType: 'application/geo+json', schema: lotImportGeoJsonSchema },
+    ],
+  },
   responses: { 200: { description: 'what was (or, with dryRun, would be) created, updated or left unchanged', schema: lotImportAnswerSchema } },
   errors: { 400: '', 403: 'a row names another operator\'s lot (`forbidden`)', 413: '', 415: 'a body that is not JSON, CSV or GeoJSON (`unsupported_media_type`)' },
 };

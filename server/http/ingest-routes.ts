@@ -224,6 +224,7 @@ export function ingestRouter(options: IngestApiOptions): Router {
   return router;
 }
 
+const gatewayStatusWordSchema = z.enum(['online', 'offline']).describe('the bare word, as MQTT gateways send it');
 const lotParams = z.object({ lot: z.string().describe('the lot id (a topic level: 1-64 of a-z, 0-9 and "-")') });
 const ingestErrors = {
   400: 'a path id that is not an id, or an empty batch (`validation_failed`); each bad message of a batch is named in its own result instead',
@@ -251,7 +252,11 @@ export const ingestRouteDocs: RouteDoc[] = [
       : kind === 'status'
         ? z.object({ id: z.string().describe('the gateway id (its own)') })
         : lotParams,
-  body: { schema: ingestBodySchemas[kind as MessageKind] },
+  body: {
+    schema: ingestBodySchemas[kind as MessageKind],
+    // As over MQTT, a gateway's status may be the bare word (its retained `online` and its Last Will's `offline`).
+    ...(kind === 'status' ? { alternatives: [{ contentType: 'text/plain', schema: gatewayStatusWordSchema }] } : {}),
+  },
   responses: ingestAnswer,
   errors: ingestErrors,
 }));

@@ -67,6 +67,19 @@ describe('the API description (OpenAPI 3.1)', function () {
     assert.equal(new Set(operationIds).size, operationIds.length);
   });
 
+  it('describes a body in each media type the route takes: the import as JSON, CSV or GeoJSON, a gateway\'s status also as the bare word', () => {
+    const body = (path: string) => document.paths[path].post.requestBody.content as Record<string, { schema: Record<string, any> }>;
+    const imports = body('/api/lots/import');
+    assert.deepEqual(Object.keys(imports), ['application/json', 'text/csv', 'application/csv', 'application/geo+json']);
+    assert.equal(imports['text/csv']!.schema.type, 'string');
+    assert.equal(imports['application/geo+json']!.schema.properties.type.const, 'FeatureCollection');
+    assert.deepEqual(imports['application/geo+json']!.schema.required, ['type', 'features']);
+    const status = body('/api/ingest/gateways/{id}/status');
+    assert.deepEqual(Object.keys(status), ['application/json', 'text/plain']);
+    assert.deepEqual(status['text/plain']!.schema.enum, ['online', 'offline']);
+    assert.deepEqual(Object.keys(body('/api/ingest/lots/{lot}/count')), ['application/json']);
+  });
+
   it('refuses to build an app that serves a route it does not describe, or describes one it does not serve', () => {
     const app = express();
     const router = Router();

@@ -4,7 +4,7 @@
 // Schemas registered here with a name become shared components.
 import { z } from 'zod';
 import { errorAnswerSchema, lotViewSchema } from '../../domain/api-answers.ts';
-import type { ApiRegistry, HeaderDoc, Operation, ResponseDoc } from './registry.ts';
+import type { ApiRegistry, HeaderDoc, MediaTypeDoc, Operation, ResponseDoc } from './registry.ts';
 
 type Json = Record<string, unknown>;
 
@@ -65,13 +65,14 @@ function headers(docs: Record<string, HeaderDoc>): Json {
   );
 }
 
+/** A body's `content`: its main media type (default application/json) first, then its alternatives. */
+function content(main: MediaTypeDoc, alternatives: readonly MediaTypeDoc[], io: 'input' | 'output', shared: Json): Json {
+  return Object.fromEntries([main, ...alternatives].map((doc) => [doc.contentType, { schema: jsonSchema(doc.schema, io, shared) }]));
+}
+
 function response(doc: ResponseDoc, shared: Json): Json {
   const answer: Json = { description: doc.description };
-  if (doc.schema) {
-    const content: Json = { [doc.contentType ?? 'application/json']: { schema: jsonSchema(doc.schema, 'output', shared) } };
-    for (const alternative of doc.alternatives ?? []) content[alternative.contentType] = { schema: jsonSchema(alternative.schema, 'output', shared) };
-    answer.content = content;
-  }
+  if (doc.schema) answer.content = content({ contentType: doc.contentType ?? 'application/json', schema: doc.schema }, doc.alternatives ?? [], 'output', shared);
   if (doc.headers) answer.headers = headers(doc.headers);
   return answer;
 }
@@ -121,7 +122,7 @@ function operation(op: Operation, shared: Json): Json {
     answer.requestBody = {
       required: true,
       ...(op.body.description ? { description: op.body.description } : {}),
-      content: { [op.body.contentType ?? 'application/json']: { schema: jsonSchema(op.body.schema, 'input', shared) } },
+      content: content({ contentType: op.body.contentType ?? 'application/json', schema: op.body.schema }, op.body.alternatives ?? [], 'input', shared),
     };
   }
   answer.security = op.auth === 'gateway' ? [{ gatewayBasic: [] }] : op.auth ? [{ operatorToken: [] }] : [];

@@ -17,6 +17,12 @@ export interface HeaderDoc {
   required?: boolean;
 }
 
+/** A body in one more media type, beside the main one. */
+export interface MediaTypeDoc {
+  contentType: string;
+  schema: z.ZodType;
+}
+
 export interface ResponseDoc {
   description: string;
   /** The body's schema; none for an answer without a body (204, 304). */
@@ -24,7 +30,7 @@ export interface ResponseDoc {
   /** The body's media type (default application/json). */
   contentType?: string;
   /** The same answer in other media types (content negotiation), each with its schema. */
-  alternatives?: { contentType: string; schema: z.ZodType }[];
+  alternatives?: MediaTypeDoc[];
   headers?: Record<string, HeaderDoc>;
 }
 
@@ -47,7 +53,12 @@ export interface RouteDoc {
   parameterNotes?: Record<string, string>;
   /** Request headers the operation reads. */
   headers?: Record<string, HeaderDoc>;
-  body?: { schema: z.ZodType; contentType?: string; description?: string };
+  /**
+   * The request body: its schema and media type (default application/json),
+   * and the same body in other media types the route also takes (a file as
+   * CSV or GeoJSON, a bare word as text/plain), each with its schema.
+   */
+  body?: { schema: z.ZodType; contentType?: string; description?: string; alternatives?: MediaTypeDoc[] };
   responses: Record<number, ResponseDoc>;
   /** Errors answered as {"error":{code,message,details}}: status → when. */
   errors?: Record<number, string>;
