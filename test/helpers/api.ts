@@ -1,6 +1,6 @@
 // Calls to the HTTP API as a client would make them, with a bearer token.
 // Every answer is checked against the service's OpenAPI document.
-import { assertMatchesApi } from './openapi.ts';
+import { ApiContract, assertMatchesApi } from './openapi.ts';
 
 export interface ApiAnswer<T = any> {
   status: number;
@@ -28,6 +28,23 @@ export async function api<T = any>(base: string, method: string, path: string, c
   const parsed = text ? JSON.parse(text) : undefined;
   await assertMatchesApi(base, method, path, res, parsed);
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/**
+ * Checks that the description lists a request body's media type for the
+ * operation, when the service took the request (a 2xx): a body the service
+ * reads, as CSV say, must be described as such.
+ */
+export async function assertRequestTypeInApi(base: string, method: string, path: string, status: number, contentType: string | undefined): Promise<void> {
+  if (status < 200 || status > 299 || contentType === undefined) return;
+  const contract = await ApiContract.of(base);
+  const template = contract.templateOf(new URL(path, base).pathname);
+  const operation = template ? contract.document.paths[template]?.[method.toLowerCase()] : undefined;
+  const described = Object.keys(operation?.requestBody?.content ?? {});
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (!described.includes(type)) {
+    throw new Error(`the request does not match the API description: ${method.toUpperCase()} ${path} took a ${type} body → ${status}, but the description has ${described.join(', ') || 'no body'}`);
+  }
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import type { IngestAnswer } from '../../server/domain/http-ingest.ts';
 import type { NewGatewayAnswer } from '../../server/domain/operator-api.ts';
-import { ADMIN_TOKEN, api } from './api.ts';
+import { ADMIN_TOKEN, api, assertRequestTypeInApi } from './api.ts';
+import { assertMatchesApi } from './openapi.ts';
 
 export interface Gateway {
   id: string;
@@ -16,7 +17,11 @@ export interface Answer<T = IngestAnswer> {
   headers: Headers;
 }
 
-/** POSTs to an ingest path as a client would: HTTP Basic, a JSON body (or text as given). */
+/**
+ * POSTs to an ingest path as a client would: HTTP Basic, a JSON body (or text
+ * as given). The answer must match the OpenAPI document, and a body the
+ * service took must be of a media type the document lists.
+ */
 export async function ingestPost<T = IngestAnswer>(
   base: string,
   path: string,
@@ -37,7 +42,10 @@ export async function ingestPost<T = IngestAnswer>(
   }
   const res = await fetch(new URL(path, base), { method: 'POST', headers, ...(payload === undefined ? {} : { body: payload }), ...(options.signal ? { signal: options.signal } : {}) });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+  const parsed = text ? JSON.parse(text) : undefined;
+  await assertMatchesApi(base, 'POST', path, res, parsed);
+  await assertRequestTypeInApi(base, 'POST', path, res.status, headers['content-type']);
+  return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
 /** A gateway credential for lots, made through the operators' API as an administrator. */

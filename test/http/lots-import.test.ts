@@ -7,14 +7,15 @@ import { readFileSync } from 'node:fs';
 import { seedLots } from '../../db/seed.ts';
 import type { LotImportAnswer, LotImportProblemDetails } from '../../server/domain/lot-import.ts';
 import type { LotView } from '../../server/domain/lot.ts';
-import { ADMIN_TOKEN, api, createOperator } from '../helpers/api.ts';
+import { ADMIN_TOKEN, api, assertRequestTypeInApi, createOperator } from '../helpers/api.ts';
 import { collectUpdates, connectSocket, eventually, startApp, subscribe, type TestApp, type TestSocket } from '../helpers/app.ts';
+import { assertMatchesApi } from '../helpers/openapi.ts';
 
 interface Refusal {
   error: { code: string; message: string; details: LotImportProblemDetails };
 }
 
-/** POSTs a file's content to the import, with its media type. */
+/** POSTs a file's content to the import, with its media type; the answer and the media type must match the OpenAPI document. */
 async function importFile<T = LotImportAnswer>(
   base: string,
   token: string,
@@ -25,8 +26,12 @@ async function importFile<T = LotImportAnswer>(
 ): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': contentType };
   if (acceptLanguage) headers['accept-language'] = acceptLanguage;
-  const res = await fetch(new URL(`/api/lots/import${query}`, base), { method: 'POST', headers, body: content });
-  return { status: res.status, body: (await res.json()) as T };
+  const path = `/api/lots/import${query}`;
+  const res = await fetch(new URL(path, base), { method: 'POST', headers, body: content });
+  const body = (await res.json()) as T;
+  await assertMatchesApi(base, 'POST', path, res, body);
+  await assertRequestTypeInApi(base, 'POST', path, res.status, contentType);
+  return { status: res.status, body };
 }
 
 /** 27 new car parks of the district's programme, as an administrator's list would have them. */
