@@ -200,6 +200,30 @@ describe('bulk lots: POST /api/lots/import', function () {
     }
   });
 
+  it('stores nothing when a write fails midway (the 5th row\'s insert): the catalog, the lots table and the audit log stay as they were', async () => {
+    // A file that passes every check, and a database that fails on its 5th row: after an update and three inserts, each audited.
+    const rows = [{ id: 'nanfeng-rd', capacity: 151 }, ...newCarParks(5).map((l, i) => ({ ...l, id: `rollback-0${i + 1}` }))];
+    const db = t.app.db;
+    const tableSizes = async () => Promise.all(['lots', 'lot_audit'].map(async (table) => Number((await db(table).count({ n: '*' }))[0]!.n)));
+    const before = { sizes: await tableSizes(), ids: t.app.catalog.ids().sort(), nanfeng: (await lot('nanfeng-rd')).body, audit: await auditOf('nanfeng-rd') };
+    await db.raw("CREATE TRIGGER import_fails_at_row_5 BEFORE INSERT ON lots WHEN NEW.id = 'rollback-04' BEGIN SELECT RAISE(ABORT, 'disk I/O error (a test trigger)'); END");
+    try {
+      const failed = await api(base, 'POST', '/api/lots/import', { token: ADMIN_TOKEN, body: { lots: rows } });
+      assert.deepEqual([failed.status, failed.body.error.code, failed.body.error.message], [500, 'internal', 'internal error'], 'no database detail leaks');
+    } finally {
+      await db.raw('DROP TRIGGER import_fails_at_row_5');
+    }
+    assert.deepEqual(await tableSizes(), before.sizes, 'no lot row and no audit entry kept');
+    assert.deepEqual(t.app.catalog.ids().sort(), before.ids);
+    assert.equal(t.app.catalog.get('nanfeng-rd')!.capacity, before.nanfeng.capacity);
+    assert.deepEqual((await lot('nanfeng-rd')).body, before.nanfeng);
+    assert.deepEqual(await auditOf('nanfeng-rd'), before.audit);
+    assert.equal((await lot('rollback-01')).status, 404);
+    // The same file, with the database well again, is new in every row: nothing of the failed run was left behind.
+    const again = await api<LotImportAnswer>(base, 'POST', '/api/lots/import', { token: ADMIN_TOKEN, body: { lots: rows } });
+    assert.deepEqual([again.status, again.body.created, again.body.updated, again.body.unchanged], [200, 5, 1, 0]);
+  });
+
   it('refuses another media type → 415, a bad dryRun → 400, no token → 401; stores nothing', async () => {
     assert.equal((await importFile(base, ADMIN_TOKEN, 'name\nx\n', 'text/plain')).status, 415);
     assert.equal((await importFile(base, ADMIN_TOKEN, csvOf(newCarParks(1)), 'text/csv', '?dryRun=maybe')).status, 400);
