@@ -1,7 +1,8 @@
 // What the map shows for a lot (web/src/lot-display.ts): pure rules, run in Node.
 import assert from 'node:assert/strict';
 import type { LotView } from '../../server/domain/lot.ts';
-import { badgeText, clusterSummary, freshUntil, hasRoomFor, kindsFreeShown, nearestLots, shownState } from '../../web/src/lot-display.ts';
+import { arrivalShown, clusterText } from '../../web/src/arrival-display.ts';
+import { badgeText, clusterBadgeText, clusterSummary, freshUntil, hasRoomFor, kindsFreeShown, nearestLots, shownState } from '../../web/src/lot-display.ts';
 import { t } from '../../web/src/i18n.ts';
 
 const NOW = Date.parse('2026-11-28T08:00:00Z');
@@ -68,7 +69,7 @@ describe('web: what a lot shows', () => {
       openNow: false, opensAt: new Date(NOW + 3600_000).toISOString() });
     assert.deepEqual(shown(shut), { availability: 'closed', free: null });
     assert.equal(badgeText(shown(shut)), '–');
-    assert.deepEqual(clusterSummary([entry(shut)]), { free: null, availability: 'closed', lots: 1 });
+    assert.deepEqual(clusterSummary([entry(shut)]), { free: null, availability: 'closed', lots: 1, closedByHours: 1, notOpen: 0 });
   });
 
   it('sums a cluster’s free spaces over its open lots with fresh data only', () => {
@@ -79,16 +80,73 @@ describe('web: what a lot shows', () => {
       entry(lot({ id: 'closed', free: 77, status: 'closed', availability: 'closed' })),
       entry(lot({ id: 'none', free: null, updatedAt: null })),
     ]);
-    assert.deepEqual(summary, { free: 45, availability: 'available', lots: 5 });
+    assert.deepEqual(summary, { free: 45, availability: 'available', lots: 5, closedByHours: 0, notOpen: 1 });
   });
 
   it('colours a cluster by its summed free share: almost full at 10 % or less, full at none', () => {
     assert.equal(clusterSummary([entry(lot({ id: 'a', free: 10, capacity: 100 }))]).availability, 'almost_full');
     assert.equal(clusterSummary([entry(lot({ id: 'a', free: 0 })), entry(lot({ id: 'b', free: 0 }))]).availability, 'full');
     // As the service shows them: a lot that is not open is `closed`.
-    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', status: 'planned', availability: 'closed' }))]), { free: null, availability: 'closed', lots: 1 });
+    assert.deepEqual(clusterSummary([entry(lot({ id: 'a', status: 'planned', availability: 'closed' }))]), { free: null, availability: 'closed', lots: 1, closedByHours: 0, notOpen: 1 });
     assert.deepEqual(clusterSummary([entry(lot({ id: 'a', stale: true })), entry(lot({ id: 'b', status: 'planned', availability: 'closed' }))]),
-      { free: null, availability: 'unknown', lots: 2 });
+      { free: null, availability: 'unknown', lots: 2, closedByHours: 0, notOpen: 1 });
+  });
+
+  describe('a cluster’s name (clusterText)', () => {
+    const SHANGHAI = 'Asia/Shanghai';
+    /** Open, but closed by its opening hours now (until 07:00 tomorrow, Shanghai time), its count fresh. */
+    const shut = (id: string) => lot({ id, openingHours: 'Mo-Su 07:00-22:00', availability: 'closed', openNow: false, opensAt: '2026-11-28T23:00:00Z' });
+    const silent = (id: string) => lot({ id, free: null, occupied: null, updatedAt: null, heardAt: null, availability: 'unknown' });
+    const planned = (id: string) => lot({ id, status: 'planned', availability: 'closed', free: null, occupied: null });
+    const name = (members: LotView[], lang: 'en' | 'zh') => clusterText(clusterSummary(members.map(entry)), lang, SHANGHAI);
+
+    it('says "closed now" when the opening hours close every lot in it, not "no recent data": both languages', () => {
+      const all = [shut('a'), shut('b'), shut('c')];
+      assert.equal(name(all, 'en'), '3 car parks, closed now');
+      assert.equal(name(all, 'zh'), '3 个停车场，休息中');
+      const summary = clusterSummary(all.map(entry));
+      assert.deepEqual([summary.availability, clusterBadgeText(summary)], ['closed', '–']);
+    });
+
+    it('says "no recent data" and "not open" when every lot is so, as a lot’s own line does', () => {
+      assert.equal(name([silent('a'), lot({ id: 'b', stale: true })], 'en'), '2 car parks, no recent data');
+      assert.equal(name([silent('a'), lot({ id: 'b', stale: true })], 'zh'), '2 个停车场，暂无最新数据');
+      assert.equal(name([planned('a'), planned('b')], 'en'), '2 car parks, not open');
+      assert.equal(name([planned('a'), planned('b')], 'zh'), '2 个停车场，未开放');
+    });
+
+    it('counts each state in a cluster whose lots differ, none counted as another', () => {
+      const mixed = [shut('a'), shut('b'), silent('c')];
+      assert.equal(name(mixed, 'en'), '3 car parks: 2 closed now, 1 with no recent data');
+      assert.equal(name(mixed, 'zh'), '3 个停车场：2 个休息中，1 个暂无最新数据');
+      assert.equal(clusterSummary(mixed.map(entry)).availability, 'unknown', 'grey: one may be open, with no data');
+      const closedEveryWay = [shut('a'), planned('b'), planned('c'), silent('d')];
+      assert.equal(name(closedEveryWay, 'en'), '4 car parks: 1 closed now, 2 not open, 1 with no recent data');
+      assert.equal(name(closedEveryWay, 'zh'), '4 个停车场：1 个休息中，2 个未开放，1 个暂无最新数据');
+      assert.equal(name([shut('a'), planned('b')], 'en'), '2 car parks: 1 closed now, 1 not open');
+      assert.equal(clusterSummary([shut('a'), planned('b')].map(entry)).availability, 'closed');
+    });
+
+    it('says the free spaces of the lots with a count, whatever the others show', () => {
+      assert.equal(name([shut('a'), silent('b'), lot({ id: 'c', free: 12 })], 'en'), '3 car parks, 12 free spaces');
+      assert.equal(name([shut('a'), silent('b'), lot({ id: 'c', free: 12 })], 'zh'), '3 个停车场，共 12 个空位');
+    });
+
+    it('in "arrive in" mode, says the lots are not open at the arrival when their hours close them all then, even lots open now', () => {
+      const at = NOW + 30 * 60_000; // 16:30 in Shanghai
+      const forecast = { at: new Date(at).toISOString(), free: 30, low: 25, high: 35 };
+      const closingSoon = lot({ id: 'closing', openNow: true, closesAt: new Date(NOW + 20 * 60_000).toISOString() });
+      const members = [closingSoon, shut('b')].map((l) => ({ lot: l, shown: arrivalShown(l, forecast, at) }));
+      const summary = clusterSummary(members);
+      assert.deepEqual([summary.availability, summary.closedByHours, clusterBadgeText(summary)], ['closed', 2, '–']);
+      assert.equal(clusterText(summary, 'en', SHANGHAI), '2 car parks, not open at 16:30');
+      assert.equal(clusterText(summary, 'zh', SHANGHAI), '2 个停车场，16:30 未开放');
+      // Closed now but open by the arrival, with no forecast yet: not closed, and said as a forecast pending.
+      const opening = lot({ id: 'opening', availability: 'closed', openNow: false, opensAt: new Date(NOW + 10 * 60_000).toISOString() });
+      const pending = clusterSummary([opening, shut('b')].map((l) => ({ lot: l, shown: arrivalShown(l, undefined, at) })));
+      assert.deepEqual([pending.availability, clusterBadgeText(pending)], ['unknown', '?']);
+      assert.equal(clusterText(pending, 'en', SHANGHAI), '2 car parks, no forecast for 16:30');
+    });
   });
 
   it('lists lots with free spaces first, nearest first, then the rest, nearest first, up to a limit', () => {

@@ -65,8 +65,20 @@ export function arrivalPopupText(lot: LotView, shown: Shown, lang: Lang, timeZon
   return chartStrings(lang).popupForecast(shown.free, forecast.low, forecast.high, clockTime(forecast.at, zoneOr(timeZone)));
 }
 
-/** A cluster's accessible name, live or forecast. */
+/**
+ * A cluster's accessible name, live or forecast: the free spaces summed over
+ * its lots with a count; with none, what its lots show instead — "closed now"
+ * when their opening hours close them all (not "no recent data": their data
+ * may be fresh), each state counted when they differ.
+ */
 export function clusterText(summary: ClusterSummary, lang: Lang, timeZone: string | undefined): string {
-  if (summary.forecastAt === undefined) return t(lang).clusterLabel(summary.lots, summary.free);
-  return chartStrings(lang).clusterForecast(summary.lots, summary.free, clockTime(summary.forecastAt, zoneOr(timeZone)));
+  const s = t(lang);
+  const closed = summary.closedByHours + summary.notOpen;
+  if (summary.forecastAt === undefined) {
+    if (summary.free !== null) return s.clusterLabel(summary.lots, summary.free);
+    return s.clusterWithoutCount(summary.lots, { closedNow: summary.closedByHours, notOpen: summary.notOpen, noRecentData: summary.lots - closed });
+  }
+  const time = clockTime(summary.forecastAt, zoneOr(timeZone));
+  if (summary.free === null && closed === summary.lots) return s.clusterSays(summary.lots, chartStrings(lang).closedAt(time));
+  return chartStrings(lang).clusterForecast(summary.lots, summary.free, time);
 }

@@ -22,6 +22,20 @@ const kindWords = (say: (kind: BayKind, free: number) => string): Record<BayKind
   women: (free) => say('women', free),
 });
 
+/**
+ * What the lots of a cluster with no live count show instead: closed by their opening hours, not
+ * open at all, or no recent data — in the words a lot's own line uses for each.
+ */
+export type ClusterState = 'closedNow' | 'notOpen' | 'noRecentData';
+const CLUSTER_STATES: readonly ClusterState[] = ['closedNow', 'notOpen', 'noRecentData'];
+const ZH_CLUSTER_STATE: Record<ClusterState, string> = { closedNow: '休息中', notOpen: '未开放', noRecentData: '暂无最新数据' };
+const EN_CLUSTER_STATE: Record<ClusterState, string> = { closedNow: 'closed now', notOpen: 'not open', noRecentData: 'no recent data' };
+/** One state said once when every lot shows it ("3 car parks, closed now"), else each with its count ("3 car parks: 2 closed now, 1 not open"). */
+function clusterStates(counts: Record<ClusterState, number>, alike: (state: ClusterState) => string, mixed: (parts: string[]) => string, part: (count: number, state: ClusterState) => string): string {
+  const present = CLUSTER_STATES.filter((state) => counts[state] > 0);
+  return present.length > 1 ? mixed(present.map((state) => part(counts[state], state))) : alike(present[0] ?? 'noRecentData');
+}
+
 export type Lang = 'zh' | 'en';
 export const LANGS: readonly Lang[] = ['zh', 'en'];
 
@@ -83,7 +97,12 @@ export interface Strings {
   kilometres: (n: string) => string;
   directions: string;
   directionsOther: string;
-  clusterLabel: (lots: number, free: number | null) => string;
+  /** A cluster's accessible name: its lots, and the live free spaces of those with a count, summed. */
+  clusterLabel: (lots: number, free: number) => string;
+  /** A cluster's accessible name with what all its lots say instead of a count ("3 car parks, not open at 10:30"). */
+  clusterSays: (lots: number, what: string) => string;
+  /** A cluster none of whose lots has a live count: what they show, all alike or each state counted. */
+  clusterWithoutCount: (lots: number, counts: Record<ClusterState, number>) => string;
   closePopup: string;
   // Find and share (search.ts, share.ts)
   directionsBaidu: string;
@@ -152,7 +171,10 @@ const zh: Strings = {
   kilometres: (n) => `${n} 公里`,
   directions: '导航前往（高德地图）',
   directionsOther: '用其他地图应用打开',
-  clusterLabel: (lots, free) => (free === null ? `${lots} 个停车场，暂无最新数据` : `${lots} 个停车场，共 ${free} 个空位`),
+  clusterLabel: (lots, free) => `${lots} 个停车场，共 ${free} 个空位`,
+  clusterSays: (lots, what) => `${lots} 个停车场，${what}`,
+  clusterWithoutCount: (lots, counts) => clusterStates(counts, (state) => `${lots} 个停车场，${ZH_CLUSTER_STATE[state]}`,
+    (parts) => `${lots} 个停车场：${parts.join('，')}`, (count, state) => `${count} 个${ZH_CLUSTER_STATE[state]}`),
   closePopup: '关闭',
   directionsBaidu: '百度地图',
   findLabel: '搜索停车场',
@@ -220,7 +242,10 @@ const en: Strings = {
   kilometres: (n) => `${n} km`,
   directions: 'Directions (Amap)',
   directionsOther: 'Open in another map app',
-  clusterLabel: (lots, free) => (free === null ? `${lots} car parks, no recent data` : `${lots} car parks, ${free} free spaces`),
+  clusterLabel: (lots, free) => `${lots} car parks, ${free} free spaces`,
+  clusterSays: (lots, what) => `${lots} car parks, ${what}`,
+  clusterWithoutCount: (lots, counts) => clusterStates(counts, (state) => `${lots} car parks, ${EN_CLUSTER_STATE[state]}`,
+    (parts) => `${lots} car parks: ${parts.join(', ')}`, (count, state) => `${count} ${state === 'noRecentData' ? 'with ' : ''}${EN_CLUSTER_STATE[state]}`),
   closePopup: 'Close',
   directionsBaidu: 'Baidu Maps',
   findLabel: 'Find a car park',

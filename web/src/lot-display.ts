@@ -99,6 +99,10 @@ export interface ClusterSummary {
   free: number | null;
   availability: Availability;
   lots: number;
+  /** Members shown closed by their opening hours (open lots; in "arrive in" mode, at the arrival). */
+  closedByHours: number;
+  /** Members that are not open at all (planned, under construction, closed). */
+  notOpen: number;
   /** Set when the members show forecasts (for this arrival, epoch ms): `free` is then their forecasts, summed. */
   forecastAt?: number;
 }
@@ -109,20 +113,23 @@ export function clusterSummary(members: Iterable<{ lot: LotView; shown: Shown }>
   let capacity = 0;
   let live = 0;
   let lots = 0;
-  let allClosed = true;
+  let closedByHours = 0;
+  let notOpen = 0;
   let forecastAt: number | undefined;
   for (const { lot, shown } of members) {
     lots++;
     forecastAt ??= shown.forecast?.at;
-    if (lot.availability !== 'closed') allClosed = false;
+    // Closed as the member shows it (at the arrival, in "arrive in" mode), not as the live lot is now.
+    if (lot.status !== 'open') notOpen++;
+    else if (shown.availability === 'closed') closedByHours++;
     if (shown.free === null) continue;
     live++;
     free += shown.free;
     capacity += lot.capacity;
   }
-  const forecast = forecastAt === undefined ? {} : { forecastAt };
-  if (live === 0) return { free: null, availability: allClosed && lots > 0 ? 'closed' : 'unknown', lots, ...forecast };
-  return { free, availability: availabilityOf(free, capacity), lots, ...forecast };
+  const counts = { lots, closedByHours, notOpen, ...(forecastAt === undefined ? {} : { forecastAt }) };
+  if (live === 0) return { free: null, availability: lots > 0 && closedByHours + notOpen === lots ? 'closed' : 'unknown', ...counts };
+  return { free, availability: availabilityOf(free, capacity), ...counts };
 }
 
 /** The colour of `free` spaces of `capacity` (as the server classifies lots). */
