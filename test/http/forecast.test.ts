@@ -15,9 +15,14 @@ const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 /** 10:00 in Shanghai, Wednesday 3 June 2026 (not a public holiday: 1 June, Children's Day, is one, forecast from holidays and Sundays). */
 const NOW = Date.parse('2026-06-03T02:00:00Z');
+/**
+ * The lots' zone, whatever TIME_ZONE a run sets (.ci/run sets Europe/Berlin): the truth below is
+ * Shanghai's day, and the holidays the forecasts use are China's by Shanghai's calendar.
+ */
+const LOTS_ZONE = { TIME_ZONE: 'Asia/Shanghai' };
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A lot that fills by day (weekdays more than weekends), as a deterministic function of time: the truth to forecast. */
+/** A lot that fills by day (weekdays more than weekends) by Shanghai's clock (UTC+8), as a deterministic function of time: the truth to forecast. */
 function usual(at: number): number {
   const local = new Date(at + 8 * 60 * MIN);
   const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
@@ -42,7 +47,7 @@ for (const mode of ['embedded', 'production'] as const) describe(`http: history 
 
   before(async function () {
     if (mode === 'production') production = await productionEnvironment(this);
-    t = await startApp({ ...production?.env, ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now });
+    t = await startApp({ ...production?.env, ...LOTS_ZONE, ADMIN_TOKEN, WRITE_RATE_LIMIT: '100000' }, { clock: () => now });
   });
   after(async () => {
     await t?.stop();
@@ -179,9 +184,9 @@ describe('npm run history -- import', function () {
   it('imports a file for several lots from the command line, naming bad lines in the terminal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kongwei-history-cli-'));
     try {
-      const env = { ...process.env, DATA_DIR: dir, LANG: 'C' };
+      const env = { ...process.env, ...LOTS_ZONE, DATA_DIR: dir, LANG: 'C' };
       // The service made the database and seeded its lots.
-      await (await startApp({}, { clock: () => NOW, dataDir: dir })).stop();
+      await (await startApp(LOTS_ZONE, { clock: () => NOW, dataDir: dir })).stop();
       const file = join(dir, 'old.csv');
       writeFileSync(file, historyCsv('nanfeng-rd', NOW - DAY, NOW, 15 * MIN) + historyCsv('liaocheng-rd', NOW - DAY, NOW, 15 * MIN).replace('lot,at,occupied\n', ''));
       const { stdout } = await run('npx', ['tsx', 'server/cli/history.ts', 'import', file], { env, timeout: 60_000 });
