@@ -130,7 +130,7 @@ export const feedsRouteDocs: RouteDoc[] = [
   {
     method: 'get', path: '/parkapi/v1/{city}', operationId: 'parkApiV1City', tags: ['feeds: ParkAPI v1'],
     summary: 'ParkAPI v1: every lot of the city (schema/city_schema.json), as ParkenDD and OpenTripPlanner read it',
-    description: `${truthNote} \`state\` is always sent: \`open\`, \`closed\`, or \`nodata\` (no live data); \`free\` is left out when not known (OpenTripPlanner reads a null as 0).`,
+    description: `${truthNote} \`state\` is always sent: \`open\`, \`closed\`, or \`nodata\` (no live data); \`free\` is left out when not known (OpenTripPlanner reads a null as 0); \`forecast\` is true for a lot with a forecast (GET /api/lots/{id}/forecast).`,
     params: cityParams, headers: feedRequestHeaders,
     responses: { 200: ok('the city\'s lots', parkApiV1CitySchema), 304: notModified },
     errors: { 404: 'no such city: this service serves CITY_ID only' },

@@ -28,7 +28,7 @@ export const parkApiV1LotSchema = z.object({
   coords: coordsSchema,
   lot_type: z.string(),
   address: z.string().optional(),
-  /** Whether a forecast exists for the lot: none yet. */
+  /** Whether the service has a forecast for the lot (GET /api/lots/{id}/forecast gives numbers: about a week of history). */
   forecast: z.boolean(),
   opening_hours: z.string().optional(),
   /** Spaces for disabled drivers (the ParkAPI extension OpenTripPlanner reads as wheelchair-accessible spaces). */
