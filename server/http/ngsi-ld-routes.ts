@@ -164,10 +164,16 @@ export const ngsiLdRouteDocs: RouteDoc[] = [
       'One instance per aggrPeriodDuration (default PT1H): the mean over the time the lot had live data, observedAt the period\'s start; ' +
       'a period with nothing known has no instance. options=temporalValues gives {"values":[[value, observedAt]…]}. Bays (ParkingSpot) have no history.',
     params: entityParams, query: ngsiTemporalQuerySchema,
+    headers: { ...feedRequestHeaders, Accept: { description: 'application/json (default) or application/ld+json' } },
     responses: {
-      200: { description: 'the entity\'s temporal representation', schema: z.record(z.string(), z.unknown()), alternatives: [{ contentType: LD_JSON, schema: z.record(z.string(), z.unknown()) }] },
+      200: {
+        ...entitiesAnswer(z.record(z.string(), z.unknown())),
+        description: 'the entity\'s temporal representation; JSON with the @context in a Link header, or JSON-LD for Accept: application/ld+json',
+      },
+      304: notModified,
       400: problemAnswer('BadRequestData: a bad timerel, time, attrs or period, or a range too long for the period'),
       404: problemAnswer('ResourceNotFound: no such lot'),
+      406: problemAnswer('NotAcceptable'),
       501: problemAnswer('OperationNotSupported: a ParkingSpot (bays have no history)'),
     },
   },

@@ -4,6 +4,7 @@
 // service's own OpenAPI document, and keep the map's rules of truth.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { MqttClient } from 'mqtt';
 import { parkingSiteId } from '../../server/domain/feeds/parkapi-v3.ts';
 import { ADMIN_TOKEN } from '../helpers/api.ts';
@@ -204,9 +205,14 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
 
   describe('HTTP: polling cheaply from anywhere', () => {
     const feeds = ['/api/parkapi/v1/', '/api/parkapi/v1/qingdao-shibei', '/api/parkapi/v3/parking-sites', '/api/datex2/v3/parking-light.json'];
+    // Every feed this service serves, NGSI-LD included (the temporal view: the day before NOW of the history imported above).
+    const everyFeed = [
+      ...feeds, '/api/parkapi/v3/parking-sites/fresh', '/ngsi-ld/v1/entities?type=OffStreetParking&limit=100', '/ngsi-ld/v1/entities/urn:ngsi-ld:OffStreetParking:fresh',
+      `/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:OffStreetParking:details?timerel=between&timeAt=${new Date(NOW - DAY).toISOString()}&endTimeAt=${new Date(NOW).toISOString()}&aggrPeriodDuration=PT5M`,
+    ];
 
     it('answers every feed to any origin with no token, an ETag and Cache-Control; 304 for a matching If-None-Match', async () => {
-      for (const path of feeds) {
+      for (const path of everyFeed) {
         const first = await get(path, { origin: 'https://planner.example' });
         assert.equal(first.status, 200, path);
         assert.equal(first.headers.get('access-control-allow-origin'), '*', path);
@@ -237,14 +243,37 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       assert.match(res.headers.get('access-control-allow-headers') ?? '', /If-None-Match/i);
     });
 
-    it('compresses feeds for a client that accepts gzip', async () => {
-      const encoding = await new Promise<string | undefined>((resolve, reject) => {
-        request(`${base}/api/parkapi/v3/parking-sites`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-          res.resume();
-          resolve(res.headers['content-encoding']);
+    /** The bytes as sent, not decoded (fetch would decode them). */
+    const raw = (path: string, acceptEncoding: string) =>
+      new Promise<{ status?: number; encoding?: string; vary?: string; body: Buffer }>((resolve, reject) => {
+        request(`${base}${path}`, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode, encoding: res.headers['content-encoding'], vary: res.headers.vary, body: Buffer.concat(chunks) }));
         }).on('error', reject).end();
       });
-      assert.equal(encoding, 'gzip');
+
+    it('compresses every feed, gzip or brotli as the client accepts, once it is worth it (compression\'s 1 KB threshold)', async () => {
+      const compressed: string[] = [];
+      for (const path of everyFeed) {
+        const plain = await raw(path, 'identity');
+        assert.deepEqual([plain.status, plain.encoding], [200, undefined], path);
+        for (const [encoding, decode] of [['gzip', gunzipSync], ['br', brotliDecompressSync]] as const) {
+          const answer = await raw(path, encoding);
+          assert.match(answer.vary ?? '', /accept-encoding/i, `${path}: caches keep each encoding apart`);
+          if (plain.body.length < 1024) {
+            assert.equal(answer.encoding, undefined, `${path}: ${plain.body.length} bytes, sent as they are`);
+            continue;
+          }
+          assert.equal(answer.encoding, encoding, path);
+          assert.ok(answer.body.length < plain.body.length, path);
+          assert.deepEqual(decode(answer.body), plain.body, path);
+          if (encoding === 'gzip') compressed.push(path.split('?')[0]!);
+        }
+      }
+      // The lists are well over the threshold, so a feed left uncompressed fails here.
+      for (const path of ['/api/parkapi/v1/qingdao-shibei', '/api/parkapi/v3/parking-sites', '/api/datex2/v3/parking-light.json', '/ngsi-ld/v1/entities']) assert.ok(compressed.includes(path), path);
+      assert.ok(compressed.some((path) => path.startsWith('/ngsi-ld/v1/temporal/')), 'the temporal view');
     });
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { NGSI_LD_CONTEXT, SMART_DATA_MODELS_CONTEXT } from '../../server/domain/feeds/ngsi-ld.ts';
+import { FEED_MAX_AGE_S } from '../../server/http/feeds-routes.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { getFeed, NOW, publishedSchemas, startFeedScenario } from '../helpers/feeds.ts';
 
@@ -180,13 +181,22 @@ describe('feeds: NGSI-LD', function () {
     }
   });
 
-  it('is read-only, open to any origin, and cheap to poll (ETag, 304)', async () => {
+  it('is read-only, open to any origin, and cheap to poll (ETag, 304, Cache-Control on every answer)', async () => {
+    const cacheControl = `public, max-age=${FEED_MAX_AGE_S}`;
     const post = await fetch(`${base}/ngsi-ld/v1/entities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(post.status, 501);
     assert.equal(((await post.json()) as Entity).type, 'https://uri.etsi.org/ngsi-ld/errors/OperationNotSupported');
-    const first = await get('/ngsi-ld/v1/entities?type=OffStreetParking');
-    assert.equal(first.headers.get('access-control-allow-origin'), '*');
-    const again = await get('/ngsi-ld/v1/entities?type=OffStreetParking', { 'if-none-match': first.headers.get('etag')! });
-    assert.equal(again.status, 304);
+    assert.equal(post.headers.get('cache-control'), cacheControl, 'errors too');
+    const temporal = `/ngsi-ld/v1/temporal/entities/${lot('fresh')}?timerel=before&timeAt=${iso(NOW)}`;
+    for (const path of ['/ngsi-ld/v1/entities?type=OffStreetParking', `/ngsi-ld/v1/entities/${lot('fresh')}`, temporal]) {
+      const first = await get(path);
+      assert.equal(first.status, 200, path);
+      assert.equal(first.headers.get('access-control-allow-origin'), '*', path);
+      assert.equal(first.headers.get('cache-control'), cacheControl, path);
+      const again = await get(path, { 'if-none-match': first.headers.get('etag')! });
+      assert.equal(again.status, 304, path);
+      assert.equal(again.headers.get('cache-control'), cacheControl, `${path}: the 304 too`);
+    }
+    assert.equal((await get(`/ngsi-ld/v1/entities/${lot('nowhere')}`)).headers.get('cache-control'), cacheControl, 'a 404 too');
   });
 });
