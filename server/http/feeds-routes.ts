@@ -138,9 +138,7 @@ export const feedsRouteDocs: RouteDoc[] = [
   {
     method: 'get', path: '/parkapi/v3/parking-sites', operationId: 'parkApiV3ParkingSites', tags: ['feeds: ParkAPI v3'],
     summary: 'ParkAPI v3: every lot as a parking site',
-    description:
-      `${truthNote} An open site with no live data has \`has_realtime_data: false\` and no \`realtime_*\` field; a closed one says ` +
-      '`realtime_opening_status: CLOSED` with or without data, and a free count only when one was measured.',
+    description: `${truthNote} A site with no live data has \`has_realtime_data: false\` and no \`realtime_*\` field.`,
     headers: feedRequestHeaders,
     responses: { 200: ok('{"items","total_count"}, every site in one page', parkingSiteListSchema), 304: notModified },
   },

@@ -10,7 +10,6 @@ import { parkingSiteId } from '../../server/domain/feeds/parkapi-v3.ts';
 import { ADMIN_TOKEN } from '../helpers/api.ts';
 import { eventually, publish, type TestApp } from '../helpers/app.ts';
 import { getFeed, NOW, publishedSchemas, startFeedScenario } from '../helpers/feeds.ts';
-import { addLots, testLot } from '../helpers/lots.ts';
 import { otpParse } from '../helpers/otp.ts';
 
 const schemas = publishedSchemas();
@@ -29,8 +28,6 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
   before(async () => {
     ({ t, mqtt } = await startFeedScenario({ CITY_ID: 'qingdao-shibei', CITY_NAME: '市北区', ADMIN_TOKEN }));
     base = t.app.httpUrl;
-    // Two lots closed with no data at all: `shut` by its operator, `night` by its hours (open 18:00-22:00; a bay declared for disabled drivers).
-    await addLots(t.app, [testLot({ id: 'shut', capacity: 15, status: 'closed' }), testLot({ id: 'night', capacity: 12, openingHours: 'Mo-Su 18:00-22:00', baysDisabled: 'n1' })]);
     // A week of history for one lot, so that it has a forecast (the others have none).
     const lines = ['lot,at,occupied'];
     for (let at = NOW - 8 * DAY; at < NOW - HOUR; at += 5 * MINUTE) lines.push(`details,${new Date(at).toISOString()},${40 + Math.round(30 * Math.sin(at / HOUR))}`);
@@ -58,7 +55,7 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       const { status, body } = await get('/api/parkapi/v1/qingdao-shibei');
       assert.equal(status, 200);
       assert.deepEqual(schemas('parkapi-v1-city.schema.json', body), []);
-      assert.equal(body.lots.length, 11);
+      assert.equal(body.lots.length, 9);
       for (const lot of body.lots) {
         assert.ok(['open', 'closed', 'nodata'].includes(lot.state), lot.id);
         assert.ok(!Object.values(lot).includes(null), `${lot.id} has a null`);
@@ -89,8 +86,6 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       assert.deepEqual(view('nodata'), { state: 'nodata', free: undefined, total: 25 });
       assert.deepEqual(view('building'), { state: 'closed', free: 0, total: 50 }, 'under construction: closed, though it counts');
       assert.deepEqual(view('evening'), { state: 'closed', free: 0, total: 60 }, 'outside its opening hours: closed, not full');
-      assert.deepEqual(view('shut'), { state: 'closed', free: 0, total: 15 }, 'closed, with no data: known closed all the same');
-      assert.deepEqual(view('night'), { state: 'closed', free: 0, total: 12 });
       assert.equal(lots.get('details')!['total:disabled'], 4);
       assert.equal(lots.get('details')!.opening_hours, '24/7');
     });
@@ -106,7 +101,7 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
         assert.equal(parks.get(id)!.state, 'OPERATIONAL', id);
         assert.equal(parks.get(id)!.availability, null, `${id}: no availability, not 0 free`);
       }
-      for (const id of ['building', 'evening', 'shut', 'night']) {
+      for (const id of ['building', 'evening']) {
         assert.equal(parks.get(id)!.state, 'CLOSED', id);
         assert.deepEqual(parks.get(id)!.availability, { carSpaces: 0, wheelchairAccessibleCarSpaces: null }, id);
       }
@@ -128,11 +123,11 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       const { status, body } = await get('/api/parkapi/v3/parking-sites');
       assert.equal(status, 200);
       assert.deepEqual(schemas('parkapi-v3-parking-site-list.schema.json', body), []);
-      assert.equal(body.total_count, 11);
-      assert.equal(body.items.length, 11);
+      assert.equal(body.total_count, 9);
+      assert.equal(body.items.length, 9);
     });
 
-    it('gives live sites realtime fields, stale ones has_realtime_data false and no realtime field, closed ones CLOSED (with 0 only when counted)', async () => {
+    it('gives live sites realtime fields, stale ones has_realtime_data false and no realtime field, closed ones CLOSED with 0', async () => {
       const sites = byId((await get('/api/parkapi/v3/parking-sites')).body.items, 'original_uid');
       const fresh = sites.get('fresh')!;
       assert.deepEqual(
@@ -144,17 +139,8 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
         assert.deepEqual(Object.keys(sites.get(id)!).filter((k) => k.startsWith('realtime_')), [], id);
       }
       for (const id of ['building', 'evening']) {
-        const site = sites.get(id)!;
-        assert.deepEqual([site.realtime_opening_status, site.realtime_free_capacity, site.realtime_data_updated_at], ['CLOSED', 0, new Date(NOW - 60_000).toISOString().replace('.000', '')], `${id}: as of its data`);
+        assert.deepEqual([sites.get(id)!.realtime_opening_status, sites.get(id)!.realtime_free_capacity], ['CLOSED', 0], id);
       }
-      // Closed with no data: CLOSED is known (its status, its hours) as of this minute; no count was measured, so none is given.
-      for (const id of ['shut', 'night']) {
-        const site = sites.get(id)!;
-        assert.deepEqual(Object.fromEntries(Object.entries(site).filter(([k]) => k.startsWith('realtime_') || k === 'has_realtime_data')), {
-          has_realtime_data: true, realtime_opening_status: 'CLOSED', realtime_data_updated_at: new Date(NOW).toISOString().replace('.000', ''),
-        }, id);
-      }
-      assert.deepEqual(sites.get('night')!.restrictions, [{ type: 'DISABLED', capacity: 1 }], 'no live count of its declared bay either');
       assert.equal(sites.get('over')!.realtime_free_capacity, 0, 'never above capacity, never below 0');
       const details = sites.get('details')!;
       assert.deepEqual(details.restrictions, [
@@ -195,8 +181,6 @@ describe('feeds: ParkAPI v1, ParkAPI v3, DATEX II', function () {
       assert.deepEqual(pick('fresh'), { availableSpaces: 30, numberOfSpaces: 40, isOpenNow: true, type: 'carPark' });
       assert.deepEqual(pick('stale'), { availableSpaces: undefined, numberOfSpaces: 30, isOpenNow: undefined, type: 'offStreetParkingGround' });
       assert.deepEqual(pick('evening'), { availableSpaces: 0, numberOfSpaces: 60, isOpenNow: false, type: 'offStreetParkingGround' });
-      assert.deepEqual(pick('night'), { availableSpaces: 0, numberOfSpaces: 12, isOpenNow: false, type: 'offStreetParkingGround' });
-      assert.equal(sites.get('night')!.lastUpdate, undefined, 'closed with no data: no count time');
       assert.deepEqual(pick('nodata').type, 'onStreet');
       assert.deepEqual(sites.get('details')!.tariffDescription, ['首小时5元', 'CNY 5 the first hour']);
       assert.equal(sites.get('details')!.freeParking, false);

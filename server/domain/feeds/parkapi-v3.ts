@@ -4,12 +4,10 @@
 //
 // As ParkAPI's own ParkingSite.to_dict() does, fields with no value are left
 // out, and a site without realtime data has `has_realtime_data: false` and no
-// `realtime_*` field at all. A lot that is not open is known to be closed
-// with or without sensor data (by its status or its opening hours): it says
-// CLOSED, with a free count only when one was measured. ParkAPI numbers its
-// sites with integers; Kongwei's ids are words (they name MQTT topics), so
-// `id` is a stable 53-bit number made from the lot id and `original_uid` is
-// the lot id itself; either one finds the site at /parking-sites/{id}.
+// `realtime_*` field at all. ParkAPI numbers its sites with integers; Kongwei's
+// ids are words (they name MQTT topics), so `id` is a stable 53-bit number
+// made from the lot id and `original_uid` is the lot id itself; either one
+// finds the site at /parking-sites/{id}.
 import { z } from 'zod';
 import type { LotType, LotView } from '../lot.ts';
 import { isoSeconds, liveTruth } from './truth.ts';
@@ -87,10 +85,10 @@ export function parkingSiteId(lotId: string): number {
 /**
  * The lot's special spaces, each with its live free count where Kongwei
  * measures one (the kind's declared bays all reporting: LotView.freeX), by
- * the same truth as the site's: 0 for a lot that is not open but counted
- * live, left out when not known live.
+ * the same truth as the site's: 0 for a lot that is not open, left out when
+ * not known live.
  */
-function restrictionsOf(lot: LotView, open: boolean, counted: boolean) {
+function restrictionsOf(lot: LotView, open: boolean) {
   return (
     [
       ['DISABLED', lot.capacityDisabled, lot.freeDisabled, lot.baysDisabled],
@@ -102,7 +100,7 @@ function restrictionsOf(lot: LotView, open: boolean, counted: boolean) {
     .filter(([, capacity]) => capacity !== null && capacity > 0)
     .map(([type, capacity, free, bays]) => {
       const restriction: z.infer<typeof parkingSiteRestrictionSchema> = { type, capacity: capacity! };
-      const realtimeFree = open ? free : counted && bays !== null ? 0 : null;
+      const realtimeFree = !open && bays !== null ? 0 : free;
       if (realtimeFree !== null) {
         restriction.realtime_capacity = capacity!;
         restriction.realtime_free_capacity = realtimeFree;
@@ -112,12 +110,9 @@ function restrictionsOf(lot: LotView, open: boolean, counted: boolean) {
 }
 
 /**
- * A lot that is not open is reported CLOSED. With fresh data of its own it
- * has 0 free spaces as of that data (closed, never full: the map's truth);
- * without, no count at all — none was measured, and unknown is not 0 — and
- * `realtime_data_updated_at` is `nowMs` to the minute, when the service found
- * it closed (ParkAPI wants the time beside any realtime field; the
- * opening-hours watch works in minutes).
+ * `nowMs`: a lot that is not open is reported CLOSED with 0 free spaces as of
+ * now (to the minute: the opening-hours watch works in minutes), unless it has
+ * fresh data of its own.
  */
 export function toParkingSite(lot: LotView, nowMs: number): ParkingSite {
   const truth = liveTruth(lot);
@@ -138,8 +133,7 @@ export function toParkingSite(lot: LotView, nowMs: number): ParkingSite {
   if (lot.capacityWomen !== null) site.capacity_woman = lot.capacityWomen;
   if (lot.capacityFamily !== null) site.capacity_family = lot.capacityFamily;
   if (lot.capacityCharging !== null) site.capacity_charging = lot.capacityCharging;
-  const counted = truth.observedAt !== null;
-  const restrictions = restrictionsOf(lot, truth.open, counted);
+  const restrictions = restrictionsOf(lot, truth.open);
   if (restrictions.length > 0) site.restrictions = restrictions;
   if (lot.fee !== null) site.has_fee = lot.fee;
   if (lot.priceInfo !== null) site.fee_description = lot.priceInfo;
@@ -147,10 +141,8 @@ export function toParkingSite(lot: LotView, nowMs: number): ParkingSite {
   if (lot.openingHours !== null) site.opening_hours = lot.openingHours;
   if (truth.free !== null) {
     site.realtime_opening_status = truth.open ? 'OPEN' : 'CLOSED';
-    if (counted) {
-      site.realtime_capacity = lot.capacity;
-      site.realtime_free_capacity = truth.free;
-    }
+    site.realtime_capacity = lot.capacity;
+    site.realtime_free_capacity = truth.free;
     site.realtime_data_updated_at = isoSeconds(truth.observedAt ?? Math.floor(nowMs / 60_000) * 60_000);
   }
   return site;
