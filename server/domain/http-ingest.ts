@@ -98,9 +98,9 @@ export type SplitBody = { ok: true; payloads: Uint8Array[] } | { ok: false; prob
 
 /**
  * A request body as the messages it carries: a JSON array is a batch (each
- * element one payload; a string element is a text payload, as the bare status
- * words), anything else one payload exactly as sent — so a malformed body is
- * refused by the same rules as a malformed MQTT payload.
+ * element one payload, its text as sent; a string element is a text payload,
+ * as the bare status words), anything else one payload exactly as sent — so a
+ * malformed body is refused by the same rules as a malformed MQTT payload.
  */
 export function splitIngestBody(body: Uint8Array): SplitBody {
   const text = payloadText(body);
@@ -115,5 +115,31 @@ export function splitIngestBody(body: Uint8Array): SplitBody {
   if (parsed.length === 0) return { ok: false, problem: 'empty_batch', count: 0 };
   if (parsed.length > MAX_INGEST_BATCH) return { ok: false, problem: 'too_many', count: parsed.length };
   const encoder = new TextEncoder();
-  return { ok: true, payloads: parsed.map((item) => encoder.encode(typeof item === 'string' ? item : JSON.stringify(item))) };
+  // Each element's own text, not JSON.stringify of its value: that recurses,
+  // and an element nested some thousands deep threw (a 500) instead of being
+  // rejected in its own result, as the same payload over MQTT is.
+  const elements = elementTexts(text);
+  return { ok: true, payloads: parsed.map((item, i) => encoder.encode(typeof item === 'string' ? item : elements[i]!)) };
+}
+
+/** The text of each element of a JSON array (text JSON.parse took), as written; a loop, however deep the nesting. */
+function elementTexts(json: string): string[] {
+  const elements: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '"') {
+      // To the closing quote; a backslash escapes the character after it.
+      for (i++; json[i] !== '"'; i++) if (json[i] === '\\') i++;
+    } else if (ch === '[' || ch === '{') {
+      if (depth++ === 0) start = i + 1;
+    } else if (ch === ']' || ch === '}') {
+      if (--depth === 0) elements.push(json.slice(start, i).trim());
+    } else if (ch === ',' && depth === 1) {
+      elements.push(json.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return elements;
 }
