@@ -2,7 +2,7 @@
 // and ParkingSpot entities of the FIWARE Smart Data Models (mapping in
 // domain/feeds/ngsi-ld.ts). Errors are NGSI-LD ProblemDetails, not Kongwei's
 // {"error":…}: NGSI-LD clients read those. Thin handlers, like every route.
-import { Router, type Request, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { describeIssues } from '../domain/errors.ts';
 import {
@@ -77,7 +77,10 @@ export function ngsiLdRouter(views: LotViews, history: HistoryViews): Router {
     const id = String(req.params.id);
     if (!isUri(id)) return sendProblem(res, 'BadRequestData', 'Invalid id', `"${id.slice(0, 100)}" is not a URI`);
     const named = parseNgsiId(id);
-    const keyValues = wantsKeyValues({ options: req.query.options as string | undefined, format: req.query.format as string | undefined });
+    // Parsed, not cast: a repeated ?options= is a list, and .split on it was a 500 (found by test/http/fuzz-reads.test.ts).
+    const query = entityQuery.safeParse(req.query);
+    if (!query.success) return sendProblem(res, 'BadRequestData', 'Invalid query', describeIssues(query.error));
+    const keyValues = wantsKeyValues(query.data);
     const found = named ? (await entitiesOf(req, [named.type], keyValues, [named.lotId])).find((entity) => entity.id === id) : undefined;
     if (!found) return sendProblem(res, 'ResourceNotFound', 'Entity not found', `no entity "${id.slice(0, 100)}" here: lots are urn:ngsi-ld:OffStreetParking:{lot}, bays urn:ngsi-ld:ParkingSpot:{lot}:{space}`);
     sendEntities(req, res, found);
@@ -105,6 +108,13 @@ export function ngsiLdRouter(views: LotViews, history: HistoryViews): Router {
     }
     sendProblem(res, 'ResourceNotFound', 'No such endpoint', `no NGSI-LD endpoint ${req.path.slice(0, 100)} here: GET /ngsi-ld/v1/entities and /ngsi-ld/v1/entities/{id}`);
   });
+  // A request Express could not take (a path that is not percent-encoded UTF-8…) is still
+  // answered as NGSI-LD answers: a ProblemDetails (found by test/http/fuzz-reads.test.ts).
+  router.use(((err, _req, res, next) => {
+    const status = (err as { status?: unknown } | null)?.status;
+    if (res.headersSent || (!(err instanceof URIError) && !(typeof status === 'number' && status >= 400 && status < 500))) return next(err);
+    sendProblem(res, 'BadRequestData', 'Invalid request', err instanceof URIError ? 'the request path is not valid percent-encoded UTF-8' : 'the request could not be read');
+  }) as ErrorRequestHandler);
   return router;
 }
 
@@ -147,7 +157,7 @@ export const ngsiLdRouteDocs: RouteDoc[] = [
     responses: {
       200: entitiesAnswer(ngsiEntitySchema),
       304: notModified,
-      400: problemAnswer('BadRequestData: the id is not a URI'),
+      400: problemAnswer('BadRequestData: the id is not a URI, or a bad option (format not one of its values, a parameter given twice)'),
       404: problemAnswer('ResourceNotFound: no such entity'),
       406: problemAnswer('NotAcceptable'),
     },
