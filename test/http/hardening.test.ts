@@ -55,6 +55,36 @@ describe('HTTP API hardening', function () {
         assert.equal(errorsLogged().length, errors, JSON.stringify(errorsLogged().slice(errors)));
       });
     }
+    // The import's other formats: a prototype key as a lot's field (JSON), as a GeoJSON feature's property, and beside "lots".
+    const lotJson = JSON.stringify(newLot({ id: 'proto-import' }));
+    const feature = (key: string) => {
+      const { lat, lon, ...properties } = newLot({ id: 'proto-import' }) as Record<string, unknown>;
+      return `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[${lon},${lat}]},"properties":{${JSON.stringify(key)}:{"admin":true},${JSON.stringify(properties).slice(1)}}]}`;
+    };
+    const imports: [string, string, string, string][] = [];
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      imports.push(
+        ['application/json', 'a lot\'s field', `{"lots":[{${JSON.stringify(key)}:{"admin":true},${lotJson.slice(1)}]}`, `lots[0].${key}`],
+        ['application/geo+json', 'a feature\'s property', feature(key), `features[0].${key}`],
+        ['application/json', 'a GeoJSON feature\'s property sent as JSON', feature(key), `features[0].${key}`],
+        ['application/json', 'a field beside "lots"', `{${JSON.stringify(key)}:1,"lots":[${lotJson}]}`, `file.${key}`],
+      );
+    }
+    for (const [type, where, body, field] of imports) {
+      it(`POST /api/lots/import (${type}), "${field.split('.').pop()}" as ${where} → 400 naming ${field}`, async () => {
+        const before = await lotCount();
+        const errors = errorsLogged().length;
+        const answer = await fetch(new URL('/api/lots/import', base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+        const parsed = (await answer.json()) as { error: { code: string; details: { fields: Record<string, unknown> } } };
+        assert.equal(answer.status, 400, JSON.stringify(parsed));
+        assert.equal(parsed.error.code, 'validation_failed');
+        assert.ok(Object.hasOwn(parsed.error.details.fields, field), JSON.stringify(parsed.error.details.fields));
+        assert.equal(await lotCount(), before);
+        assert.equal(t.app.catalog.get('proto-import'), undefined);
+        assert.equal(errorsLogged().length, errors, JSON.stringify(errorsLogged().slice(errors)));
+        assert.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype was polluted');
+      });
+    }
     for (const [method, path, raw, key] of bodies) {
       it(`${method} ${path} with "${key}" → 400`, async () => {
         const before = await lotCount();
