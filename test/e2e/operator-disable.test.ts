@@ -80,4 +80,22 @@ describe('disabling an operator cuts off its gateways (MQTT_AUTH on)', function 
     const ids = (await loadGatewayCredentials(t.app.db)).map((c) => c.id);
     assert.ok(!ids.includes(gone.id) && ids.includes(kept.id) && ids.includes(replacement.body.id));
   });
+
+  it("revoking a gateway (DELETE /api/gateways/{id}) refuses it at once: the next HTTP post after the 204 → 401, its MQTT connection closed", async () => {
+    const base = t.app.httpUrl;
+    const owner = await createOperator(base, 'Revoking Operator');
+    assert.equal((await api(base, 'POST', '/api/lots', { token: owner.token, body: newLot({ id: 'revoked-lot' }) })).status, 201);
+    const made = await api(base, 'POST', '/api/lots/revoked-lot/gateways', { token: owner.token, body: { name: 'exit barrier' } });
+    const revoked = { id: made.body.id as string, secret: made.body.secret as string };
+    const client = await connect(revoked.id, revoked.secret);
+    await publish(client, 'parking/lots/revoked-lot/count', { occupied: 3 });
+    assert.equal((await ingestPost(base, '/api/ingest/lots/revoked-lot/count', { occupied: 4, seq: 1 }, revoked)).status, 200, 'HTTP ingest takes it before');
+
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    assert.equal((await api(base, 'DELETE', `/api/gateways/${revoked.id}`, { token: owner.token })).status, 204);
+    assert.equal((await ingestPost(base, '/api/ingest/lots/revoked-lot/count', { occupied: 5, seq: 2 }, revoked)).status, 401);
+    await closed;
+    await assert.rejects(connectMqtt(t.app.mqtt.url, { clientId: revoked.id, username: revoked.id, password: revoked.secret }), /Bad username or password|Not authorized/i);
+    assert.equal((await api<LotView>(base, 'GET', '/api/lots/revoked-lot')).body.occupied, 4);
+  });
 });
