@@ -4,7 +4,8 @@
 // a sample holds until the next one of its lot, or until the lot's stale
 // threshold after it. Pure; the caller writes only buckets not recorded yet,
 // so an import never counts twice what is already there.
-import { lotIdSchema } from '../lot.ts';
+import { MIN_TS } from '../events.ts';
+import { lotIdSchema, lotMetaSchema } from '../lot.ts';
 import { emptyHistoryState, observe, tail, type HistoryLot } from './accumulator.ts';
 import { mergeBuckets, type Bucket } from './buckets.ts';
 
@@ -30,10 +31,13 @@ export function sampleOf(cells: { lot: string; at: string; occupied: string; cap
   if (!lotIdSchema.safeParse(lot).success) return `lot "${lot.slice(0, 80)}" is not a lot id (1–64 of a-z, 0-9 and "-")`;
   const at = /[zZ]|[+-]\d\d:?\d\d$/.test(atText) ? Date.parse(atText) : NaN;
   if (!Number.isFinite(at)) return `at "${atText.slice(0, 40)}" is not an ISO 8601 time with an offset (2026-06-01T08:00:00+08:00)`;
+  // As for a sensor's ts: earlier is no real time (and on PostgreSQL a month no partition can hold: a 500 before).
+  if (at < MIN_TS) return `at "${atText.slice(0, 40)}" is before 2000`;
   const occupied = Number(occText);
   if (occText === '' || !Number.isInteger(occupied) || occupied < 0) return `occupied "${occText.slice(0, 20)}" is not a whole number ≥ 0`;
   const capacity = capText === '' ? null : Number(capText);
-  if (capacity !== null && (!Number.isInteger(capacity) || capacity < 0)) return `capacity "${capText.slice(0, 20)}" is not a whole number ≥ 0`;
+  // At most a lot's capacity: a bucket holds capacity × milliseconds, and 10^20 overflowed PostgreSQL's bigint (a 500).
+  if (capacity !== null && !lotMetaSchema.shape.capacity.safeParse(capacity).success) return `capacity "${capText.slice(0, 20)}" is not a whole number from 0 to 100000`;
   return { lot, at, occupied, capacity };
 }
 
