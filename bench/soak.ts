@@ -78,6 +78,29 @@ function metric(text: string, name: string, labels = ''): number {
   return sum;
 }
 
+const infoField = (info: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+
+/** The lots' history logs: records not yet taken by the recorder, and the bytes Redis holds for them. */
+async function historyBacklog(store: Redis): Promise<{ records: number; bytes: number }> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await store.scan(cursor, 'MATCH', `${PREFIX}*:hist`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  const pipeline = store.pipeline();
+  for (const key of keys) pipeline.llen(key).memory('USAGE', key);
+  const answers = (await pipeline.exec()) ?? [];
+  let records = 0;
+  let bytes = 0;
+  answers.forEach(([, value], i) => {
+    if (i % 2 === 0) records += Number(value ?? 0);
+    else bytes += Number(value ?? 0);
+  });
+  return { records, bytes };
+}
+
 async function api(service: ServiceProcess, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(service.httpUrl + path, {
     method,
@@ -200,17 +223,24 @@ async function main(): Promise<void> {
     let last = { at: loadStart, events: 0, cpuMs: service.cpuMs() };
     const read = async (): Promise<Sample> => {
       const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
-      const info = await store.info('memory');
+      const info = await store.info();
+      const backlog = await historyBacklog(store);
       const at = Date.now();
       const events = metric(text, 'kongwei_events_total', 'kind="count"');
       const cpuMs = service.cpuMs();
       const sample: Sample = {
         minute: (at - loadStart) / 60_000,
         rssMB: service.rss() / 2 ** 20,
+        rssOutsideHeapMB: (service.rss() - metric(text, 'kongwei_nodejs_heap_size_total_bytes')) / 2 ** 20,
         heapUsedMB: metric(text, 'kongwei_nodejs_heap_size_used_bytes') / 2 ** 20,
+        heapAfterGcMB: metric(text, 'kongwei_nodejs_heap_used_after_major_gc_bytes') / 2 ** 20 || Number.NaN,
         loopP99Ms: metric(text, 'kongwei_nodejs_eventloop_lag_p99_seconds') * 1000,
         handles: metric(text, 'kongwei_nodejs_active_handles_total'),
-        redisMB: Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN) / 2 ** 20,
+        redisMB: infoField(info, 'used_memory') / 2 ** 20,
+        redisDataMB: (infoField(info, 'used_memory_dataset') - backlog.bytes) / 2 ** 20,
+        historyBacklog: backlog.records,
+        historyBacklogMB: backlog.bytes / 2 ** 20,
+        redisClientsMB: infoField(info, 'mem_clients_normal') / 2 ** 20,
         sockets: metric(text, 'kongwei_socket_clients'),
         eventsPerS: ((events - last.events) * 1000) / Math.max(1, at - last.at),
         cpuPct: ((cpuMs - last.cpuMs) * 100) / Math.max(1, at - last.at),

@@ -1,5 +1,6 @@
 // Prometheus metrics (GET /metrics). One registry per service instance, so
 // several instances in one process (tests) do not share counters.
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
@@ -113,7 +114,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Set at every major garbage collection: what the heap holds once the garbage is gone (a leak shows here, not in the sawtooth of heap used). */
+  readonly heapAfterGc = new Gauge({
+    name: 'kongwei_nodejs_heap_used_after_major_gc_bytes',
+    help: 'V8 heap used right after the last major (mark-sweep-compact) garbage collection',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'kongwei_' });
+    if (!options.defaultMetrics) return;
+    collectDefaultMetrics({ register: this.registry, prefix: 'kongwei_' });
+    // An observer holds no handle: it does not keep the process alive.
+    new PerformanceObserver((list) => {
+      if (!list.getEntries().some((entry) => (entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) return;
+      this.heapAfterGc.set(process.memoryUsage().heapUsed);
+    }).observe({ entryTypes: ['gc'] });
   }
 }
