@@ -131,11 +131,19 @@ export interface Checks {
   socketConnects: number;
   socketLeaves: number;
   socketFailures: number;
+  /** Clients the service disconnected (by socket.io-client's reason), which should be none. */
+  socketsDropped: Record<string, number>;
 }
 
 export function exactlyOnce(c: Checks): boolean {
   return c.sent > 0 && c.acked === c.sent && c.accepted === c.sent && c.duplicates === 0 && c.rejected === 0 && c.lotsExact === c.lots;
 }
+
+const dropped = (by: Record<string, number>) => {
+  const reasons = Object.entries(by);
+  const total = reasons.reduce((sum, [, count]) => sum + count, 0);
+  return total === 0 ? '0' : `${n(total)} (${reasons.map(([reason, count]) => `${reason}: ${n(count)}`).join(', ')})`;
+};
 
 export interface SoakShape {
   minutes: number;
@@ -183,6 +191,7 @@ Flat: the least-squares slope over the readings (every ${shape.sampleEveryS} s${
 | gateway statuses sent / applied | ${n(checks.statusesSent)} / ${n(checks.statusesApplied)} | equal |
 | operators' writes answered 2xx / otherwise | ${n(checks.writesOk)} / ${n(checks.writesFailed)} | all / 0 |
 | sockets joined / left / failed to connect | ${n(checks.socketConnects)} / ${n(checks.socketLeaves)} / ${n(checks.socketFailures)} | — / — / 0 |
+| sockets disconnected without leaving | ${dropped(checks.socketsDropped)} | 0 |
 
 Lot messages are applied concurrently (many in flight per connection, several connections), so two counts of one lot can overtake each other: the older one is then accepted and ignored (out of order), as the MQTT contract says; what the lot shows is its newest count, checked for every lot at the end.
 

@@ -5,7 +5,7 @@
 // as many new ones connect and subscribe, so the crowd keeps its size while
 // its members change.
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../server/domain/contract.ts';
+import type { ClientToServerEvents, ServerToClientEvents, SubscriptionFields } from '../server/domain/contract.ts';
 
 export interface SocketsJob {
   url: string;
@@ -13,13 +13,15 @@ export interface SocketsJob {
   bbox: [number, number, number, number];
   /** Clients replaced by new ones every second (0: none). */
   churnPerSecond?: number;
+  /** What the clients subscribe to (default 'live'; the drivers' map: 'rows'). */
+  fields?: SubscriptionFields;
 }
 
 export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'stats' } | { cmd: 'close' };
 export type SocketsMessage =
   | { type: 'ready'; connected: number; failed: number }
   | { type: 'report'; pushes: number }
-  | { type: 'stats'; connected: number; connects: number; leaves: number; failed: number; pushes: number };
+  | { type: 'stats'; connected: number; connects: number; leaves: number; failed: number; pushes: number; dropped: Record<string, number> };
 
 async function main(job: SocketsJob): Promise<void> {
   const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
@@ -29,6 +31,8 @@ async function main(job: SocketsJob): Promise<void> {
   let connects = 0;
   let leaves = 0;
   let allPushes = 0;
+  /** Clients disconnected other than by leaving (by the reason socket.io-client gives). */
+  const dropped: Record<string, number> = {};
 
   const connectOne = () =>
     new Promise<void>((resolve) => {
@@ -40,9 +44,14 @@ async function main(job: SocketsJob): Promise<void> {
       socket.on('lots:update', onPush);
       socket.on('lots:live', onPush);
       socket.once('connect', () => {
-        // As the drivers' map subscribes: live changes bring only the fields that move.
-        socket.emit('subscribe', { bbox: job.bbox, fields: 'live' }, () => resolve());
+        socket.emit('subscribe', { bbox: job.bbox, fields: job.fields ?? 'live' }, () => resolve());
         connects++;
+      });
+      socket.on('disconnect', (reason) => {
+        if (reason === 'io client disconnect') return; // it left
+        dropped[reason] = (dropped[reason] ?? 0) + 1;
+        const at = sockets.indexOf(socket);
+        if (at >= 0) sockets.splice(at, 1);
       });
       socket.once('connect_error', () => {
         failed++;
@@ -78,7 +87,7 @@ async function main(job: SocketsJob): Promise<void> {
       recording = false;
       send({ type: 'report', pushes });
     } else if (command.cmd === 'stats') {
-      send({ type: 'stats', connected: sockets.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes });
+      send({ type: 'stats', connected: sockets.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes, dropped });
     } else if (command.cmd === 'close') {
       for (const s of sockets) s.disconnect();
       setTimeout(() => process.exit(0), 200);
