@@ -13,6 +13,9 @@ export interface Sample {
   /** RSS less the JS heap's committed size: native memory (buffers, sockets, code), which the heap's sawtooth does not move. */
   rssOutsideHeapMB: number;
   heapUsedMB: number;
+  /** In the figures only: the heap's committed size, and V8's external memory (Buffers and the like). */
+  heapTotalMB: number;
+  externalMB: number;
   /** Heap used right after the service's last major garbage collection: what it holds once the garbage is gone (NaN before the first). */
   heapAfterGcMB: number;
   /** The event loop's delay p99 since the previous reading (prom-client resets it on every scrape). */
