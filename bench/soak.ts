@@ -107,6 +107,9 @@ async function historyBacklog(store: Redis): Promise<{ records: number; bytes: n
   return { records, bytes };
 }
 
+/** The service's /metrics, uncompressed: the instrument should not add work of its own to what it measures. */
+const scrape = async (service: ServiceProcess) => (await fetch(`${service.httpUrl}/metrics`, { headers: { 'accept-encoding': 'identity' } })).text();
+
 async function api(service: ServiceProcess, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(service.httpUrl + path, {
     method,
@@ -228,7 +231,7 @@ async function main(): Promise<void> {
     const rows: Sample[] = [];
     let last = { at: loadStart, events: 0, cpuMs: service.cpuMs() };
     const read = async (): Promise<Sample> => {
-      const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+      const text = await scrape(service);
       const info = await store.info();
       const backlog = await historyBacklog(store);
       const at = Date.now();
@@ -282,7 +285,7 @@ async function main(): Promise<void> {
     await sleep(2000); // the last gateway's "online" (1.5 s after its "offline")
     while (writing) await sleep(50);
     const counts = async () => {
-      const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+      const text = await scrape(service);
       return {
         // Every outcome is an acceptance: an older count that arrives after a newer one is accepted and ignored (out of order).
         accepted: metric(text, 'kongwei_events_total', 'kind="count"'),
