@@ -237,13 +237,14 @@ async function main(): Promise<void> {
       const at = Date.now();
       const events = metric(text, 'kongwei_events_total', 'kind="count"');
       const cpuMs = service.cpuMs();
+      const heapTotal = metric(text, 'kongwei_nodejs_heap_size_total_bytes');
       const sample: Sample = {
         minute: (at - loadStart) / 60_000,
         rssMB: service.rss() / 2 ** 20,
         // Both from one scrape, so they are of the same moment.
-        rssOutsideHeapMB: (metric(text, 'kongwei_process_resident_memory_bytes') - metric(text, 'kongwei_nodejs_heap_size_total_bytes')) / 2 ** 20,
+        rssOutsideHeapMB: (metric(text, 'kongwei_process_resident_memory_bytes') - heapTotal) / 2 ** 20,
         heapUsedMB: metric(text, 'kongwei_nodejs_heap_size_used_bytes') / 2 ** 20,
-        heapTotalMB: metric(text, 'kongwei_nodejs_heap_size_total_bytes') / 2 ** 20,
+        heapTotalMB: heapTotal / 2 ** 20,
         externalMB: metric(text, 'kongwei_nodejs_external_memory_bytes') / 2 ** 20,
         heapAfterGcMB: metric(text, 'kongwei_nodejs_heap_used_after_major_gc_bytes') / 2 ** 20 || Number.NaN,
         loopP99Ms: metric(text, 'kongwei_nodejs_eventloop_lag_p99_seconds') * 1000,
