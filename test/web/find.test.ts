@@ -193,6 +193,31 @@ describe('web: find and share', function () {
     assert.deepEqual(shared, { title: '南丰路停车场', text: '南丰路停车场', url: `${t.app.httpUrl}/lots/nanfeng-rd` });
   });
 
+  it('keeps a tap on the share button when the lot changes between press and release, and redraws the popup after', async () => {
+    ({ page, external } = await offlinePage(browser, DESKTOP));
+    await page.addInitScript({
+      content: `window.__shared = []; Object.defineProperty(navigator, 'share', { configurable: true, value: (data) => { window.__shared.push(data); return Promise.resolve(); } });`,
+    });
+    await page.goto(`${t.app.httpUrl}/?lot=nanfeng-rd&lang=en`);
+    const button = page.locator(`${popupOf('nanfeng-rd')} button.share`);
+    await button.waitFor();
+    const box = (await button.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    try {
+      // The lot changes while the button is held: its marker shows it, its popup waits.
+      await publish(mqtt, 'parking/lots/nanfeng-rd/count', { occupied: 90 });
+      await page.waitForFunction(() => document.querySelector('.lot-marker[data-lot-id="nanfeng-rd"]')?.textContent === '60');
+      assert.doesNotMatch((await page.textContent(popupOf('nanfeng-rd'))) ?? '', /\b60\b/);
+      await page.mouse.up();
+      await page.waitForFunction(() => (window as unknown as { __shared: unknown[] }).__shared.length === 1);
+      // Then the popup is drawn again with what changed meanwhile.
+      await page.waitForFunction(() => /\b60\b/.test(document.querySelector('.lot-popup[data-lot-id="nanfeng-rd"]')?.textContent ?? ''));
+    } finally {
+      await publish(mqtt, 'parking/lots/nanfeng-rd/count', { occupied: 100 });
+    }
+  });
+
   it('copies the canonical link where there is no Web Share API, and the link opens the lot', async () => {
     ({ page, external } = await offlinePage(browser, { ...DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] }));
     await page.addInitScript({ content: `Object.defineProperty(navigator, 'share', { configurable: true, value: undefined });` });

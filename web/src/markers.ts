@@ -68,6 +68,9 @@ export class LotMarkers {
   private readonly markers = new Map<string, L.Marker>();
   private readonly idOf = new WeakMap<L.Marker, string>();
   private visible: (entry: LotEntry) => boolean = () => true;
+  /** A finger or button is down in a popup: its redraws wait (see holdRedraws). */
+  private pressing = false;
+  private readonly redrawAfterPress = new Set<string>();
 
   constructor(
     private readonly map: L.Map,
@@ -86,6 +89,40 @@ export class LotMarkers {
       iconCreateFunction: (cluster) => new DrawnIcon('lot-cluster-icon', (container) => this.drawCluster(container, cluster)),
     });
     this.group.addTo(map);
+    this.holdRedraws(map.getContainer());
+  }
+
+  /**
+   * A popup is not drawn again while a pointer is pressed in it: a tap whose
+   * press and release fell on either side of a redraw would land on two
+   * different buttons, and no click would come. The redraws wait until the
+   * click has come (or the press was let go elsewhere).
+   */
+  private holdRedraws(container: HTMLElement): void {
+    let release: ReturnType<typeof setTimeout> | undefined;
+    const letGo = () => {
+      clearTimeout(release);
+      release = undefined;
+      this.pressing = false;
+      const ids = [...this.redrawAfterPress];
+      this.redrawAfterPress.clear();
+      for (const id of ids) {
+        const marker = this.markers.get(id);
+        if (marker?.isPopupOpen()) this.redrawPopup(marker, id);
+      }
+    };
+    container.addEventListener('pointerdown', (e) => {
+      if (!(e.target instanceof Element) || !e.target.closest('.leaflet-popup')) return;
+      clearTimeout(release);
+      this.pressing = true;
+    }, true);
+    // The click follows the release in the same task for a mouse, a little later for a touch.
+    const released = () => {
+      if (this.pressing) release ??= setTimeout(letGo, 300);
+    };
+    document.addEventListener('pointerup', released, true);
+    document.addEventListener('pointercancel', released, true);
+    document.addEventListener('click', () => this.pressing && setTimeout(letGo, 0), true);
   }
 
   /** Creates, updates (in place) or shows the markers of lots that are new or changed. */
@@ -175,6 +212,10 @@ export class LotMarkers {
    * button, a link: marked with data-focus-key) keeps it in the new one.
    */
   private redrawPopup(marker: L.Marker, id: string): void {
+    if (this.pressing) {
+      this.redrawAfterPress.add(id);
+      return;
+    }
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     const key = focused && marker.getPopup()?.getElement()?.contains(focused) ? focused.dataset.focusKey : undefined;
     const content = this.options.popup(id);
