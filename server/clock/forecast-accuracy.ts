@@ -74,7 +74,7 @@ export class ForecastAccuracy {
         if (performance.now() - started > (this.options.budgetMs ?? 2000)) break;
         const lot = catalog.get(id)!;
         const targets = FORECAST_HORIZONS_MIN.map((h) => bucketStartOf(now + h * MINUTE_MS));
-        const answer = await forecasts.forecastAt(lot, now, targets);
+        const answer = await forecasts.forecastAt(lot, now, targets, '5m', { keep: false });
         answer.points.forEach((p, i) => {
           if (p.occupied === null || p.low === null || p.high === null) return;
           rows.push({ lotId: id, horizonMin: FORECAST_HORIZONS_MIN[i]!, target: targets[i]!, madeAt: now, occupied: p.occupied, low: p.low, high: p.high });

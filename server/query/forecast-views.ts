@@ -77,9 +77,13 @@ export class ForecastViews {
     return { ...answer, accuracy: accuracy.map(({ horizonMin, ...a }) => ({ horizon: horizonMin % 1440 === 0 ? `${horizonMin / 1440}d` : horizonMin % 60 === 0 ? `${horizonMin / 60}h` : `${horizonMin}m`, ...a })) };
   }
 
-  /** Forecasts a lot at these times (each meaning the 5-minute bucket that holds it). */
-  async forecastAt(lot: LotMeta, asOf: number, targets: readonly number[], step: ForecastQuery['step'] = '5m'): Promise<ForecastAnswer> {
-    const forecast = await this.preparedFor(lot, asOf);
+  /**
+   * Forecasts a lot at these times (each meaning the 5-minute bucket that
+   * holds it). `keep: false`: a forecast nobody will ask for again (the
+   * accuracy log's) is made without taking a place among the kept ones.
+   */
+  async forecastAt(lot: LotMeta, asOf: number, targets: readonly number[], step: ForecastQuery['step'] = '5m', { keep = true } = {}): Promise<ForecastAnswer> {
+    const forecast = await this.preparedFor(lot, asOf, { keep });
     return {
       lotId: lot.id,
       asOf: new Date(asOf).toISOString(),
@@ -94,7 +98,7 @@ export class ForecastViews {
    * method sees only the buckets that ended by asOf, so every asOf within
    * one 5-minute bucket gets the same one.
    */
-  async preparedFor(lot: LotMeta, asOf: number): Promise<PreparedForecast> {
+  async preparedFor(lot: LotMeta, asOf: number, { keep = true } = {}): Promise<PreparedForecast> {
     const method = this.options.method ?? DEFAULT_FORECAST_METHOD;
     const key = `${lot.id}|${bucketStartOf(asOf)}|${lot.capacity}|${method}`;
     const known = this.prepared.get(key);
@@ -102,6 +106,7 @@ export class ForecastViews {
     const series = await this.seriesOf(lot, asOf);
     const asOfBucket = bucketStartOf(asOf);
     const prepared = prepareForecast(series, asOfBucket, asOfBucket + BUCKET_MS + FORECAST_MAX_AHEAD_MS, { capacity: lot.capacity, timeZone: this.options.timeZone }, method);
+    if (!keep) return prepared;
     if (this.prepared.size >= CACHE_SIZE) this.prepared.delete(this.prepared.keys().next().value!);
     this.prepared.set(key, prepared);
     return prepared;
