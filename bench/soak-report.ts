@@ -35,6 +35,24 @@ export interface Sample {
   eventsPerS: number;
   /** The service's CPU use since the previous reading, % of one core. */
   cpuPct: number;
+  /** In the figures and the "around it" line only: the service's CPU per event committed (µs); the machine's busy and steal time (% of all its cores) and the load generators' CPU (% of one core), since the previous reading. */
+  cpuUsPerEvent?: number;
+  machineBusyPct?: number;
+  stealPct?: number;
+  loadCpuPct?: number;
+}
+
+/** What the machine around the service did, not judged: the mean of each figure over the first and the last 5 measured minutes. */
+function around(measured: Sample[]): string {
+  if (!measured.length) return '';
+  const first = measured[0]!.minute;
+  const last = measured.at(-1)!.minute;
+  const mean = (key: keyof Sample, from: number, to: number) => {
+    const values = measured.filter((s) => s.minute >= from && s.minute <= to).map((s) => s[key] as number).filter(Number.isFinite);
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
+  };
+  const span = (key: keyof Sample, digits: number) => `${f(mean(key, first, first + 5), digits)} → ${f(mean(key, last - 5, last), digits)}`;
+  return `\nAround it (not judged; the first 5 measured minutes' mean → the last 5's): service CPU per event ${span('cpuUsPerEvent', 1)} µs; event-loop p99 ${span('loopP99Ms', 1)} ms; the machine busy ${span('machineBusyPct', 1)} % of its cores, of which stolen by the host ${span('stealPct', 1)} %; the load generators (publisher, sockets) ${span('loadCpuPct', 0)} % of a core.\n`;
 }
 
 /**
@@ -92,7 +110,7 @@ export function trendOf(samples: Sample[], key: keyof Sample, series: string, un
   // A reading not taken yet (no major collection so far) is left out.
   const taken = samples.filter((s) => Number.isFinite(s[key]));
   const xs = taken.map((s) => s.minute);
-  const ys = taken.map((s) => s[key]);
+  const ys = taken.map((s) => s[key] as number);
   const mean = ys.reduce((a, b) => a + b, 0) / Math.max(1, ys.length);
   const { slope, se } = leastSquares(xs, ys);
   const per10MinPct = mean === 0 ? 0 : (100 * slope * 10) / mean;
@@ -183,6 +201,7 @@ ${rows.map((s, i) => row(i + 1, s)).join('\n')}
 |---|---:|---:|---:|---:|---|
 ${trends.map((t) => `| ${t.series}${t.unit ? ` (${t.unit})` : ''} | ${f(t.mean, 2)} | ${f(t.first, 2)} → ${f(t.last, 2)} | ${f(t.slopePerMin * 10, 2)} (${f(t.per10MinPct, 2)} %) | ${f(t.twoSe * 10, 2)} | ${t.verdict} |`).join('\n')}
 
+${around(measured)}
 Flat: the least-squares slope over the readings (every ${shape.sampleEveryS} s${shape.warmupMinutes > 0 ? `, leaving out the first ${shape.warmupMinutes} min` : ''}) moves the series by less than ${100 * FLAT_SHARE_PER_10_MIN} % of its mean in 10 minutes; "flat within noise": more than that, but within twice the slope's standard error. The heap is judged right after each major garbage collection, RSS by what it holds outside the JS heap (between two collections heap used and the heap's pages in RSS are the collector's sawtooth: the figures outside the brackets); Redis by the keys the service keeps, less the history records waiting for the recorder (taken every 2 s; their count and bytes are in the rows, as the clients' buffers are).${shape.minutes < 10 ? ' A run this short shows the soak works; only a long one says whether the service stays flat.' : ''}
 
 | check | result | expected |

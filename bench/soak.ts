@@ -9,14 +9,14 @@
 // figures in bench-results/. Reuses the benchmark's infrastructure: a private
 // Mosquitto and Redis, the service as a child process.
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { statusTopic } from '../server/domain/events.ts';
-import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
+import { processCpuMs, startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { DISTRICT_BBOX, districtLots, writeCatalog } from './lots.ts';
 import type { PublisherJob, PublisherResult } from './publisher.ts';
 import { report, row, ROW_HEADER, type Checks, type Sample } from './soak-report.ts';
@@ -105,6 +105,15 @@ async function historyBacklog(store: Redis): Promise<{ records: number; bytes: n
     else bytes += Number(value ?? 0);
   });
   return { records, bytes };
+}
+
+/** The machine's CPU time so far, in ticks of all its cores (/proc/stat): all of it, the busy part (not idle or waiting on I/O), and the part the host stole. */
+function machineTicks(): { total: number; busy: number; steal: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.slice(0, 8).map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { total: busy + idle! + iowait!, busy, steal: steal! };
 }
 
 /** The service's /metrics, uncompressed: the instrument should not add work of its own to what it measures. */
@@ -229,7 +238,16 @@ async function main(): Promise<void> {
     // Readings every SAMPLE_EVERY_MS, a row every minute.
     const samples: Sample[] = [];
     const rows: Sample[] = [];
-    let last = { at: loadStart, events: 0, cpuMs: service.cpuMs() };
+    // (A generator that has finished counts no more.)
+    const cpuOf = (pid: number | undefined) => {
+      try {
+        return pid ? processCpuMs(pid) : 0;
+      } catch {
+        return 0;
+      }
+    };
+    const loadCpuMs = () => cpuOf(publisher.c.pid) + cpuOf(crowd.c.pid);
+    let last = { at: loadStart, events: 0, cpuMs: service.cpuMs(), loadMs: loadCpuMs(), machine: machineTicks() };
     const read = async (): Promise<Sample> => {
       const text = await scrape(service);
       const info = await store.info();
@@ -237,6 +255,9 @@ async function main(): Promise<void> {
       const at = Date.now();
       const events = metric(text, 'kongwei_events_total', 'kind="count"');
       const cpuMs = service.cpuMs();
+      const loadMs = loadCpuMs();
+      const machine = machineTicks();
+      const ticks = Math.max(1, machine.total - last.machine.total);
       const heapTotal = metric(text, 'kongwei_nodejs_heap_size_total_bytes');
       const sample: Sample = {
         minute: (at - loadStart) / 60_000,
@@ -257,8 +278,12 @@ async function main(): Promise<void> {
         sockets: metric(text, 'kongwei_socket_clients'),
         eventsPerS: ((events - last.events) * 1000) / Math.max(1, at - last.at),
         cpuPct: ((cpuMs - last.cpuMs) * 100) / Math.max(1, at - last.at),
+        cpuUsPerEvent: ((cpuMs - last.cpuMs) * 1000) / Math.max(1, events - last.events),
+        machineBusyPct: ((machine.busy - last.machine.busy) * 100) / ticks,
+        stealPct: ((machine.steal - last.machine.steal) * 100) / ticks,
+        loadCpuPct: ((loadMs - last.loadMs) * 100) / Math.max(1, at - last.at),
       };
-      last = { at, events, cpuMs };
+      last = { at, events, cpuMs, loadMs, machine };
       return sample;
     };
     progress(`a row a minute:\n${ROW_HEADER}`);

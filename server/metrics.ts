@@ -13,6 +13,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly acceptedBy = new Map<string, { inc(): void }>();
+
+  /** Counts an accepted message: its kind × outcome counter, looked up once (the ingest counts every message). */
+  countAccepted(kind: string, outcome: string): void {
+    const key = `${kind} ${outcome}`;
+    let child = this.acceptedBy.get(key);
+    if (!child) this.acceptedBy.set(key, (child = this.eventsAccepted.labels(kind, outcome)));
+    child.inc();
+  }
+
   readonly eventsRejected = new Counter({
     name: 'kongwei_events_rejected_total',
     help: 'MQTT messages rejected, by reason',

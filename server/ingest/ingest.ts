@@ -151,7 +151,8 @@ export class Ingest {
     const prepared = this.prepare(parsedTopic, lot, payload, receivedAt);
     if (isRejection(prepared)) return this.reject(topic, prepared, payload, publisher);
 
-    if (publisher !== undefined) await this.learn(publisher, lot.id, signal);
+    // (Known pairs are looked up here: no await, so a known gateway's event takes no extra turn.)
+    if (publisher !== undefined && !this.learned.has(`${publisher}\n${lot.id}`)) await this.learn(publisher, lot.id, signal);
     let result: ApplyResult;
     try {
       result = await this.withRetry(prepared.apply, signal);
@@ -161,7 +162,7 @@ export class Ingest {
       return this.reject(topic, { reason: 'store_refused', message: err.message }, payload, publisher);
     }
     const { metrics } = this.options;
-    metrics.eventsAccepted.inc({ kind: parsedTopic.kind, outcome: result.outcome });
+    metrics.countAccepted(parsedTopic.kind, result.outcome);
     if (result.outcome === 'applied') {
       metrics.ingestLag.observe(Math.max(0, this.clock() - prepared.ts) / 1000);
       if (result.state.clamped) metrics.clamped.inc();
@@ -226,7 +227,7 @@ export class Ingest {
       const result = await this.withRetry(() => store.setLotOffline(lot.id, !event.online, event.receivedAt, lot.capacity), signal);
       if (result.outcome === 'applied') changed.push({ id: lot.id, state: result.state });
     }
-    metrics.eventsAccepted.inc({ kind: 'status', outcome: 'applied' });
+    metrics.countAccepted('status', 'applied');
     if (changed.length > 0) this.options.bus?.emit('lot.applied', changed);
     this.options.bus?.emit('gateway.status', { gatewayId, online: event.online });
     const lotIds = changed.map((lot) => lot.id);

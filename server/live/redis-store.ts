@@ -62,30 +62,32 @@ export interface RedisLiveStoreOptions extends RedisTarget {
 const num = (v: string | null | undefined): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
 const str = (v: number | null) => (v === null ? '' : String(v));
 
-/** Turns the scripts' and the feed's field values back into a LiveState. */
+/** Turns the scripts' and the feed's field values (from `from` on) back into a LiveState. */
 export function decodeState(values: readonly (string | null | undefined)[], from = 0): Required<LiveState> {
-  // Read in place (a history record's state starts after its number, kind and time).
   const v = values;
   const o = from;
-  const [cap, occ, ts, seq, clamped, rcv, alive, off, stale, src, kinds] = [v[o], v[o + 1], v[o + 2], v[o + 3], v[o + 4], v[o + 5], v[o + 6], v[o + 7], v[o + 8], v[o + 9], v[o + 10]];
   return {
-    capacity: num(cap) ?? 0,
-    occupied: num(occ),
-    ts: num(ts),
-    seq: num(seq),
-    clamped: clamped === '1',
-    receivedAt: num(rcv),
-    aliveAt: num(alive),
-    offline: off === '1',
-    source: occupancySources.includes(src as OccupancySource) ? (src as OccupancySource) : null,
-    staleMarked: stale === '1',
-    kinds: decodeKindCounts(kinds),
+    capacity: num(v[o]) ?? 0,
+    occupied: num(v[o + 1]),
+    ts: num(v[o + 2]),
+    seq: num(v[o + 3]),
+    clamped: v[o + 4] === '1',
+    receivedAt: num(v[o + 5]),
+    aliveAt: num(v[o + 6]),
+    offline: v[o + 7] === '1',
+    source: occupancySources.includes(v[o + 9] as OccupancySource) ? (v[o + 9] as OccupancySource) : null,
+    staleMarked: v[o + 8] === '1',
+    kinds: decodeKindCounts(v[o + 10]),
   };
 }
 
-/** A history log entry ("<n>|s|<at>|<state>", "<n>|r|<at>|<state>" or "<n>|o|<at>|<1|0>", lua/lib.lua) decoded; undefined when it is not one. */
+/**
+ * A history log entry ("<n>|s|<at>|<state>", "<n>|r|<at>|<state>" or
+ * "<n>|o|<at>|<1|0>", lua/lib.lua) decoded; undefined when it is not one.
+ * One split, and only the fields the history reads (HistoryLive) made
+ * numbers: the recorder decodes every record applied.
+ */
 export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
-  // One split, the state read in place (the recorder decodes every record applied).
   const parts = entry.split('|');
   const number = Number(parts[0]);
   const kind = parts[1];
@@ -93,7 +95,9 @@ export function decodeHistoryRecord(entry: string): HistoryRecord | undefined {
   if (!Number.isSafeInteger(number) || !Number.isFinite(time)) return undefined;
   if (kind === 'o') return { n: number, kind: 'status', at: time, open: parts[3] === '1' };
   if ((kind !== 's' && kind !== 'r') || !isStateLength(parts.length - 3)) return undefined;
-  return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live: decodeState(parts, 3) };
+  // The state (STATE_FIELDS) from the fourth field on: cap, occ, ts, … alive (+6), off (+7).
+  const live = { capacity: num(parts[3]) ?? 0, occupied: num(parts[4]), ts: num(parts[5]), aliveAt: num(parts[9]), offline: parts[10] === '1' };
+  return { n: number, kind: 'change', at: time, sensorTime: kind === 's', live };
 }
 
 export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements LiveStore {
@@ -172,8 +176,9 @@ export class RedisLiveStore extends EventEmitter<LiveStoreEvents> implements Liv
     // (An instance from before the bays by kind sends no kinds.)
     const changes: LiveChange[] = [];
     for (const line of message.split('\n')) {
-      const [id, ...values] = line.split('|');
-      if (id && isStateLength(values.length)) changes.push({ id, ...decodeState(values) });
+      const parts = line.split('|');
+      const id = parts[0];
+      if (id && isStateLength(parts.length - 1)) changes.push({ id, ...decodeState(parts, 1) });
     }
     if (changes.length > 0) this.emit('change', changes);
   }

@@ -37,6 +37,9 @@
 // `closed.from` (the cursor before) is unique per lot, a key to make a retried
 // write idempotent.
 import type { LiveState } from '../live.ts';
+
+/** What the history reads of a lot's live state: the rest (seq, source, bays by kind…) is the live view's. */
+export type HistoryLive = Pick<LiveState, 'capacity' | 'occupied' | 'ts' | 'aliveAt' | 'offline'>;
 import { BUCKET_MS, bucketStartOf, stretch, type Bucket } from './buckets.ts';
 
 /** Times [from, to) within which a lot is closed by its opening hours, in order. */
@@ -57,7 +60,7 @@ export interface HistoryObservation {
   /** Whether `at` is a sensor time (an applied event or heartbeat), as opposed to the service's clock. */
   sensorTime: boolean;
   /** The lot's live state after the change, as the store committed it. */
-  live: LiveState;
+  live: HistoryLive;
   /** The lot's catalog status is `open` (planned, under construction and closed lots are gaps). */
   statusOpen: boolean;
 }

@@ -9,8 +9,7 @@
 // fold repeated after a crash (records read again, buckets written again)
 // gives the same buckets and the same state — and a bucket is written whole
 // (its full sums), so writing it twice changes nothing.
-import type { LiveState } from '../live.ts';
-import { emptyHistoryState, observe, type HistoryLot, type HistoryState } from './accumulator.ts';
+import { emptyHistoryState, observe, type HistoryLive, type HistoryLot, type HistoryState } from './accumulator.ts';
 import { bucketStartOf, mergeBuckets, type Bucket } from './buckets.ts';
 
 /**
@@ -23,7 +22,7 @@ export const HISTORY_LOG_MAX = 100_000;
 /** One entry of a lot's history log. */
 export type HistoryRecord =
   /** An applied change: the live state committed; `at` the event's sensor ts (`sensorTime`), or the service's time. */
-  | { n: number; kind: 'change'; at: number; sensorTime: boolean; live: LiveState }
+  | { n: number; kind: 'change'; at: number; sensorTime: boolean; live: HistoryLive }
   /** The lot's catalog status changed (open or not), at the service's time. */
   | { n: number; kind: 'status'; at: number; open: boolean };
 
@@ -37,7 +36,7 @@ export interface RecorderState {
   /** The lot's catalog status is `open`, as the last status record (or the catalog, at the first fold) said. */
   statusOpen: boolean;
   /** The live state of the last change taken (a status record keeps it and changes only the status). */
-  live: LiveState | null;
+  live: HistoryLive | null;
   /** Records the log dropped before they were taken (it was full). */
   lost: number;
 }
