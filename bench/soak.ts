@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     sockets: { type: 'string', default: '1000' },
     churn: { type: 'string', default: '10' },
     'ingest-connections': { type: 'string', default: '2' },
+    profile: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -38,7 +39,9 @@ if (args.help) {
   --rate <events/s>          count events per second (default 2000)
   --sockets <n>              Socket.IO clients on the district (default 1000)
   --churn <n>                clients leaving, and as many joining, every second (default 10)
-  --ingest-connections <n>   MQTT_INGEST_CONNECTIONS of the service (default 2)`);
+  --ingest-connections <n>   MQTT_INGEST_CONNECTIONS of the service (default 2)
+  --profile <dir>            the service's CPU profile of the whole run into <dir> (--cpu-prof);
+                             bench/profile-windows.ts compares its minutes`);
   process.exit(0);
 }
 
@@ -107,6 +110,42 @@ async function historyBacklog(store: Redis): Promise<{ records: number; bytes: n
   return { records, bytes };
 }
 
+/** Redis' keys by family (a lot's or a gateway's id made *), with their count and MEMORY USAGE: which kind of key a growing dataset grows in. */
+async function keyFamilies(store: Redis): Promise<Map<string, { keys: number; bytes: number }>> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await store.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  const pipeline = store.pipeline();
+  for (const key of keys) pipeline.memory('USAGE', key);
+  const sizes = (await pipeline.exec()) ?? [];
+  const families = new Map<string, { keys: number; bytes: number }>();
+  keys.forEach((key, i) => {
+    const family = key.slice(PREFIX.length).replace(/\{(lot|gw):[^}]*\}/, '{$1:*}').replace(/\d+/g, '#');
+    const entry = families.get(family) ?? { keys: 0, bytes: 0 };
+    entry.keys++;
+    entry.bytes += Number(sizes[i]?.[1] ?? 0);
+    families.set(family, entry);
+  });
+  return families;
+}
+
+/** The key families after the warm-up and at the end, the ones that changed most first. */
+function familiesTable(before: Map<string, { keys: number; bytes: number }>, after: Map<string, { keys: number; bytes: number }>): string {
+  const names = [...new Set([...before.keys(), ...after.keys()])];
+  const change = (name: string) => (after.get(name)?.bytes ?? 0) - (before.get(name)?.bytes ?? 0);
+  names.sort((a, b) => Math.abs(change(b)) - Math.abs(change(a)));
+  const cell = (e: { keys: number; bytes: number } | undefined) => (e ? `${e.keys} / ${(e.bytes / 1024).toFixed(1)}` : '—');
+  return `Redis keys by family (MEMORY USAGE), after the warm-up → at the end; the history logs' backlog is what the recorder has not taken yet:
+
+| key family | keys / KB after the warm-up | keys / KB at the end | change (KB) |
+|---|---:|---:|---:|
+${names.map((name) => `| \`${name}\` | ${cell(before.get(name))} | ${cell(after.get(name))} | ${(change(name) / 1024).toFixed(1)} |`).join('\n')}`;
+}
+
 /** The machine's CPU time so far, in ticks of all its cores (/proc/stat): all of it, the busy part (not idle or waiting on I/O), and the part the host stole. */
 function machineTicks(): { total: number; busy: number; steal: number } {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
@@ -155,7 +194,7 @@ async function main(): Promise<void> {
       MQTT_CLIENT_ID: `kongwei-soak-${process.pid}`, MQTT_INGEST_CONNECTIONS: args['ingest-connections'] ?? '2', ADMIN_TOKEN,
       // Every soak socket comes from this machine's one address; the writes too.
       SOCKETS_PER_IP: '1000000', WRITE_RATE_LIMIT: '100000',
-    });
+    }, args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []);
     cleanups.push(() => service.stop());
     const store = new Redis(redis.url);
     cleanups.push(async () => store.disconnect());
@@ -287,7 +326,9 @@ async function main(): Promise<void> {
       return sample;
     };
     progress(`a row a minute:\n${ROW_HEADER}`);
+    let familiesAfterWarmUp: Awaited<ReturnType<typeof keyFamilies>> | undefined;
     for (let minute = 1; minute <= MINUTES; minute++) {
+      if (minute === WARMUP_MINUTES + 1) familiesAfterWarmUp = await keyFamilies(store);
       const ofMinute: Sample[] = [];
       while (Date.now() < loadStart + minute * 60_000) {
         await sleep(Math.min(SAMPLE_EVERY_MS, loadStart + minute * 60_000 - Date.now()));
@@ -330,6 +371,7 @@ async function main(): Promise<void> {
     let lotsExact = 0;
     const lastSeq = Object.entries(result.lastSeq);
     for (const [id, seq] of lastSeq) if (Number(await store.hget(`${PREFIX}{lot:${id}}`, 'occ')) === seq % 1000) lotsExact++;
+    const familiesAtEnd = await keyFamilies(store);
     const crowdStats = crowd.next();
     crowd.c.send({ cmd: 'stats' } satisfies SocketsCommand);
     const stats = (await crowdStats) as Extract<SocketsMessage, { type: 'stats' }>;
@@ -341,6 +383,7 @@ async function main(): Promise<void> {
       socketConnects: stats.connects, socketLeaves: stats.leaves, socketFailures: stats.failed, socketsDropped: stats.dropped,
     };
     report({ minutes: MINUTES, rate: RATE, sockets: SOCKETS, churnPerSecond: CHURN, warmupMinutes: WARMUP_MINUTES, sampleEveryS: SAMPLE_EVERY_MS / 1000 }, rows, samples, checks);
+    if (familiesAfterWarmUp) console.log(`\n${familiesTable(familiesAfterWarmUp, familiesAtEnd)}`);
   } finally {
     await cleanup();
   }
