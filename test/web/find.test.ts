@@ -201,8 +201,19 @@ describe('web: find and share', function () {
     await page.goto(`${t.app.httpUrl}/?lot=nanfeng-rd&lang=en`);
     const button = page.locator(`${popupOf('nanfeng-rd')} button.share`);
     await button.waitFor();
+    // The map may still be panning the popup into view: press only once the button stays put,
+    // with the pointer on it (hover() waits until it is stable and nothing covers it).
+    const at = async () => JSON.stringify(await button.boundingBox());
+    for (let before = await at(), polls = 0; polls < 50; polls++) {
+      await page.waitForTimeout(100);
+      const now = await at();
+      if (now === before) break;
+      before = now;
+    }
+    await button.hover();
     const box = (await button.boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const onButton = await page.evaluate(([x, y]) => Boolean(document.elementFromPoint(x!, y!)?.closest('button.share')), [box.x + box.width / 2, box.y + box.height / 2]);
+    assert.ok(onButton, 'the pointer is on the share button');
     await page.mouse.down();
     try {
       // The lot changes while the button is held: its marker shows it, its popup waits.

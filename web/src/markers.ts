@@ -113,7 +113,9 @@ export class LotMarkers {
     };
     container.addEventListener('pointerdown', (e) => {
       if (!(e.target instanceof Element) || !e.target.closest('.leaflet-popup')) return;
+      // A new press (a second tap soon after the first) waits for its own release.
       clearTimeout(release);
+      release = undefined;
       this.pressing = true;
     }, true);
     // The click follows the release in the same task for a mouse, a little later for a touch.
