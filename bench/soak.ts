@@ -90,14 +90,20 @@ function metric(text: string, name: string, labels = ''): number {
 const infoField = (info: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
 
 /** The lots' history logs: records not yet taken by the recorder, and the bytes Redis holds for them. */
-async function historyBacklog(store: Redis): Promise<{ records: number; bytes: number }> {
+/** Every key matching `pattern` (SCAN). */
+async function scanKeys(store: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, found] = await store.scan(cursor, 'MATCH', `${PREFIX}*:hist`, 'COUNT', 1000);
+    const [next, found] = await store.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
     keys.push(...found);
   } while (cursor !== '0');
+  return keys;
+}
+
+async function historyBacklog(store: Redis): Promise<{ records: number; bytes: number }> {
+  const keys = await scanKeys(store, `${PREFIX}*:hist`);
   const pipeline = store.pipeline();
   for (const key of keys) pipeline.llen(key).memory('USAGE', key);
   const answers = (await pipeline.exec()) ?? [];
@@ -112,13 +118,7 @@ async function historyBacklog(store: Redis): Promise<{ records: number; bytes: n
 
 /** Redis' keys by family (a lot's or a gateway's id made *), with their count and MEMORY USAGE: which kind of key a growing dataset grows in. */
 async function keyFamilies(store: Redis): Promise<Map<string, { keys: number; bytes: number }>> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await store.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
+  const keys = await scanKeys(store, `${PREFIX}*`);
   const pipeline = store.pipeline();
   for (const key of keys) pipeline.memory('USAGE', key);
   const sizes = (await pipeline.exec()) ?? [];

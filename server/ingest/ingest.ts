@@ -151,8 +151,9 @@ export class Ingest {
     const prepared = this.prepare(parsedTopic, lot, payload, receivedAt);
     if (isRejection(prepared)) return this.reject(topic, prepared, payload, publisher);
 
-    // (Known pairs are looked up here: no await, so a known gateway's event takes no extra turn.)
-    if (publisher !== undefined && !this.learned.has(`${publisher}\n${lot.id}`)) await this.learn(publisher, lot.id, signal);
+    // A known gateway's event has nothing to wait for here (no extra turn of the event loop).
+    const learning = publisher === undefined ? undefined : this.learn(publisher, lot.id, signal);
+    if (learning) await learning;
     let result: ApplyResult;
     try {
       result = await this.withRetry(prepared.apply, signal);
@@ -235,14 +236,18 @@ export class Ingest {
     return { status: 'applied', kind: 'status', gatewayId, online: event.online, lotIds };
   }
 
-  /** Remembers that a publisher sends for a lot (once per process for each pair). */
-  private async learn(publisher: string, lotId: string, signal: AbortSignal | undefined): Promise<void> {
-    if (!isValidId(publisher)) return;
+  /**
+   * Remembers that a publisher sends for a lot (once per process for each
+   * pair); undefined, nothing to wait for, when the pair is known already or
+   * the publisher is not an id.
+   */
+  private learn(publisher: string, lotId: string, signal: AbortSignal | undefined): Promise<void> | undefined {
     const pair = `${publisher}\n${lotId}`;
-    if (this.learned.has(pair)) return;
-    await this.withRetry(() => this.options.store.addGatewayLot(publisher, lotId), signal);
-    if (this.learned.size >= LEARNED_CACHE_MAX) this.learned.clear();
-    this.learned.add(pair);
+    if (this.learned.has(pair) || !isValidId(publisher)) return undefined;
+    return this.withRetry(() => this.options.store.addGatewayLot(publisher, lotId), signal).then(() => {
+      if (this.learned.size >= LEARNED_CACHE_MAX) this.learned.clear();
+      this.learned.add(pair);
+    });
   }
 
   private reject(topic: string, rejection: Rejection, payload: Uint8Array, publisher: string | undefined): RejectedMessage {

@@ -37,10 +37,10 @@
 // `closed.from` (the cursor before) is unique per lot, a key to make a retried
 // write idempotent.
 import type { LiveState } from '../live.ts';
+import { BUCKET_MS, bucketStartOf, stretch, type Bucket } from './buckets.ts';
 
 /** What the history reads of a lot's live state: the rest (seq, source, bays by kind…) is the live view's. */
 export type HistoryLive = Pick<LiveState, 'capacity' | 'occupied' | 'ts' | 'aliveAt' | 'offline'>;
-import { BUCKET_MS, bucketStartOf, stretch, type Bucket } from './buckets.ts';
 
 /** Times [from, to) within which a lot is closed by its opening hours, in order. */
 export type ClosedSpans = (from: number, to: number) => readonly (readonly [number, number])[];
