@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { connectMqtt, publish, startApp, type TestApp } from '../helpers/app.ts';
 import { ARTIFACTS_DIR, launchBrowser, offlinePage } from '../helpers/browser.ts';
 import { runningClock, TEST_TIME_ZONE, zonedTime } from '../helpers/clock.ts';
@@ -31,6 +31,21 @@ describe('web: find and share', function () {
     ({ page, external } = await offlinePage(browser, options));
     await page.goto(`${t.app.httpUrl}${path}`);
     await page.locator('.lot-marker[data-lot-id], .lot-cluster').first().waitFor();
+  };
+  /**
+   * Waits until an element has stayed where it is for 100 ms: the map may still be panning a popup
+   * into view (Playwright's own check, two animation frames alike, can pass between two steps of
+   * Leaflet's pan, and under faketime Chromium's frames come unevenly).
+   */
+  const untilStill = async (element: Locator) => {
+    await element.waitFor();
+    const at = async () => JSON.stringify(await element.boundingBox());
+    for (let before = await at(), polls = 0; polls < 50; polls++) {
+      await page.waitForTimeout(100);
+      const now = await at();
+      if (now === before) return;
+      before = now;
+    }
   };
   /** The ids of the search results, in order. */
   const resultIds = () => page.$$eval('#find-results [role="option"]', (els) => els.map((e) => (e as HTMLElement).dataset.lotId));
@@ -187,7 +202,9 @@ describe('web: find and share', function () {
       content: `window.__shared = []; Object.defineProperty(navigator, 'share', { configurable: true, value: (data) => { window.__shared.push(data); return Promise.resolve(); } });`,
     });
     await page.goto(`${t.app.httpUrl}/?lot=nanfeng-rd`);
-    await page.locator(`${popupOf('nanfeng-rd')} button.share`).click();
+    const button = page.locator(`${popupOf('nanfeng-rd')} button.share`);
+    await untilStill(button);
+    await button.click();
     await page.waitForFunction(() => (window as unknown as { __shared: unknown[] }).__shared.length === 1);
     const shared = await page.evaluate(() => (window as unknown as { __shared: ShareData[] }).__shared[0]);
     assert.deepEqual(shared, { title: '南丰路停车场', text: '南丰路停车场', url: `${t.app.httpUrl}/lots/nanfeng-rd` });
@@ -200,16 +217,7 @@ describe('web: find and share', function () {
     });
     await page.goto(`${t.app.httpUrl}/?lot=nanfeng-rd&lang=en`);
     const button = page.locator(`${popupOf('nanfeng-rd')} button.share`);
-    await button.waitFor();
-    // The map may still be panning the popup into view: press only once the button stays put,
-    // with the pointer on it (hover() waits until it is stable and nothing covers it).
-    const at = async () => JSON.stringify(await button.boundingBox());
-    for (let before = await at(), polls = 0; polls < 50; polls++) {
-      await page.waitForTimeout(100);
-      const now = await at();
-      if (now === before) break;
-      before = now;
-    }
+    await untilStill(button);
     await button.hover();
     const box = (await button.boundingBox())!;
     const onButton = await page.evaluate(([x, y]) => Boolean(document.elementFromPoint(x!, y!)?.closest('button.share')), [box.x + box.width / 2, box.y + box.height / 2]);
