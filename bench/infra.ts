@@ -18,6 +18,8 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
 
 export interface Managed {
   url: string;
+  /** The server's process, when the benchmark started it (its CPU time is read from /proc). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -25,14 +27,14 @@ export interface Managed {
 export async function startMosquitto(): Promise<Managed> {
   const broker = new PrivateMosquitto({ durable: false });
   await broker.start();
-  return { url: broker.url, stop: () => broker.remove() };
+  return { url: broker.url, pid: broker.pid, stop: () => broker.remove() };
 }
 
 /** A private Redis in memory only. */
 export async function startRedis(): Promise<Managed> {
   const redis = new PrivateRedis({ durable: false });
   await redis.start();
-  return { url: redis.url, stop: () => redis.remove() };
+  return { url: redis.url, pid: redis.pid, stop: () => redis.remove() };
 }
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {

@@ -30,6 +30,8 @@ export interface PublisherResult {
   finishedAt: number;
   /** With `log`: [lotId, ts] of every event sent. */
   events?: [string, number][];
+  /** The publisher's own CPU time (ms) from its connections' being up until its last acknowledgement. */
+  cpuMs: number;
   /** Each lot's last seq sent: its last count was `seq % 1000` (the soak checks the final counts). */
   lastSeq: Record<string, number>;
 }
@@ -62,6 +64,7 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
   }
   let sent = 0;
   let acked = 0;
+  const cpuAtStart = process.cpuUsage();
   const startedAt = Date.now();
   let sentAt = startedAt;
   const events: [string, number][] = [];
@@ -116,9 +119,11 @@ export async function runPublisher(job: PublisherJob): Promise<PublisherResult> 
     while (acked < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
   const finishedAt = Date.now();
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   await Promise.all(lanes.map((l) => l.client.endAsync()));
   const lastSeq = Object.fromEntries(lanes.flatMap((lane) => [...lane.seq]));
-  return { sent, acked, startedAt, sentAt, finishedAt, lastSeq, ...(job.log ? { events } : {}) };
+  return { sent, acked, startedAt, sentAt, finishedAt, cpuMs, lastSeq, ...(job.log ? { events } : {}) };
 }
 
 // As a child process: the job comes in argv, the result goes back over IPC.

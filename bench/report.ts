@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { msText } from './latency.ts';
-import type { RecordingSide } from './recording-phase.ts';
+import type { PacedSide, RecordingSide } from './recording-phase.ts';
 
 /** The run's shape, as the table names it. */
 export interface RunShape {
@@ -84,6 +84,7 @@ export function report(shape: RunShape, results: Record<string, unknown>, ratio:
     search: { p50: number; p99: number };
     recordingOff: RecordingSide;
     recordingOn: RecordingSide;
+    recordingPaced: { rate: number; off: PacedSide; on: PacedSide };
     history: {
       historyLots: number; days: number; lots: number;
       history: { p50: number; p99: number }; forecast: { p50: number; p99: number }; arrival: { p50: number; p99: number };
@@ -92,6 +93,10 @@ export function report(shape: RunShape, results: Record<string, unknown>, ratio:
   const recordingShare = r.recordingOn && r.recordingOff ? r.recordingOn.rate / r.recordingOff.rate : Number.NaN;
   const side = (x: RecordingSide | undefined) =>
     `${n(x?.rate)} events/s (${x ? x.rates.map((v) => n(v)).join(', ') : '—'}); ${f(x?.usPerEvent.service, 1)} / ${f(x?.usPerEvent.redis, 1)} µs`;
+  const paced = r.recordingPaced;
+  const pacedShare = paced ? paced.off.total / paced.on.total : Number.NaN;
+  const pacedSide = (x: PacedSide | undefined) =>
+    x ? `${f(x.publisher, 1)} / ${f(x.broker, 1)} / ${f(x.service, 1)} / ${f(x.redis, 1)} = ${f(x.total, 1)} µs (trials ${x.totals.map((v) => f(v, 1)).join(', ')})` : '—';
   const h = r.history;
   const n = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : Math.round(v).toLocaleString('en'));
   const f = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
@@ -114,6 +119,9 @@ ${latencyRows(shape, r.latency)}
 | full pipeline with history recording off, alternated with on: best sustained (each search); CPU per event service / Redis | ${side(r.recordingOff)} | |
 | the same with recording on | ${side(r.recordingOn)} | |
 | pipeline with recording on / off (phase 7, best of each) | ${f(recordingShare, 2)} | ≥ 0.95 |
+| both paced at ${n(paced?.rate)} events/s, alternated, no sockets: CPU per event publisher / broker / service / Redis = all, recording off | ${pacedSide(paced?.off)} | |
+| the same with recording on | ${pacedSide(paced?.on)} | |
+| pipeline with recording on / off by CPU per event (on cores its processes fill, the rate is cores ÷ CPU per event: off's ÷ on's) | ${f(pacedShare, 3)} | ≥ 0.95 |
 | GET /api/lots/{id}/history, one week at 5m, ${h ? `${n(h.historyLots)} lots × ${h.days} days` : '—'} in PostgreSQL: p50 / p99 | ${h ? `${h.history.p50.toFixed(1)} / ${h.history.p99.toFixed(1)}` : '—'} ms | p99 ≤ 50 ms |
 | GET /api/lots/{id}/forecast, 24 h at 30m, over the same lots: p50 / p99 | ${h ? `${h.forecast.p50.toFixed(1)} / ${h.forecast.p99.toFixed(1)}` : '—'} ms | p99 ≤ 50 ms |
 | GET /api/lots?near=…&radius=1000&arriveAt=… over ${h ? n(h.lots) : '—'} lots: p50 / p99 | ${h ? `${h.arrival.p50.toFixed(2)} / ${h.arrival.p99.toFixed(2)}` : '—'} ms | p99 ≤ 20 ms |

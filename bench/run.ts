@@ -20,7 +20,7 @@ import { ANY_ID, countTopic } from '../server/domain/events.ts';
 import { PrivateRedisCluster } from '../test/helpers/private-services.ts';
 import { startMosquitto, startRedis, startService, type Managed, type ServiceProcess } from './infra.ts';
 import { latencyArgs, latencyPhase } from './latency-phase.ts';
-import { recordingPhase } from './recording-phase.ts';
+import { pacedCost, recordingPhase } from './recording-phase.ts';
 import { keepAliveGetter, metricSum, redisCommandStats, redisCpuMs, runPublisher, startSockets } from './probes.ts';
 import { benchHistory } from './history.ts';
 import { report } from './report.ts';
@@ -224,7 +224,8 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  // Interrupted or stopped: the private servers and the child processes go too.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.on(signal, () => void cleanup().then(() => process.exit(code)));
   const lotIds = districtLots(DISTRICT_LOTS).map((l) => l.id);
 
   try {
@@ -370,6 +371,7 @@ async function main(): Promise<void> {
           await settle(pub.sent, pub.sentAt, async () => (await metricSum(service, 'kongwei_events_total')) - before);
         },
         measure: (service, base, search) => measurePipeline(service, broker.url, base, lotIds, () => redisCpuMs([redis.url]), search),
+        paced: (service, base, rate, seconds) => pacedCost({ service, broker, baseTopic: base, lotIds, redisCpu: () => redisCpuMs([redis.url]), rate, seconds }),
       }));
     }
 

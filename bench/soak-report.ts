@@ -23,8 +23,10 @@ export interface Sample {
   handles: number;
   /** Redis used_memory: data, client buffers and Redis' own overhead. */
   redisMB: number;
-  /** Redis used_memory_dataset less the history logs' backlog: the keys the service keeps. */
+  /** In the figures only: Redis used_memory_dataset less the history logs' backlog (it counts the allocator's and Redis' own overhead around the keys too). */
   redisDataMB: number;
+  /** The service's keys in Redis, less the history logs' backlog: MEMORY USAGE (every element counted) summed, in KB. */
+  redisKeysKB: number;
   /** Records in the lots' history logs not yet taken by the recorder (it takes them every 2 s), and their bytes (MEMORY USAGE). */
   historyBacklog: number;
   historyBacklogMB: number;
@@ -59,15 +61,15 @@ function around(measured: Sample[]): string {
  * The series judged flat or not. The heap is judged after each major garbage
  * collection (heap used between two is the collector's sawtooth, in the rows),
  * RSS by what it holds outside the heap (the heap's committed pages follow the
- * same sawtooth), and Redis by the data the service keeps (the history logs'
- * backlog, taken every 2 s, and the clients' buffers are in the rows).
+ * same sawtooth), and Redis by the bytes of the keys the service keeps (the
+ * history logs' backlog, taken every 2 s, and the clients' buffers are in the rows).
  */
 export const SERIES = [
   ['rssOutsideHeapMB', 'RSS outside the JS heap', 'MB'],
   ['heapAfterGcMB', 'heap used after major GC', 'MB'],
   ['loopP99Ms', 'event-loop delay p99', 'ms'],
   ['handles', 'open handles', ''],
-  ['redisDataMB', 'Redis data (used_memory_dataset less the history backlog)', 'MB'],
+  ['redisKeysKB', 'Redis: the service’s keys (MEMORY USAGE summed, less the history backlog)', 'KB'],
   ['sockets', 'sockets', ''],
 ] as const satisfies readonly (readonly [keyof Sample, string, string])[];
 
@@ -126,12 +128,12 @@ const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '
 const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en') : '—');
 
 export const ROW_HEADER = [
-  '| minute | RSS MB (outside the JS heap) | heap used MB (after major GC) | event-loop p99 ms | open handles | Redis MB: used_memory / data / clients | history backlog: records (MB) | sockets | events/s | service CPU % |',
+  '| minute | RSS MB (outside the JS heap) | heap used MB (after major GC) | event-loop p99 ms | open handles | Redis: used_memory MB / the service’s keys KB / clients MB | history backlog: records (MB) | sockets | events/s | service CPU % |',
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ].join('\n');
 
 export function row(minute: number, s: Sample): string {
-  return `| ${minute} | ${f(s.rssMB)} (${f(s.rssOutsideHeapMB)}) | ${f(s.heapUsedMB)} (${f(s.heapAfterGcMB)}) | ${f(s.loopP99Ms)} | ${s.handles} | ${f(s.redisMB, 2)} / ${f(s.redisDataMB, 2)} / ${f(s.redisClientsMB, 2)} | ${n(s.historyBacklog)} (${f(s.historyBacklogMB, 2)}) | ${s.sockets} | ${n(s.eventsPerS)} | ${f(s.cpuPct, 0)} |`;
+  return `| ${minute} | ${f(s.rssMB)} (${f(s.rssOutsideHeapMB)}) | ${f(s.heapUsedMB)} (${f(s.heapAfterGcMB)}) | ${f(s.loopP99Ms)} | ${s.handles} | ${f(s.redisMB, 2)} / ${f(s.redisKeysKB, 1)} / ${f(s.redisClientsMB, 2)} | ${n(s.historyBacklog)} (${f(s.historyBacklogMB, 2)}) | ${s.sockets} | ${n(s.eventsPerS)} | ${f(s.cpuPct, 0)} |`;
 }
 
 export interface Checks {
@@ -202,7 +204,7 @@ ${rows.map((s, i) => row(i + 1, s)).join('\n')}
 ${trends.map((t) => `| ${t.series}${t.unit ? ` (${t.unit})` : ''} | ${f(t.mean, 2)} | ${f(t.first, 2)} → ${f(t.last, 2)} | ${f(t.slopePerMin * 10, 2)} (${f(t.per10MinPct, 2)} %) | ${f(t.twoSe * 10, 2)} | ${t.verdict} |`).join('\n')}
 
 ${around(measured)}
-Flat: the least-squares slope over the readings (every ${shape.sampleEveryS} s${shape.warmupMinutes > 0 ? `, leaving out the first ${shape.warmupMinutes} min` : ''}) moves the series by less than ${100 * FLAT_SHARE_PER_10_MIN} % of its mean in 10 minutes; "flat within noise": more than that, but within twice the slope's standard error. The heap is judged right after each major garbage collection, RSS by what it holds outside the JS heap (between two collections heap used and the heap's pages in RSS are the collector's sawtooth: the figures outside the brackets); Redis by the keys the service keeps, less the history records waiting for the recorder (taken every 2 s; their count and bytes are in the rows, as the clients' buffers are).${shape.minutes < 10 ? ' A run this short shows the soak works; only a long one says whether the service stays flat.' : ''}
+Flat: the least-squares slope over the readings (every ${shape.sampleEveryS} s${shape.warmupMinutes > 0 ? `, leaving out the first ${shape.warmupMinutes} min` : ''}) moves the series by less than ${100 * FLAT_SHARE_PER_10_MIN} % of its mean in 10 minutes; "flat within noise": more than that, but within twice the slope's standard error. The heap is judged right after each major garbage collection, RSS by what it holds outside the JS heap (between two collections heap used and the heap's pages in RSS are the collector's sawtooth: the figures outside the brackets); Redis by the keys the service keeps (MEMORY USAGE of each, every element counted, summed), less the history records waiting for the recorder (taken every 2 s; their count and bytes are in the rows, as the clients' buffers are; Redis' used_memory_dataset, which also counts the allocator's overhead around the keys, is in the figures).${shape.minutes < 10 ? ' A run this short shows the soak works; only a long one says whether the service stays flat.' : ''}
 
 | check | result | expected |
 |---|---|---|

@@ -20,6 +20,7 @@ import { processCpuMs, startMosquitto, startRedis, startService, type Managed, t
 import { DISTRICT_BBOX, districtLots, writeCatalog } from './lots.ts';
 import type { PublisherJob, PublisherResult } from './publisher.ts';
 import { report, row, ROW_HEADER, type Checks, type Sample } from './soak-report.ts';
+import { familiesTable, keyFamilies, redisKeys } from './soak-redis.ts';
 import type { SocketsCommand, SocketsJob, SocketsMessage } from './sockets.ts';
 
 const { values: args } = parseArgs({
@@ -89,63 +90,6 @@ function metric(text: string, name: string, labels = ''): number {
 
 const infoField = (info: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
 
-/** The lots' history logs: records not yet taken by the recorder, and the bytes Redis holds for them. */
-/** Every key matching `pattern` (SCAN). */
-async function scanKeys(store: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await store.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  return keys;
-}
-
-async function historyBacklog(store: Redis): Promise<{ records: number; bytes: number }> {
-  const keys = await scanKeys(store, `${PREFIX}*:hist`);
-  const pipeline = store.pipeline();
-  for (const key of keys) pipeline.llen(key).memory('USAGE', key);
-  const answers = (await pipeline.exec()) ?? [];
-  let records = 0;
-  let bytes = 0;
-  answers.forEach(([, value], i) => {
-    if (i % 2 === 0) records += Number(value ?? 0);
-    else bytes += Number(value ?? 0);
-  });
-  return { records, bytes };
-}
-
-/** Redis' keys by family (a lot's or a gateway's id made *), with their count and MEMORY USAGE: which kind of key a growing dataset grows in. */
-async function keyFamilies(store: Redis): Promise<Map<string, { keys: number; bytes: number }>> {
-  const keys = await scanKeys(store, `${PREFIX}*`);
-  const pipeline = store.pipeline();
-  for (const key of keys) pipeline.memory('USAGE', key);
-  const sizes = (await pipeline.exec()) ?? [];
-  const families = new Map<string, { keys: number; bytes: number }>();
-  keys.forEach((key, i) => {
-    const family = key.slice(PREFIX.length).replace(/\{(lot|gw):[^}]*\}/, '{$1:*}').replace(/\d+/g, '#');
-    const entry = families.get(family) ?? { keys: 0, bytes: 0 };
-    entry.keys++;
-    entry.bytes += Number(sizes[i]?.[1] ?? 0);
-    families.set(family, entry);
-  });
-  return families;
-}
-
-/** The key families after the warm-up and at the end, the ones that changed most first. */
-function familiesTable(before: Map<string, { keys: number; bytes: number }>, after: Map<string, { keys: number; bytes: number }>): string {
-  const names = [...new Set([...before.keys(), ...after.keys()])];
-  const change = (name: string) => (after.get(name)?.bytes ?? 0) - (before.get(name)?.bytes ?? 0);
-  names.sort((a, b) => Math.abs(change(b)) - Math.abs(change(a)));
-  const cell = (e: { keys: number; bytes: number } | undefined) => (e ? `${e.keys} / ${(e.bytes / 1024).toFixed(1)}` : '—');
-  return `Redis keys by family (MEMORY USAGE), after the warm-up → at the end; the history logs' backlog is what the recorder has not taken yet:
-
-| key family | keys / KB after the warm-up | keys / KB at the end | change (KB) |
-|---|---:|---:|---:|
-${names.map((name) => `| \`${name}\` | ${cell(before.get(name))} | ${cell(after.get(name))} | ${(change(name) / 1024).toFixed(1)} |`).join('\n')}`;
-}
-
 /** The machine's CPU time so far, in ticks of all its cores (/proc/stat): all of it, the busy part (not idle or waiting on I/O), and the part the host stole. */
 function machineTicks(): { total: number; busy: number; steal: number } {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
@@ -178,7 +122,8 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => {});
   };
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  // Interrupted or stopped: the private servers and the child processes go too.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.on(signal, () => void cleanup().then(() => process.exit(code)));
   try {
     progress('starting a private Mosquitto and Redis, and the service');
     const broker: Managed = await startMosquitto();
@@ -223,7 +168,7 @@ async function main(): Promise<void> {
     for (const id of gatewayIds) await status(id, 'online');
 
     progress(`connecting ${SOCKETS} socket clients`);
-    const crowd = child<SocketsMessage>('./sockets.ts', { url: service.httpUrl, clients: SOCKETS, bbox: [...DISTRICT_BBOX], churnPerSecond: CHURN, fields: 'rows' } satisfies SocketsJob, ['--max-old-space-size=4096']);
+    const crowd = child<SocketsMessage>('./sockets.ts', { url: service.httpUrl, clients: SOCKETS, bbox: [...DISTRICT_BBOX], churnPerSecond: CHURN, fields: 'rows', raw: true } satisfies SocketsJob, ['--max-old-space-size=4096']);
     cleanups.push(async () => crowd.c.kill());
     const ready = (await crowd.next()) as Extract<SocketsMessage, { type: 'ready' }>;
     progress(`${ready.connected} connected; load for ${MINUTES} min: ${RATE} events/s, ${CHURN} sockets leaving and joining a second, operators writing, gateways flapping`);
@@ -290,7 +235,7 @@ async function main(): Promise<void> {
     const read = async (): Promise<Sample> => {
       const text = await scrape(service);
       const info = await store.info();
-      const backlog = await historyBacklog(store);
+      const keys = await redisKeys(store, PREFIX);
       const at = Date.now();
       const events = metric(text, 'kongwei_events_total', 'kind="count"');
       const cpuMs = service.cpuMs();
@@ -310,9 +255,10 @@ async function main(): Promise<void> {
         loopP99Ms: metric(text, 'kongwei_nodejs_eventloop_lag_p99_seconds') * 1000,
         handles: metric(text, 'kongwei_nodejs_active_handles_total'),
         redisMB: infoField(info, 'used_memory') / 2 ** 20,
-        redisDataMB: (infoField(info, 'used_memory_dataset') - backlog.bytes) / 2 ** 20,
-        historyBacklog: backlog.records,
-        historyBacklogMB: backlog.bytes / 2 ** 20,
+        redisDataMB: (infoField(info, 'used_memory_dataset') - keys.backlogBytes) / 2 ** 20,
+        redisKeysKB: keys.keptBytes / 1024,
+        historyBacklog: keys.records,
+        historyBacklogMB: keys.backlogBytes / 2 ** 20,
         redisClientsMB: infoField(info, 'mem_clients_normal') / 2 ** 20,
         sockets: metric(text, 'kongwei_socket_clients'),
         eventsPerS: ((events - last.events) * 1000) / Math.max(1, at - last.at),
@@ -328,7 +274,7 @@ async function main(): Promise<void> {
     progress(`a row a minute:\n${ROW_HEADER}`);
     let familiesAfterWarmUp: Awaited<ReturnType<typeof keyFamilies>> | undefined;
     for (let minute = 1; minute <= MINUTES; minute++) {
-      if (minute === WARMUP_MINUTES + 1) familiesAfterWarmUp = await keyFamilies(store);
+      if (minute === WARMUP_MINUTES + 1) familiesAfterWarmUp = await keyFamilies(store, PREFIX);
       const ofMinute: Sample[] = [];
       while (Date.now() < loadStart + minute * 60_000) {
         await sleep(Math.min(SAMPLE_EVERY_MS, loadStart + minute * 60_000 - Date.now()));
@@ -371,7 +317,7 @@ async function main(): Promise<void> {
     let lotsExact = 0;
     const lastSeq = Object.entries(result.lastSeq);
     for (const [id, seq] of lastSeq) if (Number(await store.hget(`${PREFIX}{lot:${id}}`, 'occ')) === seq % 1000) lotsExact++;
-    const familiesAtEnd = await keyFamilies(store);
+    const familiesAtEnd = await keyFamilies(store, PREFIX);
     const crowdStats = crowd.next();
     crowd.c.send({ cmd: 'stats' } satisfies SocketsCommand);
     const stats = (await crowdStats) as Extract<SocketsMessage, { type: 'stats' }>;

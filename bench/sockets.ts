@@ -3,8 +3,13 @@
 // phases' watchers, the memory phase's idle crowd and the soak's (the latency
 // phase's clients are bench/crowd.ts). With `churnPerSecond` (the soak), that many clients leave every second and
 // as many new ones connect and subscribe, so the crowd keeps its size while
-// its members change.
+// its members change. With `raw` (the soak), each client is a bare WebSocket
+// speaking just enough Engine.IO v4 / Socket.IO v5 to subscribe, answer pings
+// and count the pushes, without parsing them: the clients share the service's
+// two cores, where the drivers' phones would not (socket.io-client parsing
+// every push took a whole core at 1,000 clients, measured).
 import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import type { ClientToServerEvents, ServerToClientEvents, SubscriptionFields } from '../server/domain/contract.ts';
 
 export interface SocketsJob {
@@ -15,6 +20,8 @@ export interface SocketsJob {
   churnPerSecond?: number;
   /** What the clients subscribe to (default 'live'; the drivers' map: 'rows'). */
   fields?: SubscriptionFields;
+  /** Bare WebSocket clients that count the pushes without parsing them (default: socket.io-client). */
+  raw?: boolean;
 }
 
 export type SocketsCommand = { cmd: 'record' } | { cmd: 'report' } | { cmd: 'stats' } | { cmd: 'close' };
@@ -23,41 +30,115 @@ export type SocketsMessage =
   | { type: 'report'; pushes: number }
   | { type: 'stats'; connected: number; connects: number; leaves: number; failed: number; pushes: number; dropped: Record<string, number> };
 
+/** One client, whichever kind. */
+interface Client {
+  readonly connected: boolean;
+  leave(): void;
+}
+
+/** What a client tells the crowd: connected and subscribed (or failed), a push, a disconnect it did not ask for. */
+interface ClientEvents {
+  subscribed(ok: boolean): void;
+  push(): void;
+  dropped(reason: string): void;
+}
+
+function ioClient(job: SocketsJob, on: ClientEvents): Client {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(job.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+  socket.on('lots:update', on.push);
+  socket.on('lots:live', on.push);
+  socket.on('lots:rows', on.push);
+  socket.once('connect', () => socket.emit('subscribe', { bbox: job.bbox, fields: job.fields ?? 'live' }, () => on.subscribed(true)));
+  socket.on('disconnect', (reason) => reason !== 'io client disconnect' && on.dropped(reason));
+  socket.once('connect_error', () => on.subscribed(false));
+  return {
+    get connected() {
+      return socket.connected;
+    },
+    leave: () => socket.disconnect(),
+  };
+}
+
+function rawClient(job: SocketsJob, on: ClientEvents): Client {
+  const ws = new WebSocket(`${job.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+  let connected = false;
+  let leaving = false;
+  let settled = false;
+  const settle = (ok: boolean) => {
+    if (settled) return;
+    settled = true;
+    connected = ok;
+    on.subscribed(ok);
+  };
+  ws.on('error', () => settle(false));
+  ws.on('close', (code) => {
+    const was = connected;
+    connected = false;
+    if (!settled) settle(false);
+    else if (was && !leaving) on.dropped(`socket closed (${code})`);
+  });
+  ws.on('message', (data: Buffer) => {
+    // Engine.IO: '4' a message, '2' a ping, '0' the open packet, '1' close; Socket.IO inside a message: '2' an event, '3' an ack, '0' connect, '1' disconnect.
+    const engine = data[0];
+    if (engine === 0x32 /* 2: ping */) return ws.send('3');
+    if (engine === 0x30 /* 0: open */) return ws.send('40');
+    if (engine !== 0x34 /* 4: message */) return;
+    const kind = data[1];
+    if (kind === 0x32 /* 2: event */) return on.push();
+    if (kind === 0x30 /* 0: connected to the namespace */) return ws.send(`420${JSON.stringify(['subscribe', { bbox: job.bbox, fields: job.fields ?? 'live' }])}`);
+    if (kind === 0x33 /* 3: ack */) {
+      const answer = (JSON.parse(data.toString('utf8', data.indexOf(0x5b /* [ */))) as [{ lots?: unknown[] }])[0];
+      if (!answer.lots) console.error(`sockets: subscribe refused: ${JSON.stringify(answer)}`);
+      return settle(Boolean(answer.lots));
+    }
+    if (kind === 0x31 /* 1: disconnected by the server */) {
+      if (connected) on.dropped('io server disconnect');
+      connected = false;
+    }
+  });
+  return {
+    get connected() {
+      return connected;
+    },
+    leave: () => {
+      leaving = true;
+      connected = false;
+      ws.close();
+    },
+  };
+}
+
 async function main(job: SocketsJob): Promise<void> {
-  const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+  const clients: Client[] = [];
   let pushes = 0;
   let recording = false;
   let failed = 0;
   let connects = 0;
   let leaves = 0;
   let allPushes = 0;
-  /** Clients disconnected other than by leaving (by the reason socket.io-client gives). */
+  /** Clients disconnected other than by leaving (by the reason the client gives). */
   const dropped: Record<string, number> = {};
+  const onPush = () => {
+    allPushes++;
+    if (recording) pushes++;
+  };
 
   const connectOne = () =>
     new Promise<void>((resolve) => {
-      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(job.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
-      const onPush = () => {
-        allPushes++;
-        if (recording) pushes++;
-      };
-      socket.on('lots:update', onPush);
-      socket.on('lots:live', onPush);
-      socket.once('connect', () => {
-        socket.emit('subscribe', { bbox: job.bbox, fields: job.fields ?? 'live' }, () => resolve());
-        connects++;
+      const client: Client = (job.raw ? rawClient : ioClient)(job, {
+        subscribed: (ok) => {
+          if (ok) connects++;
+          else failed++;
+          resolve();
+        },
+        push: onPush,
+        dropped: (reason) => {
+          dropped[reason] = (dropped[reason] ?? 0) + 1;
+          const at = clients.indexOf(client);
+          if (at >= 0) clients.splice(at, 1);
+        },
       });
-      socket.on('disconnect', (reason) => {
-        if (reason === 'io client disconnect') return; // it left
-        dropped[reason] = (dropped[reason] ?? 0) + 1;
-        const at = sockets.indexOf(socket);
-        if (at >= 0) sockets.splice(at, 1);
-      });
-      socket.once('connect_error', () => {
-        failed++;
-        resolve();
-      });
-      sockets.push(socket);
+      clients.push(client);
     });
 
   // Connect in batches: thousands of simultaneous handshakes would only measure the backlog.
@@ -65,14 +146,14 @@ async function main(job: SocketsJob): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(200, job.clients - i) }, connectOne));
   }
   const send = (message: SocketsMessage) => process.send!(message);
-  send({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
+  send({ type: 'ready', connected: clients.filter((s) => s.connected).length, failed });
 
   if (job.churnPerSecond) {
     const churn = job.churnPerSecond;
     setInterval(() => {
-      for (let k = 0; k < churn && sockets.length > 0; k++) {
-        const [leaving] = sockets.splice(Math.floor(Math.random() * sockets.length), 1);
-        leaving!.disconnect();
+      for (let k = 0; k < churn && clients.length > 0; k++) {
+        const [leaving] = clients.splice(Math.floor(Math.random() * clients.length), 1);
+        leaving!.leave();
         leaves++;
       }
       for (let k = 0; k < churn; k++) void connectOne();
@@ -87,9 +168,9 @@ async function main(job: SocketsJob): Promise<void> {
       recording = false;
       send({ type: 'report', pushes });
     } else if (command.cmd === 'stats') {
-      send({ type: 'stats', connected: sockets.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes, dropped });
+      send({ type: 'stats', connected: clients.filter((s) => s.connected).length, connects, leaves, failed, pushes: allPushes, dropped });
     } else if (command.cmd === 'close') {
-      for (const s of sockets) s.disconnect();
+      for (const s of clients) s.leave();
       setTimeout(() => process.exit(0), 200);
     }
   });

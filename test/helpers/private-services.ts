@@ -45,6 +45,11 @@ abstract class PrivateServer {
     return {};
   }
 
+  /** The running process' id (the benchmark reads its CPU time), or undefined. */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   /** Runs before each start (PostgreSQL: creates the cluster the first time). */
   protected prepare(): void {}
 
