@@ -15,6 +15,7 @@
 import WebSocket from 'ws';
 import type { LiveRows, SubscriptionFields } from '../server/domain/contract.ts';
 import { countLatencies, type LatencyCounts, type PushedLots } from './latency.ts';
+import { ackAnswer, SIO, socketIoKind, socketUrl, subscribeFrame } from './socket-wire.ts';
 
 export interface CrowdJob {
   url: string;
@@ -52,8 +53,8 @@ interface Client {
 }
 
 async function main(job: CrowdJob): Promise<void> {
-  const wsUrl = `${job.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-  const subscribe = `420${JSON.stringify(['subscribe', { bbox: job.bbox, fields: job.fields }])}`;
+  const wsUrl = socketUrl(job.url);
+  const subscribe = subscribeFrame(job.bbox, job.fields);
   const clients: Client[] = [];
   /** The distinct pushes seen while recording, in the order first seen (the order sent), and the lots each shows. */
   let frames: Buffer[] = [];
@@ -90,13 +91,8 @@ async function main(job: CrowdJob): Promise<void> {
         client.connected = false;
       });
       ws.on('message', (data: Buffer) => {
-        // Engine.IO: '4' a message, '2' a ping, '0' the open packet; Socket.IO inside a message: '2' an event, '3' an ack, '0' connect.
-        const engine = data[0];
-        if (engine === 0x32 /* 2: ping */) return ws.send('3');
-        if (engine === 0x30 /* 0: open */) return ws.send('40');
-        if (engine !== 0x34 /* 4: message */) return;
-        const kind = data[1];
-        if (kind === 0x32 /* 2: event */) {
+        const kind = socketIoKind(ws, data);
+        if (kind === SIO.event) {
           const parsed = JSON.parse(data.toString('utf8', 2)) as [string, unknown];
           const at = Date.now();
           if (!recording) return;
@@ -105,11 +101,11 @@ async function main(job: CrowdJob): Promise<void> {
           const push = identify(client, data, parsed);
           client.last = push;
           client.got.push(push, at);
-        } else if (kind === 0x30 /* 0: connected to the namespace */) {
+        } else if (kind === SIO.connect) {
           ws.send(subscribe);
-        } else if (kind === 0x33 /* 3: ack */) {
+        } else if (kind === SIO.ack) {
           // The subscribe's answer, a snapshot: parsed as a page would.
-          const answer = (JSON.parse(data.toString('utf8', data.indexOf(0x5b /* [ */))) as [{ lots?: unknown[] }])[0];
+          const answer = ackAnswer(data);
           if (!answer.lots) console.error(`crowd: subscribe refused: ${JSON.stringify(answer)}`);
           client.connected = true;
           resolve();

@@ -11,6 +11,7 @@
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { ClientToServerEvents, ServerToClientEvents, SubscriptionFields } from '../server/domain/contract.ts';
+import { ackAnswer, SIO, socketIoKind, socketUrl, subscribeFrame } from './socket-wire.ts';
 
 export interface SocketsJob {
   url: string;
@@ -60,7 +61,7 @@ function ioClient(job: SocketsJob, on: ClientEvents): Client {
 }
 
 function rawClient(job: SocketsJob, on: ClientEvents): Client {
-  const ws = new WebSocket(`${job.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+  const ws = new WebSocket(socketUrl(job.url), { perMessageDeflate: false });
   let connected = false;
   let leaving = false;
   let settled = false;
@@ -78,20 +79,15 @@ function rawClient(job: SocketsJob, on: ClientEvents): Client {
     else if (was && !leaving) on.dropped(`socket closed (${code})`);
   });
   ws.on('message', (data: Buffer) => {
-    // Engine.IO: '4' a message, '2' a ping, '0' the open packet, '1' close; Socket.IO inside a message: '2' an event, '3' an ack, '0' connect, '1' disconnect.
-    const engine = data[0];
-    if (engine === 0x32 /* 2: ping */) return ws.send('3');
-    if (engine === 0x30 /* 0: open */) return ws.send('40');
-    if (engine !== 0x34 /* 4: message */) return;
-    const kind = data[1];
-    if (kind === 0x32 /* 2: event */) return on.push();
-    if (kind === 0x30 /* 0: connected to the namespace */) return ws.send(`420${JSON.stringify(['subscribe', { bbox: job.bbox, fields: job.fields ?? 'live' }])}`);
-    if (kind === 0x33 /* 3: ack */) {
-      const answer = (JSON.parse(data.toString('utf8', data.indexOf(0x5b /* [ */))) as [{ lots?: unknown[] }])[0];
+    const kind = socketIoKind(ws, data);
+    if (kind === SIO.event) return on.push();
+    if (kind === SIO.connect) return ws.send(subscribeFrame(job.bbox, job.fields ?? 'live'));
+    if (kind === SIO.ack) {
+      const answer = ackAnswer(data);
       if (!answer.lots) console.error(`sockets: subscribe refused: ${JSON.stringify(answer)}`);
       return settle(Boolean(answer.lots));
     }
-    if (kind === 0x31 /* 1: disconnected by the server */) {
+    if (kind === SIO.disconnect) {
       if (connected) on.dropped('io server disconnect');
       connected = false;
     }
